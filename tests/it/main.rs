@@ -1,0 +1,1 @@
+//! Cross-crate integration tests, one binary built of modules.

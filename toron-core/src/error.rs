@@ -1,0 +1,213 @@
+//! One error type for the whole core: a fieldless [`ErrorKind`] that bindings map exhaustively, plus the
+//! context a person needs to fix the input (file, line, column, field, JSON path) and what was expected.
+
+use std::fmt;
+use std::path::PathBuf;
+
+/// What went wrong, without the detail. Bindings match on this exhaustively, so adding a kind forces each
+/// surface (Python exception class, C status code) to decide how to expose it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// A scenario file or structure is invalid (syntax, unknown field, wrong type, bad value, dangling id).
+    Scenario,
+    /// Reading or writing a file failed.
+    Io,
+    /// The simulation could not proceed (a model reported an unrecoverable state).
+    Sim,
+    /// The operation was cancelled (Ctrl-C, a cancel handle) before it finished.
+    Cancelled,
+    /// An argument given by the caller is invalid (not tied to a file).
+    InvalidArgument,
+    /// Text that should be JSON is not (with line and column).
+    Json,
+    /// A value cannot be canonically encoded (NaN, infinity, an integer beyond 2^53, a non-string key).
+    Canonical,
+    /// A JSON Patch cannot be applied (names the operation index and path).
+    Patch,
+    /// A golden file is missing, unreadable or was edited into something invalid.
+    Snapshot,
+    /// The run archive is corrupt or cannot be written (names the object id and path).
+    Archive,
+}
+
+impl ErrorKind {
+    /// A stable lower-case name, used in messages and by the bindings' tests.
+    pub fn name(self) -> &'static str {
+        match self {
+            ErrorKind::Scenario => "scenario",
+            ErrorKind::Io => "io",
+            ErrorKind::Sim => "sim",
+            ErrorKind::Cancelled => "cancelled",
+            ErrorKind::InvalidArgument => "invalid_argument",
+            ErrorKind::Json => "json",
+            ErrorKind::Canonical => "canonical",
+            ErrorKind::Patch => "patch",
+            ErrorKind::Snapshot => "snapshot",
+            ErrorKind::Archive => "archive",
+        }
+    }
+
+    /// Every kind, so a binding's test can walk them all.
+    pub const ALL: &'static [ErrorKind] = &[
+        ErrorKind::Scenario,
+        ErrorKind::Io,
+        ErrorKind::Sim,
+        ErrorKind::Cancelled,
+        ErrorKind::InvalidArgument,
+        ErrorKind::Json,
+        ErrorKind::Canonical,
+        ErrorKind::Patch,
+        ErrorKind::Snapshot,
+        ErrorKind::Archive,
+    ];
+}
+
+/// An error with its kind and where it happened.
+///
+/// `Display` gives one line a person can act on, e.g.
+/// `examples/scenarios/kv.toml:14:8: field fault[0].node: unknown node "primery" (expected one of: primary, backup)`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Error {
+    kind: ErrorKind,
+    message: String,
+    file: Option<PathBuf>,
+    line: Option<usize>,
+    column: Option<usize>,
+    field: Option<String>,
+    path: Option<String>,
+    op_index: Option<usize>,
+}
+
+/// The core's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// A new error of `kind` with a message that says what was wrong and what was expected.
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        Error { kind, message: message.into(), file: None, line: None, column: None, field: None, path: None, op_index: None }
+    }
+
+    /// Attach the file the error is about.
+    pub fn with_file(mut self, file: impl Into<PathBuf>) -> Self {
+        self.file = Some(file.into());
+        self
+    }
+
+    /// Attach a 1-based line (and optionally column).
+    pub fn with_line(mut self, line: usize, column: Option<usize>) -> Self {
+        self.line = Some(line);
+        self.column = column;
+        self
+    }
+
+    /// Attach the dotted field name (`fault[0].node`).
+    pub fn with_field(mut self, field: impl Into<String>) -> Self {
+        self.field = Some(field.into());
+        self
+    }
+
+    /// Attach an RFC 6901 JSON pointer (`/fault/0/node`).
+    pub fn with_path(mut self, path: impl Into<String>) -> Self {
+        self.path = Some(path.into());
+        self
+    }
+
+    /// Attach the index of the operation (in a JSON Patch) that failed.
+    pub fn with_op_index(mut self, index: usize) -> Self {
+        self.op_index = Some(index);
+        self
+    }
+
+    /// The kind.
+    pub fn kind(&self) -> ErrorKind {
+        self.kind
+    }
+    /// What was wrong and what was expected, without the location.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+    /// The file, if the error is about one.
+    pub fn file(&self) -> Option<&std::path::Path> {
+        self.file.as_deref()
+    }
+    /// The 1-based line in the file, if known.
+    pub fn line(&self) -> Option<usize> {
+        self.line
+    }
+    /// The 1-based column in the file, if known.
+    pub fn column(&self) -> Option<usize> {
+        self.column
+    }
+    /// The dotted field name, if the error is about one field.
+    pub fn field(&self) -> Option<&str> {
+        self.field.as_deref()
+    }
+    /// The RFC 6901 pointer of the value, if known.
+    pub fn path(&self) -> Option<&str> {
+        self.path.as_deref()
+    }
+
+    /// The index of the failing operation, for patch errors.
+    pub fn op_index(&self) -> Option<usize> {
+        self.op_index
+    }
+
+    pub(crate) fn io(err: &std::io::Error, file: &std::path::Path) -> Self {
+        Error::new(ErrorKind::Io, format!("cannot read or write the file: {err}")).with_file(file)
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut located = false;
+        if let Some(file) = &self.file {
+            write!(f, "{}", file.display())?;
+            located = true;
+        }
+        if let Some(line) = self.line {
+            write!(f, "{}{line}", if located { ":" } else { "line " })?;
+            if let Some(col) = self.column {
+                write!(f, ":{col}")?;
+            }
+            located = true;
+        }
+        if located {
+            write!(f, ": ")?;
+        }
+        if let Some(field) = &self.field {
+            write!(f, "field {field}: ")?;
+        }
+        if let Some(index) = self.op_index {
+            write!(f, "operation {index}: ")?;
+        }
+        if self.field.is_none() {
+            if let Some(path) = &self.path {
+                write!(f, "at {path}: ")?;
+            }
+        }
+        write!(f, "{}", self.message)
+    }
+}
+
+impl std::error::Error for Error {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_names_file_line_field() {
+        let e = Error::new(ErrorKind::Scenario, "unknown node \"x\" (expected one of: a, b)")
+            .with_file("s.toml")
+            .with_line(3, Some(8))
+            .with_field("fault[0].node");
+        assert_eq!(e.to_string(), "s.toml:3:8: field fault[0].node: unknown node \"x\" (expected one of: a, b)");
+    }
+
+    #[test]
+    fn every_kind_has_a_distinct_name() {
+        let names: std::collections::BTreeSet<_> = ErrorKind::ALL.iter().map(|k| k.name()).collect();
+        assert_eq!(names.len(), ErrorKind::ALL.len());
+    }
+}
