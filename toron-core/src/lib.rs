@@ -2,10 +2,48 @@
 //!
 //! Everything Toron does lives here; the Python module (`toron-py`) and the C ABI (`toron-ffi`) only convert
 //! types, map errors and manage ownership, so the three surfaces give bit-for-bit the same results.
+//!
+//! ```
+//! use toron_core::scenario::Scenario;
+//!
+//! let scenario = Scenario::from_str(r#"
+//!     name = "echo"
+//!     stop = { requests = 100 }
+//!     [[node]]
+//!     id = "server"
+//!     model = "echo"
+//!     [network]
+//!     latency = { dist = "constant", value = "5ms" }
+//!     [load]
+//!     mode = "closed"
+//!     clients = 1
+//!     target = "server"
+//! "#, toron_core::scenario::Format::Toml)?;
+//! let outcome = toron_core::sim::simulate(&scenario, Some(7))?;
+//! assert_eq!(outcome.digest.len(), 64);
+//! assert_eq!(outcome.latency.count, 100);
+//! // Every round trip is exactly two constant 5 ms hops.
+//! assert_eq!(outcome.latency.max, 0.010);
+//! # Ok::<(), toron_core::Error>(())
+//! ```
+//!
+//! Modules, one concept each:
+//!
+//! - [`rng`]: seed derivation and independent named random streams;
+//! - [`scenario`]: the scenario file (TOML or JSON) and its validation, with precise errors;
+//! - [`sim`]: the kernel (virtual time, event queue, node interface, network, faults, load, trace, outcome);
+//! - [`models`]: the built-in node models (`echo`, `queue`, `kv`).
+//!
+//! Cargo features: `proptest` exposes proptest strategies (random valid scenarios) for the bindings' tests.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod error;
+pub mod models;
+pub mod rng;
+pub mod scenario;
+
+pub mod sim;
 
 pub use error::{Error, ErrorKind, Result};
 

@@ -1,0 +1,49 @@
+# Every CI step is a target here: what CI runs (`make test`) is what you run.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+VENV := .venv
+PY := $(VENV)/bin/python
+export CARGO_TERM_COLOR ?= never
+
+.PHONY: setup demo test test-rust lint lint-check format bench doc
+
+## setup: create .venv and install the build and test tools (maturin, pytest, mypy, ruff, ...)
+setup: $(VENV)/.ready
+$(VENV)/.ready: requirements-dev.txt
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+include mk/python.mk
+include mk/c.mk
+
+## demo: build everything and run the demo (M/M/1 against theory, the kv bug found with its seed)
+demo: setup python-build
+	$(PY) examples/python/demo.py
+
+## test: every test: Rust, Python, C/C++ under valgrind, header freshness, vectors, clippy, rustfmt
+test: setup lint-check test-rust test-python test-c
+
+test-rust:
+	cargo test --workspace --exclude toron-py
+	cargo test --doc -p toron-core
+
+## lint-check: rustfmt and clippy (-D warnings) and the Python linter, without changing files
+lint-check: setup
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets -- -D warnings
+	$(VENV)/bin/ruff check python tests/python examples/python benches
+
+## lint / format: the operations guide's `make lint && make format`
+lint: lint-check
+format: setup
+	cargo fmt --all
+	$(VENV)/bin/ruff format python tests/python examples/python benches
+
+doc:
+	RUSTDOCFLAGS="-D warnings" cargo doc --no-deps -p toron-core
+
+## bench: criterion benches and the side-by-side comparisons with the peers (SimPy, ...)
+bench: setup python-build
+	cargo bench -p toron-suite
+	$(PY) benches/side_by_side.py

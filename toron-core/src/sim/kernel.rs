@@ -1,0 +1,478 @@
+//! The kernel: the virtual clock, the event queue ordered by (time, scheduling sequence), the network and
+//! the run loop that dispatches events to nodes, the load generator and the fault plan.
+
+use super::faults::{self, Fault};
+use super::load::Load;
+use super::node::{Body, Ctx, Message, Node, NodeFactory, NodeId, Time, TimerId};
+use super::outcome::{Outcome, Stats, Violation};
+use super::trace::{Trace, TraceRecord};
+use crate::rng::Stream;
+use crate::scenario::{Dist, FaultKind, Scenario};
+use crate::{Error, ErrorKind, Result};
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
+use std::sync::atomic::{AtomicBool, Ordering as AtomicOrdering};
+use std::sync::Arc;
+
+/// How often (in events) the loop looks at the cancel flag.
+const CANCEL_CHECK_EVERY: u64 = 1 << 16;
+
+pub(crate) enum EventKind {
+    Deliver(Message),
+    Timer { node: u32, incarnation: u32, timer: u64, tag: u64 },
+    Arrival,
+    ClientNext { client: u32 },
+    ClientCheck { client: u32 },
+    Fault { index: u32, start: bool },
+    Deadline,
+}
+
+pub(crate) struct Event {
+    time: Time,
+    seq: u64,
+    kind: EventKind,
+}
+
+impl PartialEq for Event {
+    fn eq(&self, other: &Self) -> bool {
+        (self.time, self.seq) == (other.time, other.seq)
+    }
+}
+impl Eq for Event {}
+impl PartialOrd for Event {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Event {
+    // BinaryHeap is a max-heap: the earliest (time, seq) must compare greatest.
+    fn cmp(&self, other: &Self) -> Ordering {
+        (other.time, other.seq).cmp(&(self.time, self.seq))
+    }
+}
+
+#[derive(Clone, Copy)]
+struct Link {
+    latency: Dist,
+    loss: f64,
+    duplicate: f64,
+}
+
+/// Everything a callback may touch; nodes reach it through [`Ctx`], the load generator directly.
+pub(crate) struct Core {
+    pub(crate) now: Time,
+    seq: u64,
+    next_msg_id: u64,
+    next_timer_id: u64,
+    queue: BinaryHeap<Event>,
+    pub(crate) names: Arc<[String]>,
+    n_nodes: u32,
+    /// `(n+1)²` links: nodes, then the clients' shared endpoint.
+    links: Vec<Link>,
+    net_rng: Stream,
+    reorder: f64,
+    reorder_window: u64,
+    burst_loss: f64,
+    /// Partition group per endpoint, when partitioned.
+    partition: Option<Vec<u16>>,
+    cancelled: BTreeSet<u64>,
+    pub(crate) stats: Stats,
+    violations: Vec<Violation>,
+    coverage: BTreeMap<String, u64>,
+}
+
+impl Core {
+    #[inline]
+    fn push(&mut self, time: Time, kind: EventKind) {
+        let seq = self.seq;
+        self.seq += 1;
+        self.queue.push(Event { time, seq, kind });
+    }
+
+    #[inline]
+    pub(crate) fn schedule(&mut self, delay: Time, kind: EventKind) {
+        self.push(self.now.saturating_add(delay), kind);
+    }
+
+    pub(crate) fn name(&self, id: u32) -> &str {
+        self.names.get(id as usize).map(String::as_str).unwrap_or(crate::scenario::CLIENT)
+    }
+
+    #[inline]
+    fn endpoint(&self, id: u32) -> usize {
+        (id.min(self.n_nodes)) as usize
+    }
+
+    /// Hand a message to the network: loss, partition, latency, reordering, duplication, in that order of
+    /// draws from the network stream.
+    pub(crate) fn send(&mut self, src: u32, dst: u32, in_reply_to: u64, body: Body) -> u64 {
+        let msg_id = self.next_msg_id;
+        self.next_msg_id += 1;
+        self.stats.messages_sent += 1;
+        let (a, b) = (self.endpoint(src), self.endpoint(dst));
+        if let Some(groups) = &self.partition {
+            if groups[a] != groups[b] {
+                self.stats.messages_dropped += 1;
+                return msg_id;
+            }
+        }
+        let width = self.n_nodes as usize + 1;
+        let link = self.links[a * width + b];
+        let loss = if self.burst_loss > link.loss { self.burst_loss } else { link.loss };
+        if self.net_rng.chance(loss) {
+            self.stats.messages_dropped += 1;
+            return msg_id;
+        }
+        let msg = Message { msg_id, in_reply_to, src: NodeId(src), dst: NodeId(dst), body };
+        let delay = self.delay(&link.latency);
+        if self.net_rng.chance(link.duplicate) {
+            self.stats.messages_duplicated += 1;
+            let delay2 = self.delay(&link.latency);
+            self.schedule(delay, EventKind::Deliver(msg.clone()));
+            self.schedule(delay2, EventKind::Deliver(msg));
+        } else {
+            self.schedule(delay, EventKind::Deliver(msg));
+        }
+        msg_id
+    }
+
+    #[inline]
+    fn delay(&mut self, latency: &Dist) -> Time {
+        let mut d = latency.sample(&mut self.net_rng);
+        if self.net_rng.chance(self.reorder) {
+            d = d.saturating_add(self.net_rng.below(self.reorder_window + 1));
+        }
+        d
+    }
+
+    pub(crate) fn set_timer(&mut self, node: u32, incarnation: u32, delay: Time, tag: u64) -> TimerId {
+        let timer = self.next_timer_id;
+        self.next_timer_id += 1;
+        self.schedule(delay, EventKind::Timer { node, incarnation, timer, tag });
+        TimerId(timer)
+    }
+
+    pub(crate) fn cancel_timer(&mut self, timer: TimerId) {
+        if timer.0 < self.next_timer_id {
+            self.cancelled.insert(timer.0);
+        }
+    }
+
+    pub(crate) fn cover(&mut self, mark: &str) {
+        match self.coverage.get_mut(mark) {
+            Some(n) => *n += 1,
+            None => {
+                self.coverage.insert(mark.to_string(), 1);
+            }
+        }
+    }
+
+    pub(crate) fn violation(&mut self, node: u32, invariant: &str, message: String) {
+        let node = self.name(node).to_string();
+        self.violations.push(Violation {
+            time: self.now as f64 / 1e9,
+            time_ns: self.now,
+            node,
+            invariant: invariant.to_string(),
+            message,
+        });
+    }
+}
+
+struct Slot {
+    factory: Box<dyn NodeFactory>,
+    node: Option<Box<dyn Node>>,
+    rng: Stream,
+    incarnation: u32,
+    skew: i64,
+    slow: f64,
+}
+
+/// Options of one run.
+pub(crate) struct RunConfig<'a> {
+    pub(crate) seed: u64,
+    pub(crate) trace: Option<Box<dyn std::io::Write + Send>>,
+    pub(crate) cancel: Option<&'a AtomicBool>,
+    pub(crate) factories: Vec<Box<dyn NodeFactory>>,
+}
+
+/// Run `scenario` to its stop condition.
+pub(crate) fn run(scenario: &Scenario, cfg: RunConfig<'_>) -> Result<Outcome> {
+    let spec = scenario.spec();
+    let seed = cfg.seed;
+    let n = spec.nodes.len();
+    let names: Arc<[String]> = spec.nodes.iter().map(|node| node.id.clone()).collect::<Vec<_>>().into();
+
+    // Links: the default everywhere, then each override in order (the last match wins).
+    let width = n + 1;
+    let default = Link { latency: spec.network.latency, loss: spec.network.loss.0, duplicate: spec.network.duplicate.0 };
+    let mut links = vec![default; width * width];
+    let endpoint = |id: &str| -> Vec<usize> {
+        match id {
+            "*" => (0..width).collect(),
+            crate::scenario::CLIENT => vec![n],
+            id => scenario.node_index(id).into_iter().collect(),
+        }
+    };
+    for l in &spec.network.links {
+        for a in endpoint(&l.from) {
+            for b in endpoint(&l.to) {
+                let link = &mut links[a * width + b];
+                if let Some(d) = l.latency {
+                    link.latency = d;
+                }
+                if let Some(p) = l.loss {
+                    link.loss = p.0;
+                }
+                if let Some(p) = l.duplicate {
+                    link.duplicate = p.0;
+                }
+            }
+        }
+    }
+
+    let mut core = Core {
+        now: 0,
+        seq: 0,
+        next_msg_id: 1,
+        next_timer_id: 1,
+        queue: BinaryHeap::with_capacity(1024),
+        names: names.clone(),
+        n_nodes: n as u32,
+        links,
+        net_rng: Stream::new(seed, "network"),
+        reorder: spec.network.reorder.0,
+        reorder_window: spec.network.reorder_window.0,
+        burst_loss: 0.0,
+        partition: None,
+        cancelled: BTreeSet::new(),
+        stats: Stats::default(),
+        violations: Vec::new(),
+        coverage: BTreeMap::new(),
+    };
+    let mut trace = Trace::new(cfg.trace.map(|w| (w, names.clone())));
+
+    let mut slots: Vec<Slot> = cfg
+        .factories
+        .into_iter()
+        .zip(spec.nodes.iter())
+        .map(|(factory, node)| Slot {
+            node: Some(factory.create()),
+            factory,
+            rng: Stream::new(seed, &format!("node:{}", node.id)),
+            incarnation: 0,
+            skew: 0,
+            slow: 1.0,
+        })
+        .collect();
+
+    let plan = faults::plan(scenario);
+    for (i, f) in plan.iter().enumerate() {
+        core.push(f.at, EventKind::Fault { index: i as u32, start: true });
+    }
+
+    let mut load = spec.load.as_ref().map(|l| Load::new(l, scenario, seed));
+
+    // Start every node at time 0, in scenario order, then the load.
+    for i in 0..n {
+        start_node(&mut core, &mut slots[i], i as u32);
+    }
+    if let Some(load) = &mut load {
+        load.start(&mut core);
+    }
+
+    let stop_time = spec.stop.time.map(|d| d.0);
+    let stop_events = spec.stop.events;
+    let stop_requests = spec.stop.requests;
+    let mut stopped_by = "idle";
+    let mut until_cancel_check = CANCEL_CHECK_EVERY;
+
+    while let Some(ev) = core.queue.pop() {
+        if let Some(t) = stop_time {
+            if ev.time > t {
+                core.now = t;
+                stopped_by = "time";
+                break;
+            }
+        }
+        if let Some(limit) = stop_events {
+            if core.stats.events >= limit {
+                stopped_by = "events";
+                break;
+            }
+        }
+        until_cancel_check -= 1;
+        if until_cancel_check == 0 {
+            until_cancel_check = CANCEL_CHECK_EVERY;
+            if cfg.cancel.is_some_and(|c| c.load(AtomicOrdering::Relaxed)) {
+                return Err(Error::new(ErrorKind::Cancelled, format!("simulation of {:?} cancelled at virtual time {} ns", spec.name, ev.time)));
+            }
+        }
+        core.now = ev.time;
+        match ev.kind {
+            EventKind::Deliver(msg) => {
+                let dst = msg.dst.0;
+                if dst >= n as u32 {
+                    core.stats.events += 1;
+                    core.stats.messages_delivered += 1;
+                    trace.record(core.now, TraceRecord::Deliver { msg: &msg, dropped: false });
+                    if let Some(load) = &mut load {
+                        load.on_reply(&mut core, &msg);
+                    }
+                } else {
+                    let slot = &mut slots[dst as usize];
+                    let up = slot.node.is_some();
+                    core.stats.events += 1;
+                    trace.record(core.now, TraceRecord::Deliver { msg: &msg, dropped: !up });
+                    if up {
+                        core.stats.messages_delivered += 1;
+                        with_node(&mut core, slot, dst, |node, ctx| node.on_message(ctx, &msg));
+                    } else {
+                        core.stats.messages_dropped += 1;
+                    }
+                }
+            }
+            EventKind::Timer { node, incarnation, timer, tag } => {
+                if core.cancelled.remove(&timer) {
+                    continue;
+                }
+                let slot = &mut slots[node as usize];
+                if slot.incarnation != incarnation || slot.node.is_none() {
+                    continue; // a timer of a crashed incarnation: its state is gone
+                }
+                core.stats.events += 1;
+                trace.record(core.now, TraceRecord::Timer { node, timer, tag });
+                with_node(&mut core, slot, node, |n, ctx| n.on_timer(ctx, TimerId(timer), tag));
+            }
+            EventKind::Arrival => {
+                core.stats.events += 1;
+                trace.record(core.now, TraceRecord::Arrival);
+                if let Some(load) = &mut load {
+                    load.on_arrival(&mut core);
+                }
+            }
+            EventKind::ClientNext { client } => {
+                core.stats.events += 1;
+                trace.record(core.now, TraceRecord::Client { client, check: false });
+                if let Some(load) = &mut load {
+                    load.on_client_next(&mut core, client);
+                }
+            }
+            EventKind::ClientCheck { client } => {
+                core.stats.events += 1;
+                trace.record(core.now, TraceRecord::Client { client, check: true });
+                if let Some(load) = &mut load {
+                    load.on_client_check(&mut core, client);
+                }
+            }
+            EventKind::Fault { index, start } => {
+                core.stats.events += 1;
+                let f = &plan[index as usize];
+                trace.record(core.now, TraceRecord::Fault { index, kind: faults::kind_code(f.kind), start, node: f.node });
+                apply_fault(&mut core, &mut slots, f, index, start);
+            }
+            EventKind::Deadline => {
+                core.stats.events += 1;
+                trace.record(core.now, TraceRecord::Deadline);
+                if let Some(load) = &mut load {
+                    load.on_deadline(&mut core);
+                }
+            }
+        }
+        if let (Some(limit), Some(load)) = (stop_requests, &load) {
+            if load.completed() >= limit {
+                stopped_by = "requests";
+                break;
+            }
+        }
+    }
+
+    if let Some(load) = &mut load {
+        load.finish(&mut core);
+    }
+    let end = core.now;
+    core.stats.virtual_time_ns = end;
+    core.stats.stopped_by = stopped_by.to_string();
+    core.stats.throughput = if end > 0 { core.stats.requests_ok as f64 / (end as f64 / 1e9) } else { 0.0 };
+
+    let mut output = serde_json::Map::new();
+    for (slot, node) in slots.iter().zip(spec.nodes.iter()) {
+        if let Some(v) = slot.node.as_ref().and_then(|n| n.output(end)) {
+            output.insert(node.id.clone(), v);
+        }
+    }
+    let latency = load.as_ref().map(|l| l.latency_summary()).unwrap_or_default();
+
+    let s = &core.stats;
+    let summary = [
+        s.events,
+        s.messages_sent,
+        s.messages_delivered,
+        s.messages_dropped,
+        s.messages_duplicated,
+        s.virtual_time_ns,
+        s.requests_sent,
+        s.requests_ok,
+        s.requests_error,
+        s.requests_timeout,
+        core.violations.len() as u64,
+    ];
+    let digest = trace
+        .finish(&summary)
+        .map_err(|e| Error::new(ErrorKind::Io, format!("cannot write the trace file: {e}")))?;
+
+    Ok(Outcome {
+        scenario: spec.name.clone(),
+        seed,
+        engine: crate::VERSION.to_string(),
+        digest,
+        stats: core.stats,
+        latency,
+        violations: core.violations,
+        coverage: core.coverage,
+        output: serde_json::Value::Object(output),
+    })
+}
+
+#[inline]
+fn with_node(core: &mut Core, slot: &mut Slot, me: u32, f: impl FnOnce(&mut dyn Node, &mut Ctx<'_>)) {
+    if let Some(node) = slot.node.as_deref_mut() {
+        let mut ctx = Ctx { core, me, rng: &mut slot.rng, skew: slot.skew, slow: slot.slow, incarnation: slot.incarnation };
+        f(node, &mut ctx);
+    }
+}
+
+fn start_node(core: &mut Core, slot: &mut Slot, me: u32) {
+    with_node(core, slot, me, |node, ctx| node.on_start(ctx));
+}
+
+fn apply_fault(core: &mut Core, slots: &mut [Slot], f: &Fault, index: u32, start: bool) {
+    let node = f.node as usize;
+    if start {
+        if let Some(d) = f.duration {
+            core.schedule(d, EventKind::Fault { index, start: false });
+        }
+    }
+    match (f.kind, start) {
+        (FaultKind::Crash, _) => {
+            let slot = &mut slots[node];
+            if slot.node.take().is_some() {
+                slot.incarnation += 1;
+            }
+        }
+        (FaultKind::Restart, _) => {
+            let slot = &mut slots[node];
+            slot.incarnation += 1;
+            slot.node = Some(slot.factory.create());
+            start_node(core, slot, node as u32);
+        }
+        (FaultKind::Partition, true) => core.partition = Some(f.groups.clone()),
+        (FaultKind::Partition, false) | (FaultKind::Heal, _) => core.partition = None,
+        (FaultKind::LossBurst, true) => core.burst_loss = f.loss,
+        (FaultKind::LossBurst, false) => core.burst_loss = 0.0,
+        (FaultKind::ClockSkew, true) => slots[node].skew = f.skew,
+        (FaultKind::ClockSkew, false) => slots[node].skew = 0,
+        (FaultKind::Slow, true) => slots[node].slow = f.factor,
+        (FaultKind::Slow, false) => slots[node].slow = 1.0,
+    }
+}

@@ -1,0 +1,363 @@
+//! The load generator: open loop (Poisson or constant arrivals) or closed loop (N clients with think
+//! time). Requests and replies are matched by `msg_id` / `in_reply_to`; each answered request's latency goes
+//! into an HDR histogram. For key-value targets it also checks that no acknowledged write is lost.
+
+use super::kernel::{Core, EventKind};
+use super::node::{Body, Message, Op, Reply, Time};
+use super::outcome::LatencySummary;
+use crate::models::ModelSpec;
+use crate::rng::Stream;
+use crate::scenario::{Arrivals, Dist, LoadMode, LoadSpec, Scenario};
+use hdrhistogram::Histogram;
+use std::collections::{BTreeMap, VecDeque};
+
+const DEFAULT_TIMEOUT: Time = 1_000_000_000;
+/// Reads pick among this many most recently acknowledged keys, so a lost write is likely to be read.
+const RECENT_KEYS: usize = 64;
+
+struct Pending {
+    sent: Time,
+    client: u32,
+    /// For a read: the value acknowledged for its key before the read was sent.
+    expect: Option<u64>,
+    op: Op,
+}
+
+struct Client {
+    /// The outstanding request's msg_id, if any.
+    outstanding: Option<u64>,
+    /// Index into the target list.
+    target: usize,
+    /// A timeout check is scheduled.
+    check_scheduled: bool,
+}
+
+/// Tracks acknowledged writes and checks reads against them.
+struct KvChecker {
+    reads: f64,
+    next_key: u64,
+    acked: BTreeMap<u64, u64>,
+    recent: VecDeque<u64>,
+}
+
+pub(crate) struct Load {
+    mode: LoadMode,
+    targets: Vec<u32>,
+    /// Open loop: the shared target index.
+    open_target: usize,
+    arrivals: Arrivals,
+    mean_gap_ns: f64,
+    think: Option<Dist>,
+    timeout: Time,
+    limit: Option<u64>,
+    rng: Stream,
+    first_client: u32,
+    clients: Vec<Client>,
+    pending: BTreeMap<u64, Pending>,
+    issued: u64,
+    completed: u64,
+    kv: Option<KvChecker>,
+    hist: Histogram<u64>,
+    lat_min: Time,
+    lat_max: Time,
+    lat_sum: u128,
+}
+
+impl Load {
+    pub(crate) fn new(spec: &LoadSpec, scenario: &Scenario, seed: u64) -> Self {
+        let targets: Vec<u32> = spec.target.ids().iter().filter_map(|id| scenario.node_index(id)).map(|i| i as u32).collect();
+        let kv = targets.first().and_then(|&t| match &scenario.models()[t as usize] {
+            ModelSpec::Kv(_) => Some(KvChecker {
+                reads: spec.reads.map_or(0.5, |p| p.0),
+                next_key: 1,
+                acked: BTreeMap::new(),
+                recent: VecDeque::with_capacity(RECENT_KEYS),
+            }),
+            _ => None,
+        });
+        let n_clients = match spec.mode {
+            LoadMode::Open => 1,
+            LoadMode::Closed => spec.clients.unwrap_or(1),
+        };
+        let first_client = scenario.spec().nodes.len() as u32;
+        Load {
+            mode: spec.mode,
+            targets,
+            open_target: 0,
+            arrivals: spec.arrivals.unwrap_or_default(),
+            mean_gap_ns: spec.rate.map_or(1e9, |r| 1e9 / r.0),
+            think: spec.think,
+            timeout: spec.timeout.map_or(DEFAULT_TIMEOUT, |d| d.0),
+            limit: scenario.spec().stop.requests,
+            rng: Stream::new(seed, "load"),
+            first_client,
+            clients: (0..n_clients).map(|_| Client { outstanding: None, target: 0, check_scheduled: false }).collect(),
+            pending: BTreeMap::new(),
+            issued: 0,
+            completed: 0,
+            kv,
+            // Three significant digits, auto-resizing: any latency fits.
+            hist: Histogram::new(3).expect("3 significant figures is within hdrhistogram's 0..=5"),
+            lat_min: Time::MAX,
+            lat_max: 0,
+            lat_sum: 0,
+        }
+    }
+
+    pub(crate) fn completed(&self) -> u64 {
+        self.completed
+    }
+
+    fn may_issue(&self) -> bool {
+        self.limit.is_none_or(|l| self.issued < l)
+    }
+
+    pub(crate) fn start(&mut self, core: &mut Core) {
+        match self.mode {
+            LoadMode::Open => {
+                let gap = self.gap();
+                core.schedule(gap, EventKind::Arrival);
+            }
+            LoadMode::Closed => {
+                for c in 0..self.clients.len() as u32 {
+                    self.issue(core, c);
+                }
+            }
+        }
+    }
+
+    fn gap(&mut self) -> Time {
+        match self.arrivals {
+            Arrivals::Poisson => self.rng.exponential(self.mean_gap_ns).round() as Time,
+            Arrivals::Constant => self.mean_gap_ns.round() as Time,
+        }
+    }
+
+    fn next_op(&mut self) -> (Op, Option<u64>) {
+        let Some(kv) = &mut self.kv else {
+            return (Op::Echo, None);
+        };
+        if !kv.recent.is_empty() && self.rng.chance(kv.reads) {
+            let key = kv.recent[self.rng.below(kv.recent.len() as u64) as usize];
+            (Op::Get { key }, kv.acked.get(&key).copied())
+        } else {
+            let key = kv.next_key;
+            kv.next_key += 1;
+            // Values differ from keys so a read that returns the wrong record is caught too.
+            (Op::Put { key, value: key.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1 }, None)
+        }
+    }
+
+    fn issue(&mut self, core: &mut Core, client: u32) {
+        if !self.may_issue() {
+            return;
+        }
+        let (op, expect) = self.next_op();
+        let target = match self.mode {
+            LoadMode::Open => self.targets[self.open_target],
+            LoadMode::Closed => self.targets[self.clients[client as usize].target],
+        };
+        let msg_id = core.send(self.first_client + client, target, 0, Body::Request(op));
+        core.stats.requests_sent += 1;
+        self.issued += 1;
+        let now = core.now;
+        self.pending.insert(msg_id, Pending { sent: now, client, expect, op });
+        if self.mode == LoadMode::Closed {
+            let c = &mut self.clients[client as usize];
+            c.outstanding = Some(msg_id);
+            if !c.check_scheduled {
+                c.check_scheduled = true;
+                core.schedule(self.timeout, EventKind::ClientCheck { client });
+            }
+        }
+        if !self.may_issue() && self.limit.is_some() {
+            // The last request: make sure the run ends even if replies never come.
+            core.schedule(self.timeout, EventKind::Deadline);
+        }
+    }
+
+    pub(crate) fn on_arrival(&mut self, core: &mut Core) {
+        self.expire_open(core);
+        self.issue(core, 0);
+        if self.may_issue() {
+            let gap = self.gap();
+            core.schedule(gap, EventKind::Arrival);
+        }
+    }
+
+    /// Open loop: requests older than the timeout are timed out (oldest first: msg_ids grow with time).
+    fn expire_open(&mut self, core: &mut Core) {
+        while let Some((&id, p)) = self.pending.first_key_value() {
+            if core.now.saturating_sub(p.sent) < self.timeout {
+                break;
+            }
+            self.pending.remove(&id);
+            self.timed_out(core);
+        }
+    }
+
+    fn timed_out(&mut self, core: &mut Core) {
+        core.stats.requests_timeout += 1;
+        self.completed += 1;
+        self.rotate(None);
+    }
+
+    fn rotate(&mut self, client: Option<u32>) {
+        let n = self.targets.len();
+        match client {
+            Some(c) => {
+                let t = &mut self.clients[c as usize].target;
+                *t = (*t + 1) % n;
+            }
+            None => self.open_target = (self.open_target + 1) % n,
+        }
+    }
+
+    pub(crate) fn on_reply(&mut self, core: &mut Core, msg: &Message) {
+        let Some(p) = self.pending.remove(&msg.in_reply_to) else {
+            return; // a duplicate, or a reply to a request already timed out
+        };
+        let latency = core.now - p.sent;
+        self.completed += 1;
+        let rotate_client = if self.mode == LoadMode::Closed { Some(p.client) } else { None };
+        if latency >= self.timeout {
+            core.stats.requests_timeout += 1;
+            self.rotate(rotate_client);
+        } else {
+            match msg.body {
+                Body::Reply(Reply::NotPrimary) | Body::Reply(Reply::Error) => {
+                    core.stats.requests_error += 1;
+                    self.rotate(rotate_client);
+                }
+                Body::Reply(reply) => {
+                    core.stats.requests_ok += 1;
+                    self.record_latency(latency);
+                    self.check_kv(core, &p, reply, msg.src.0);
+                }
+                _ => core.stats.requests_error += 1,
+            }
+        }
+        if self.mode == LoadMode::Closed {
+            let c = p.client;
+            self.clients[c as usize].outstanding = None;
+            self.next_after_think(core, c);
+        }
+    }
+
+    fn check_kv(&mut self, core: &mut Core, p: &Pending, reply: Reply, from: u32) {
+        let Some(kv) = &mut self.kv else { return };
+        match (p.op, reply) {
+            (Op::Put { key, value }, Reply::Ok) => {
+                kv.acked.insert(key, value);
+                if kv.recent.len() == RECENT_KEYS {
+                    kv.recent.pop_front();
+                }
+                kv.recent.push_back(key);
+            }
+            (Op::Get { key }, Reply::Value(got)) => {
+                if let Some(want) = p.expect {
+                    if got != Some(want) {
+                        let got = got.map_or("nothing".to_string(), |v| v.to_string());
+                        core.violation(
+                            from,
+                            "acknowledged_write_lost",
+                            format!("read of key {key} returned {got}; the write of {want} was acknowledged before the read was sent"),
+                        );
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn next_after_think(&mut self, core: &mut Core, client: u32) {
+        match self.think {
+            Some(d) => {
+                let t = d.sample(&mut self.rng);
+                core.schedule(t, EventKind::ClientNext { client });
+            }
+            None => self.issue(core, client),
+        }
+    }
+
+    pub(crate) fn on_client_next(&mut self, core: &mut Core, client: u32) {
+        self.issue(core, client);
+    }
+
+    /// Closed loop: one lazy timeout check per client, re-armed for the outstanding request.
+    pub(crate) fn on_client_check(&mut self, core: &mut Core, client: u32) {
+        let c = &mut self.clients[client as usize];
+        c.check_scheduled = false;
+        let Some(id) = c.outstanding else { return };
+        let Some(sent) = self.pending.get(&id).map(|p| p.sent) else { return };
+        let deadline = sent + self.timeout;
+        if core.now >= deadline {
+            self.pending.remove(&id);
+            self.clients[client as usize].outstanding = None;
+            self.timed_out_closed(core, client);
+            self.next_after_think(core, client);
+        } else {
+            self.clients[client as usize].check_scheduled = true;
+            core.schedule(deadline - core.now, EventKind::ClientCheck { client });
+        }
+    }
+
+    fn timed_out_closed(&mut self, core: &mut Core, client: u32) {
+        core.stats.requests_timeout += 1;
+        self.completed += 1;
+        self.rotate(Some(client));
+    }
+
+    pub(crate) fn on_deadline(&mut self, core: &mut Core) {
+        let ids: Vec<u64> = self.pending.keys().copied().collect();
+        for id in ids {
+            let p = &self.pending[&id];
+            if core.now.saturating_sub(p.sent) >= self.timeout {
+                self.pending.remove(&id);
+                core.stats.requests_timeout += 1;
+                self.completed += 1;
+            }
+        }
+        if !self.pending.is_empty() {
+            core.schedule(self.timeout, EventKind::Deadline);
+        }
+    }
+
+    /// At the end: requests still pending past their timeout count as timed out.
+    pub(crate) fn finish(&mut self, core: &mut Core) {
+        let now = core.now;
+        let timeout = self.timeout;
+        let expired = self.pending.values().filter(|p| now.saturating_sub(p.sent) >= timeout).count() as u64;
+        core.stats.requests_timeout += expired;
+    }
+
+    fn record_latency(&mut self, latency: Time) {
+        // Auto-resizing histogram: recording cannot fail for any u64 below its growth limit.
+        let _ = self.hist.record(latency.max(1));
+        self.lat_min = self.lat_min.min(latency);
+        self.lat_max = self.lat_max.max(latency);
+        self.lat_sum += latency as u128;
+    }
+
+    pub(crate) fn latency_summary(&self) -> LatencySummary {
+        let count = self.hist.len();
+        if count == 0 {
+            return LatencySummary::default();
+        }
+        let s = |ns: f64| ns / 1e9;
+        let clamp = |q: f64| -> f64 {
+            let v = self.hist.value_at_quantile(q);
+            s(v.clamp(self.lat_min, self.lat_max) as f64)
+        };
+        LatencySummary {
+            count,
+            min: s(self.lat_min as f64),
+            mean: s(self.lat_sum as f64 / count as f64),
+            p50: clamp(0.5),
+            p90: clamp(0.9),
+            p99: clamp(0.99),
+            p999: clamp(0.999),
+            max: s(self.lat_max as f64),
+        }
+    }
+}

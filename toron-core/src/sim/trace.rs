@@ -1,0 +1,243 @@
+//! The trace: every processed event, hashed with blake3 as it happens (memory does not grow with the run),
+//! and optionally written in full as JSON Lines.
+//!
+//! Trace format version 1 (the bytes hashed): the header `toron-trace/1\n`, then per event a record
+//! `kind:u8 ‖ time:u64 ‖ fields…` (all integers little-endian, described at each `record_*` call site in
+//! [`TraceRecord::encode`]), then a final record with the run's counters. Changing any of this changes
+//! digests and needs a minor version bump.
+
+use super::node::{Body, Message, Op, Reply, Time};
+use std::io::Write;
+
+const HEADER: &[u8] = b"toron-trace/1\n";
+const FLUSH_AT: usize = 32 * 1024;
+
+/// One processed event, as hashed and as written to the JSON Lines trace.
+#[derive(Debug)]
+pub(crate) enum TraceRecord<'a> {
+    /// A message delivered (or dropped at a crashed receiver).
+    Deliver { msg: &'a Message, dropped: bool },
+    /// A node timer fired.
+    Timer { node: u32, timer: u64, tag: u64 },
+    /// The open-loop generator issues its next request.
+    Arrival,
+    /// A closed-loop client wakes up (think time over, or a timeout check).
+    Client { client: u32, check: bool },
+    /// A fault was injected (`start`) or its duration ended.
+    Fault { index: u32, kind: u8, start: bool, node: u32 },
+    /// The request-limit deadline.
+    Deadline,
+}
+
+impl TraceRecord<'_> {
+    fn encode(&self, time: Time, out: &mut Vec<u8>) {
+        let put = |out: &mut Vec<u8>, x: u64| out.extend_from_slice(&x.to_le_bytes());
+        match self {
+            TraceRecord::Deliver { msg, dropped } => {
+                out.push(if *dropped { 2 } else { 1 });
+                put(out, time);
+                put(out, msg.msg_id);
+                put(out, msg.in_reply_to);
+                out.extend_from_slice(&msg.src.0.to_le_bytes());
+                out.extend_from_slice(&msg.dst.0.to_le_bytes());
+                encode_body(&msg.body, out);
+            }
+            TraceRecord::Timer { node, timer, tag } => {
+                out.push(3);
+                put(out, time);
+                out.extend_from_slice(&node.to_le_bytes());
+                put(out, *timer);
+                put(out, *tag);
+            }
+            TraceRecord::Arrival => {
+                out.push(4);
+                put(out, time);
+            }
+            TraceRecord::Client { client, check } => {
+                out.push(if *check { 6 } else { 5 });
+                put(out, time);
+                out.extend_from_slice(&client.to_le_bytes());
+            }
+            TraceRecord::Fault { index, kind, start, node } => {
+                out.push(if *start { 7 } else { 8 });
+                put(out, time);
+                out.extend_from_slice(&index.to_le_bytes());
+                out.push(*kind);
+                out.extend_from_slice(&node.to_le_bytes());
+            }
+            TraceRecord::Deadline => {
+                out.push(9);
+                put(out, time);
+            }
+        }
+    }
+}
+
+fn encode_body(body: &Body, out: &mut Vec<u8>) {
+    let put = |out: &mut Vec<u8>, x: u64| out.extend_from_slice(&x.to_le_bytes());
+    match body {
+        Body::Request(op) => match op {
+            Op::Echo => out.push(1),
+            Op::Get { key } => {
+                out.push(2);
+                put(out, *key);
+            }
+            Op::Put { key, value } => {
+                out.push(3);
+                put(out, *key);
+                put(out, *value);
+            }
+        },
+        Body::Reply(r) => match r {
+            Reply::Ok => out.push(10),
+            Reply::Value(None) => out.push(11),
+            Reply::Value(Some(v)) => {
+                out.push(12);
+                put(out, *v);
+            }
+            Reply::NotPrimary => out.push(13),
+            Reply::Error => out.push(14),
+        },
+        Body::Replicate { key, value, seq } => {
+            out.push(20);
+            put(out, *key);
+            put(out, *value);
+            put(out, *seq);
+        }
+        Body::ReplicateAck { seq } => {
+            out.push(21);
+            put(out, *seq);
+        }
+        Body::Heartbeat { epoch } => {
+            out.push(22);
+            put(out, *epoch);
+        }
+        Body::Join => out.push(23),
+        Body::StateTransfer { entries, epoch } => {
+            out.push(24);
+            put(out, *epoch);
+            put(out, entries.len() as u64);
+            for (k, v) in entries.iter() {
+                put(out, *k);
+                put(out, *v);
+            }
+        }
+        Body::Custom(bytes) => {
+            out.push(30);
+            put(out, bytes.len() as u64);
+            out.extend_from_slice(bytes);
+        }
+    }
+}
+
+/// The streaming hasher and the optional JSON Lines writer.
+pub(crate) struct Trace {
+    hasher: blake3::Hasher,
+    buf: Vec<u8>,
+    jsonl: Option<JsonlWriter>,
+}
+
+pub(crate) struct JsonlWriter {
+    out: std::io::BufWriter<Box<dyn Write + Send>>,
+    names: std::sync::Arc<[String]>,
+    index: u64,
+    error: Option<std::io::Error>,
+}
+
+impl Trace {
+    pub(crate) fn new(jsonl: Option<(Box<dyn Write + Send>, std::sync::Arc<[String]>)>) -> Self {
+        let mut buf = Vec::with_capacity(FLUSH_AT + 256);
+        buf.extend_from_slice(HEADER);
+        Trace {
+            hasher: blake3::Hasher::new(),
+            buf,
+            jsonl: jsonl.map(|(w, names)| JsonlWriter { out: std::io::BufWriter::with_capacity(1 << 16, w), names, index: 0, error: None }),
+        }
+    }
+
+    #[inline]
+    pub(crate) fn record(&mut self, time: Time, rec: TraceRecord<'_>) {
+        rec.encode(time, &mut self.buf);
+        if self.buf.len() >= FLUSH_AT {
+            self.hasher.update(&self.buf);
+            self.buf.clear();
+        }
+        if let Some(w) = &mut self.jsonl {
+            w.write(time, &rec);
+        }
+    }
+
+    /// Hash the final counters and return the hex digest, flushing the JSON Lines file.
+    pub(crate) fn finish(mut self, summary: &[u64]) -> std::io::Result<String> {
+        self.buf.push(0xff);
+        for x in summary {
+            self.buf.extend_from_slice(&x.to_le_bytes());
+        }
+        self.hasher.update(&self.buf);
+        if let Some(mut w) = self.jsonl.take() {
+            if let Some(e) = w.error.take() {
+                return Err(e);
+            }
+            w.out.flush()?;
+        }
+        Ok(self.hasher.finalize().to_hex().to_string())
+    }
+}
+
+impl JsonlWriter {
+    fn name(&self, id: u32) -> &str {
+        self.names.get(id as usize).map(String::as_str).unwrap_or("client")
+    }
+
+    fn write(&mut self, time: Time, rec: &TraceRecord<'_>) {
+        if self.error.is_some() {
+            return;
+        }
+        use serde_json::json;
+        let i = self.index;
+        self.index += 1;
+        let v = match rec {
+            TraceRecord::Deliver { msg, dropped } => json!({
+                "i": i, "t": time, "type": if *dropped { "drop" } else { "deliver" },
+                "src": self.name(msg.src.0), "dst": self.name(msg.dst.0),
+                "src_index": msg.src.0, "dst_index": msg.dst.0,
+                "msg_id": msg.msg_id, "in_reply_to": msg.in_reply_to, "body": body_json(&msg.body),
+            }),
+            TraceRecord::Timer { node, timer, tag } => {
+                json!({"i": i, "t": time, "type": "timer", "node": self.name(*node), "timer": timer, "tag": tag})
+            }
+            TraceRecord::Arrival => json!({"i": i, "t": time, "type": "arrival"}),
+            TraceRecord::Client { client, check } => {
+                json!({"i": i, "t": time, "type": if *check { "client_check" } else { "client_next" }, "client": client})
+            }
+            TraceRecord::Fault { index, kind, start, node } => json!({
+                "i": i, "t": time, "type": if *start { "fault" } else { "fault_end" }, "fault": index,
+                "kind": super::faults::kind_name(*kind), "node": if *node == u32::MAX { serde_json::Value::Null } else { self.name(*node).into() },
+            }),
+            TraceRecord::Deadline => json!({"i": i, "t": time, "type": "deadline"}),
+        };
+        let res = serde_json::to_writer(&mut self.out, &v).map_err(std::io::Error::other).and_then(|_| self.out.write_all(b"\n"));
+        if let Err(e) = res {
+            self.error = Some(e);
+        }
+    }
+}
+
+fn body_json(body: &Body) -> serde_json::Value {
+    use serde_json::json;
+    match body {
+        Body::Request(Op::Echo) => json!({"type": "echo"}),
+        Body::Request(Op::Get { key }) => json!({"type": "get", "key": key}),
+        Body::Request(Op::Put { key, value }) => json!({"type": "put", "key": key, "value": value}),
+        Body::Reply(Reply::Ok) => json!({"type": "ok"}),
+        Body::Reply(Reply::Value(v)) => json!({"type": "value", "value": v}),
+        Body::Reply(Reply::NotPrimary) => json!({"type": "not_primary"}),
+        Body::Reply(Reply::Error) => json!({"type": "error"}),
+        Body::Replicate { key, value, seq } => json!({"type": "replicate", "key": key, "value": value, "seq": seq}),
+        Body::ReplicateAck { seq } => json!({"type": "replicate_ack", "seq": seq}),
+        Body::Heartbeat { epoch } => json!({"type": "heartbeat", "epoch": epoch}),
+        Body::Join => json!({"type": "join"}),
+        Body::StateTransfer { entries, epoch } => json!({"type": "state_transfer", "epoch": epoch, "entries": entries.len()}),
+        Body::Custom(bytes) => json!({"type": "custom", "bytes": bytes.len()}),
+    }
+}
