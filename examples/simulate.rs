@@ -8,7 +8,10 @@ use toron_core::sim;
 fn main() -> Result<(), toron_core::Error> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let paths = if args.is_empty() {
-        vec![toron_suite::repo_path("examples/scenarios/mm1.toml"), toron_suite::repo_path("examples/scenarios/kv_buggy.toml")]
+        vec![
+            toron_suite::repo_path("examples/scenarios/mm1.toml"),
+            toron_suite::repo_path("examples/scenarios/kv_buggy.toml"),
+        ]
     } else {
         args.into_iter().map(Into::into).collect()
     };
@@ -18,7 +21,10 @@ fn main() -> Result<(), toron_core::Error> {
         println!("{}", outcome.digest);
         println!("{}", outcome.summary());
         if let Some(v) = outcome.violations.first() {
-            println!("  violation at {:.3}s on {}: {}: {}", v.time, v.node, v.invariant, v.message);
+            println!(
+                "  violation at {:.3}s on {}: {}: {}",
+                v.time, v.node, v.invariant, v.message
+            );
         }
     }
     Ok(())

@@ -1,1 +1,4 @@
 //! Cross-crate integration tests, one binary built of modules.
+
+mod sim;
+mod vectors;

@@ -85,7 +85,16 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 impl Error {
     /// A new error of `kind` with a message that says what was wrong and what was expected.
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        Error { kind, message: message.into(), file: None, line: None, column: None, field: None, path: None, op_index: None }
+        Error {
+            kind,
+            message: message.into(),
+            file: None,
+            line: None,
+            column: None,
+            field: None,
+            path: None,
+            op_index: None,
+        }
     }
 
     /// Attach the file the error is about.
@@ -202,7 +211,10 @@ mod tests {
             .with_file("s.toml")
             .with_line(3, Some(8))
             .with_field("fault[0].node");
-        assert_eq!(e.to_string(), "s.toml:3:8: field fault[0].node: unknown node \"x\" (expected one of: a, b)");
+        assert_eq!(
+            e.to_string(),
+            "s.toml:3:8: field fault[0].node: unknown node \"x\" (expected one of: a, b)"
+        );
     }
 
     #[test]

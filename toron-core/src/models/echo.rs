@@ -25,7 +25,12 @@ pub struct Echo {
 impl Echo {
     /// A fresh echo node.
     pub fn new(params: EchoParams) -> Self {
-        Echo { params, waiting: BTreeMap::new(), next_tag: 0, answered: 0 }
+        Echo {
+            params,
+            waiting: BTreeMap::new(),
+            next_tag: 0,
+            answered: 0,
+        }
     }
 }
 
@@ -55,7 +60,13 @@ impl Node for Echo {
     fn on_timer(&mut self, ctx: &mut Ctx<'_>, _timer: TimerId, tag: u64) {
         if let Some((src, msg_id)) = self.waiting.remove(&tag) {
             self.answered += 1;
-            let req = Message { msg_id, in_reply_to: 0, src, dst: ctx.id(), body: Body::Request(Op::Echo) };
+            let req = Message {
+                msg_id,
+                in_reply_to: 0,
+                src,
+                dst: ctx.id(),
+                body: Body::Request(Op::Echo),
+            };
             ctx.reply(&req, Body::Reply(Reply::Ok));
         }
     }

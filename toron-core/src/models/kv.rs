@@ -136,7 +136,13 @@ impl Kv {
     }
 
     fn ack(&mut self, ctx: &mut Ctx<'_>, client: NodeId, msg_id: u64) {
-        let req = Message { msg_id, in_reply_to: 0, src: client, dst: ctx.id(), body: Body::Request(Op::Echo) };
+        let req = Message {
+            msg_id,
+            in_reply_to: 0,
+            src: client,
+            dst: ctx.id(),
+            body: Body::Request(Op::Echo),
+        };
         ctx.reply(&req, Body::Reply(Reply::Ok));
     }
 
@@ -224,7 +230,13 @@ impl Node for Kv {
                 if self.state == State::Primary {
                     let entries: Arc<[(u64, u64)]> = self.store.iter().map(|(k, v)| (*k, *v)).collect();
                     self.transfer_seq = self.next_seq - 1;
-                    ctx.reply(msg, Body::StateTransfer { entries, epoch: self.epoch });
+                    ctx.reply(
+                        msg,
+                        Body::StateTransfer {
+                            entries,
+                            epoch: self.epoch,
+                        },
+                    );
                 }
             }
             Body::StateTransfer { entries, epoch } => {

@@ -55,11 +55,17 @@ pub(crate) fn parse_params(model: &str, params: &Value, node: &FieldPath) -> Res
         "kv" => {
             let p: kv::KvParams = typed(params, &base)?;
             if p.failover_timeout.0 == 0 || p.heartbeat.0 == 0 {
-                return Err((base.key("heartbeat"), "heartbeat and failover_timeout must be positive".into()));
+                return Err((
+                    base.key("heartbeat"),
+                    "heartbeat and failover_timeout must be positive".into(),
+                ));
             }
             Ok(ModelSpec::Kv(p))
         }
-        other => Err((node.key("model"), format!("unknown model {other:?} (expected one of: {})", MODELS.join(", ")))),
+        other => Err((
+            node.key("model"),
+            format!("unknown model {other:?} (expected one of: {})", MODELS.join(", ")),
+        )),
     }
 }
 

@@ -69,7 +69,11 @@ impl Node for Queue {
         if !matches!(msg.body, Body::Request(_)) {
             return;
         }
-        let c = Customer { arrived: ctx.now(), src: msg.src, msg_id: msg.msg_id };
+        let c = Customer {
+            arrived: ctx.now(),
+            src: msg.src,
+            msg_id: msg.msg_id,
+        };
         match self.free.pop() {
             Some(server) => self.start_service(ctx, server, c),
             None => self.waiting.push_back(c),
@@ -85,7 +89,13 @@ impl Node for Queue {
         self.customers += 1;
         self.busy += (now - started) as u128;
         self.total_sojourn += (now - c.arrived) as u128;
-        let req = Message { msg_id: c.msg_id, in_reply_to: 0, src: c.src, dst: ctx.id(), body: Body::Request(Op::Echo) };
+        let req = Message {
+            msg_id: c.msg_id,
+            in_reply_to: 0,
+            src: c.src,
+            dst: ctx.id(),
+            body: Body::Request(Op::Echo),
+        };
         ctx.reply(&req, Body::Reply(Reply::Ok));
         match self.waiting.pop_front() {
             Some(next) => self.start_service(ctx, server, next),

@@ -45,7 +45,11 @@ impl LineIndex {
     fn at(&self, text: &str, offset: usize) -> (usize, usize) {
         let line = self.starts.partition_point(|&s| s <= offset).max(1);
         let start = self.starts[line - 1];
-        let col = text.get(start..offset.min(text.len())).map(|s| s.chars().count()).unwrap_or(0) + 1;
+        let col = text
+            .get(start..offset.min(text.len()))
+            .map(|s| s.chars().count())
+            .unwrap_or(0)
+            + 1;
         (line, col)
     }
 }
@@ -61,8 +65,15 @@ pub(crate) fn toml_to_json(text: &str) -> Result<(Value, Locations)> {
         }
         err
     })?;
-    let mut w = TomlWalker { text, idx: LineIndex::new(text), locs: Locations::default() };
-    let table = doc.as_item().as_table().ok_or_else(|| Error::new(ErrorKind::Scenario, "expected a TOML table"))?;
+    let mut w = TomlWalker {
+        text,
+        idx: LineIndex::new(text),
+        locs: Locations::default(),
+    };
+    let table = doc
+        .as_item()
+        .as_table()
+        .ok_or_else(|| Error::new(ErrorKind::Scenario, "expected a TOML table"))?;
     let value = w.table(table, "")?;
     Ok((value, w.locs))
 }
@@ -124,9 +135,12 @@ impl TomlWalker<'_> {
                     Some(n) => Value::Number(n),
                     None => {
                         let (l, c) = self.locs.find(ptr).unwrap_or((0, 0));
-                        return Err(Error::new(ErrorKind::Scenario, format!("{x} is not allowed (expected a finite number)"))
-                            .with_line(l, Some(c))
-                            .with_path(ptr));
+                        return Err(Error::new(
+                            ErrorKind::Scenario,
+                            format!("{x} is not allowed (expected a finite number)"),
+                        )
+                        .with_line(l, Some(c))
+                        .with_path(ptr));
                     }
                 }
             }

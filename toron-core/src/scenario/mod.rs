@@ -36,7 +36,10 @@ impl Format {
         match name.to_ascii_lowercase().as_str() {
             "toml" => Ok(Format::Toml),
             "json" => Ok(Format::Json),
-            other => Err(Error::new(ErrorKind::InvalidArgument, format!("unknown scenario format {other:?} (expected \"toml\" or \"json\")"))),
+            other => Err(Error::new(
+                ErrorKind::InvalidArgument,
+                format!("unknown scenario format {other:?} (expected \"toml\" or \"json\")"),
+            )),
         }
     }
 }
@@ -385,7 +388,10 @@ impl FieldPath {
 }
 
 /// Deserialize `value` into `T`, mapping a serde error to a located scenario error under `base`.
-pub(crate) fn typed<T: serde::de::DeserializeOwned>(value: &Value, base: &FieldPath) -> std::result::Result<T, (FieldPath, String)> {
+pub(crate) fn typed<T: serde::de::DeserializeOwned>(
+    value: &Value,
+    base: &FieldPath,
+) -> std::result::Result<T, (FieldPath, String)> {
     serde_path_to_error::deserialize(value).map_err(|e: serde_path_to_error::Error<serde_json::Error>| {
         let mut path = base.clone();
         path.0.extend(FieldPath::from_serde(e.path()).0);
@@ -420,7 +426,11 @@ impl Scenario {
 
     /// Build a scenario from a JSON-like value (the structure of the file).
     pub fn from_value(value: &Value) -> Result<Self> {
-        let mut source = Source { file: None, text: None, locations: None };
+        let mut source = Source {
+            file: None,
+            text: None,
+            locations: None,
+        };
         Self::build(value, &mut source)
     }
 
@@ -442,7 +452,11 @@ impl Scenario {
             }
             Format::Json => (locate::parse_json(text).map_err(with_file)?, None),
         };
-        let mut source = Source { file, text: Some((text, format)), locations };
+        let mut source = Source {
+            file,
+            text: Some((text, format)),
+            locations,
+        };
         Self::build(&value, &mut source)
     }
 
@@ -450,7 +464,11 @@ impl Scenario {
         let root = FieldPath::default();
         let spec: ScenarioSpec = typed(value, &root).map_err(|(p, m)| source.error(&p, m))?;
         let models = validate(&spec).map_err(|(p, m)| source.error(&p, m))?;
-        Ok(Scenario { spec, models, file: source.file.map(Path::to_path_buf) })
+        Ok(Scenario {
+            spec,
+            models,
+            file: source.file.map(Path::to_path_buf),
+        })
     }
 
     /// The scenario as written.
@@ -496,7 +514,10 @@ type Invalid = (FieldPath, String);
 fn validate(spec: &ScenarioSpec) -> std::result::Result<Vec<ModelSpec>, Invalid> {
     let root = FieldPath::default();
     if spec.stop.requests.is_none() && spec.stop.time.is_none() && spec.stop.events.is_none() {
-        return Err((root.key("stop"), "no limit given (expected at least one of requests, time, events)".into()));
+        return Err((
+            root.key("stop"),
+            "no limit given (expected at least one of requests, time, events)".into(),
+        ));
     }
     if spec.nodes.is_empty() {
         return Err((root.key("node"), "no nodes (expected at least one [[node]])".into()));
@@ -505,7 +526,13 @@ fn validate(spec: &ScenarioSpec) -> std::result::Result<Vec<ModelSpec>, Invalid>
     for (i, n) in spec.nodes.iter().enumerate() {
         let p = root.key("node").index(i).key("id");
         if n.id.is_empty() || n.id == CLIENT || n.id == "*" {
-            return Err((p, format!("invalid node id {:?} (expected a non-empty name other than \"client\" and \"*\")", n.id)));
+            return Err((
+                p,
+                format!(
+                    "invalid node id {:?} (expected a non-empty name other than \"client\" and \"*\")",
+                    n.id
+                ),
+            ));
         }
         if !ids.insert(n.id.as_str()) {
             return Err((p, format!("duplicate node id {:?} (expected unique ids)", n.id)));
@@ -514,7 +541,10 @@ fn validate(spec: &ScenarioSpec) -> std::result::Result<Vec<ModelSpec>, Invalid>
     let known = |id: &str| ids.contains(id);
     let expected_ids = || ids.iter().copied().collect::<Vec<_>>().join(", ");
     let unknown = |path: FieldPath, id: &str| -> Invalid {
-        (path, format!("unknown node {id:?} (expected one of: {})", expected_ids()))
+        (
+            path,
+            format!("unknown node {id:?} (expected one of: {})", expected_ids()),
+        )
     };
 
     let mut models = Vec::with_capacity(spec.nodes.len());
@@ -547,7 +577,10 @@ fn validate(spec: &ScenarioSpec) -> std::result::Result<Vec<ModelSpec>, Invalid>
         Some(load) => validate_load(load, spec, &models, &known, &unknown)?,
         None => {
             if spec.stop.requests.is_some() {
-                return Err((root.key("stop").key("requests"), "a request limit needs a [load] section".into()));
+                return Err((
+                    root.key("stop").key("requests"),
+                    "a request limit needs a [load] section".into(),
+                ));
             }
         }
     }
@@ -568,7 +601,10 @@ fn validate_load(
     let p = FieldPath::default().key("load");
     let targets = load.target.ids();
     if targets.is_empty() {
-        return Err((p.key("target"), "no target (expected a node id or a list of node ids)".into()));
+        return Err((
+            p.key("target"),
+            "no target (expected a node id or a list of node ids)".into(),
+        ));
     }
     for (i, t) in targets.iter().enumerate() {
         let tp = match load.target {
@@ -581,10 +617,18 @@ fn validate_load(
     }
     let kv_targets = targets
         .iter()
-        .filter(|t| spec.nodes.iter().position(|n| n.id == **t).is_some_and(|i| matches!(models[i], ModelSpec::Kv(_))))
+        .filter(|t| {
+            spec.nodes
+                .iter()
+                .position(|n| n.id == **t)
+                .is_some_and(|i| matches!(models[i], ModelSpec::Kv(_)))
+        })
         .count();
     if kv_targets != 0 && kv_targets != targets.len() {
-        return Err((p.key("target"), "targets mix kv and non-kv models (expected all of one kind)".into()));
+        return Err((
+            p.key("target"),
+            "targets mix kv and non-kv models (expected all of one kind)".into(),
+        ));
     }
     if load.reads.is_some() && kv_targets == 0 {
         return Err((p.key("reads"), "reads applies only to kv targets".into()));
@@ -599,14 +643,22 @@ fn validate_load(
     match load.mode {
         LoadMode::Open => {
             if load.rate.is_none() {
-                return Err((p.key("rate"), "open loop needs a rate (expected e.g. rate = \"100/s\")".into()));
+                return Err((
+                    p.key("rate"),
+                    "open loop needs a rate (expected e.g. rate = \"100/s\")".into(),
+                ));
             }
             forbid("clients", load.clients.is_some(), "open")?;
             forbid("think", load.think.is_some(), "open")?;
         }
         LoadMode::Closed => {
             match load.clients {
-                None => return Err((p.key("clients"), "closed loop needs clients (expected a positive integer)".into())),
+                None => {
+                    return Err((
+                        p.key("clients"),
+                        "closed loop needs clients (expected a positive integer)".into(),
+                    ))
+                }
                 Some(0) => return Err((p.key("clients"), "clients is 0 (expected a positive integer)".into())),
                 Some(_) => {}
             }
@@ -629,8 +681,14 @@ fn validate_fault(
     known: &dyn Fn(&str) -> bool,
     unknown: &dyn Fn(FieldPath, &str) -> Invalid,
 ) -> std::result::Result<(), Invalid> {
-    let kind = serde_json::to_value(f.kind).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
-    let needs_node = matches!(f.kind, FaultKind::Crash | FaultKind::Restart | FaultKind::ClockSkew | FaultKind::Slow);
+    let kind = serde_json::to_value(f.kind)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default();
+    let needs_node = matches!(
+        f.kind,
+        FaultKind::Crash | FaultKind::Restart | FaultKind::ClockSkew | FaultKind::Slow
+    );
     let allowed: &[&str] = match f.kind {
         FaultKind::Crash | FaultKind::Restart => &["node"],
         FaultKind::Partition => &["groups", "duration"],
@@ -649,7 +707,13 @@ fn validate_fault(
     ];
     for (field, is) in present {
         if is && !allowed.contains(&field) {
-            return Err((p.key(field), format!("{field} does not apply to kind = \"{kind}\" (expected only: {})", allowed.join(", "))));
+            return Err((
+                p.key(field),
+                format!(
+                    "{field} does not apply to kind = \"{kind}\" (expected only: {})",
+                    allowed.join(", ")
+                ),
+            ));
         }
     }
     let required: &[(&str, bool)] = &[
@@ -678,12 +742,18 @@ fn validate_fault(
                     return Err(unknown(np, id));
                 }
                 if !seen.insert(id.as_str()) {
-                    return Err((np, format!("{id:?} is in two groups (expected each node in at most one)")));
+                    return Err((
+                        np,
+                        format!("{id:?} is in two groups (expected each node in at most one)"),
+                    ));
                 }
             }
         }
         if groups.len() < 2 && seen.is_empty() {
-            return Err((p.key("groups"), "no groups (expected at least one non-empty group)".into()));
+            return Err((
+                p.key("groups"),
+                "no groups (expected at least one non-empty group)".into(),
+            ));
         }
     }
     if f.duration == Some(Duration(0)) {
@@ -747,7 +817,7 @@ rate = "0.9/s"
     fn wrong_type_and_bad_values() {
         let e = err(&MM1.replace("rate = \"0.9/s\"", "rate = 5"));
         assert_eq!(e.field(), Some("load.rate"), "{e}");
-        assert_eq!(e.line(), Some(20), "{e}");
+        assert_eq!(e.line(), Some(19), "{e}");
         let e = err(&MM1.replace("loss = 0.0", "loss = -0.5"));
         assert_eq!(e.field(), Some("network.loss"), "{e}");
         assert!(e.message().contains("from 0 to 1"), "{e}");
@@ -762,13 +832,20 @@ rate = "0.9/s"
     fn dangling_ids_are_named() {
         let e = err(&MM1.replace("target = \"server\"", "target = \"srv\""));
         assert_eq!(e.field(), Some("load.target"));
-        assert!(e.message().contains("unknown node \"srv\" (expected one of: server)"), "{e}");
-        let e = err(&format!("{MM1}\n[[fault]]\nat = \"1s\"\nkind = \"crash\"\nnode = \"nope\"\n"));
+        assert!(
+            e.message().contains("unknown node \"srv\" (expected one of: server)"),
+            "{e}"
+        );
+        let e = err(&format!(
+            "{MM1}\n[[fault]]\nat = \"1s\"\nkind = \"crash\"\nnode = \"nope\"\n"
+        ));
         assert_eq!(e.field(), Some("fault[0].node"));
-        assert_eq!(e.line(), Some(26), "{e}");
+        assert_eq!(e.line(), Some(24), "{e}");
         let e = err(&format!("{MM1}\n[[fault]]\nat = \"1s\"\nkind = \"crash\"\n"));
         assert!(e.message().contains("needs node"), "{e}");
-        let e = err(&format!("{MM1}\n[[fault]]\nat = \"1s\"\nkind = \"explode\"\nnode = \"server\"\n"));
+        let e = err(&format!(
+            "{MM1}\n[[fault]]\nat = \"1s\"\nkind = \"explode\"\nnode = \"server\"\n"
+        ));
         assert_eq!(e.field(), Some("fault[0].kind"), "{e}");
     }
 

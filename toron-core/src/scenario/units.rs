@@ -47,18 +47,20 @@ impl Duration {
         // "1e3s" is accepted; a unit must follow the number.
         let (num, unit) = match split {
             Some(i) => t.split_at(i),
-            None => return Err(format!("invalid duration {text:?}: expected a number and a unit, like \"250ms\" (units: ns, us, ms, s, m, h)")),
+            None => return Err(format!(
+                "invalid duration {text:?}: expected a number and a unit, like \"250ms\" (units: ns, us, ms, s, m, h)"
+            )),
         };
-        let factor = UNITS
-            .iter()
-            .find(|(u, _)| *u == unit)
-            .map(|(_, f)| *f)
-            .ok_or_else(|| format!("invalid duration {text:?}: unknown unit {unit:?} (expected one of ns, us, ms, s, m, h)"))?;
+        let factor = UNITS.iter().find(|(u, _)| *u == unit).map(|(_, f)| *f).ok_or_else(|| {
+            format!("invalid duration {text:?}: unknown unit {unit:?} (expected one of ns, us, ms, s, m, h)")
+        })?;
         let value: f64 = num
             .parse()
             .map_err(|_| format!("invalid duration {text:?}: {num:?} is not a number (expected e.g. \"1.5s\")"))?;
         if !value.is_finite() || value < 0.0 {
-            return Err(format!("invalid duration {text:?}: expected a non-negative finite duration"));
+            return Err(format!(
+                "invalid duration {text:?}: expected a non-negative finite duration"
+            ));
         }
         let ns = value * factor;
         if ns >= u64::MAX as f64 {
@@ -72,7 +74,13 @@ impl fmt::Display for Duration {
     /// The shortest exact form: `"250ms"`, `"1s"`, `"1500us"`, `"7ns"`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let ns = self.0;
-        for (unit, div) in [("h", 3_600_000_000_000u64), ("m", 60_000_000_000), ("s", 1_000_000_000), ("ms", 1_000_000), ("us", 1_000)] {
+        for (unit, div) in [
+            ("h", 3_600_000_000_000u64),
+            ("m", 60_000_000_000),
+            ("s", 1_000_000_000),
+            ("ms", 1_000_000),
+            ("us", 1_000),
+        ] {
             if ns != 0 && ns % div == 0 {
                 return write!(f, "{}{unit}", ns / div);
             }
@@ -151,7 +159,11 @@ impl Rate {
             "us" => 1e6,
             "m" => 1.0 / 60.0,
             "h" => 1.0 / 3600.0,
-            other => return Err(format!("invalid rate {text:?}: unknown unit {other:?} (expected s, ms, us, m or h)")),
+            other => {
+                return Err(format!(
+                    "invalid rate {text:?}: unknown unit {other:?} (expected s, ms, us, m or h)"
+                ))
+            }
         };
         let v: f64 = num
             .trim()
@@ -197,7 +209,9 @@ impl<'de> Deserialize<'de> for Probability {
         if v.is_finite() && (0.0..=1.0).contains(&v) {
             Ok(Probability(v))
         } else {
-            Err(de::Error::custom(format!("invalid probability {v}: expected a number from 0 to 1")))
+            Err(de::Error::custom(format!(
+                "invalid probability {v}: expected a number from 0 to 1"
+            )))
         }
     }
 }
@@ -213,7 +227,9 @@ impl<'de> Deserialize<'de> for Positive {
         if v.is_finite() && v > 0.0 {
             Ok(Positive(v))
         } else {
-            Err(de::Error::custom(format!("invalid value {v}: expected a positive finite number")))
+            Err(de::Error::custom(format!(
+                "invalid value {v}: expected a positive finite number"
+            )))
         }
     }
 }
@@ -307,7 +323,9 @@ impl Dist {
     pub(crate) fn validate(&self) -> Result<(), String> {
         if let Dist::Uniform { low, high } = self {
             if low > high {
-                return Err(format!("uniform distribution has low {low} above high {high} (expected low <= high)"));
+                return Err(format!(
+                    "uniform distribution has low {low} above high {high} (expected low <= high)"
+                ));
             }
         }
         Ok(())

@@ -51,14 +51,22 @@ pub(crate) fn plan(scenario: &Scenario) -> Vec<Fault> {
     spec.faults
         .iter()
         .map(|f: &FaultSpec| {
-            let node = f.node.as_deref().and_then(|id| scenario.node_index(id)).map_or(u32::MAX, |i| i as u32);
+            let node = f
+                .node
+                .as_deref()
+                .and_then(|id| scenario.node_index(id))
+                .map_or(u32::MAX, |i| i as u32);
             let mut groups = Vec::new();
             if let Some(gs) = &f.groups {
                 // Unlisted endpoints share group 0; listed groups are numbered from 1.
                 groups = vec![0u16; n + 1];
                 for (gi, g) in gs.iter().enumerate() {
                     for id in g {
-                        let idx = if id == CLIENT { n } else { scenario.node_index(id).unwrap_or(n) };
+                        let idx = if id == CLIENT {
+                            n
+                        } else {
+                            scenario.node_index(id).unwrap_or(n)
+                        };
                         groups[idx] = (gi + 1) as u16;
                     }
                 }

@@ -18,24 +18,44 @@ use std::sync::Arc;
 const CANCEL_CHECK_EVERY: u64 = 1 << 16;
 
 pub(crate) enum EventKind {
-    Deliver(Message),
-    Timer { node: u32, incarnation: u32, timer: u64, tag: u64 },
+    /// A message in flight, by its slot in [`Core::in_flight`].
+    Deliver(u32),
+    Timer {
+        node: u32,
+        incarnation: u32,
+        timer: u64,
+        tag: u64,
+    },
     Arrival,
-    ClientNext { client: u32 },
-    ClientCheck { client: u32 },
-    Fault { index: u32, start: bool },
+    ClientNext {
+        client: u32,
+    },
+    ClientCheck {
+        client: u32,
+    },
+    Fault {
+        index: u32,
+        start: bool,
+    },
     Deadline,
 }
 
 pub(crate) struct Event {
-    time: Time,
-    seq: u64,
+    /// `time << 64 | seq`: one comparison orders by (time, scheduling sequence).
+    key: u128,
     kind: EventKind,
+}
+
+impl Event {
+    #[inline]
+    fn time(&self) -> Time {
+        (self.key >> 64) as Time
+    }
 }
 
 impl PartialEq for Event {
     fn eq(&self, other: &Self) -> bool {
-        (self.time, self.seq) == (other.time, other.seq)
+        self.key == other.key
     }
 }
 impl Eq for Event {}
@@ -46,8 +66,9 @@ impl PartialOrd for Event {
 }
 impl Ord for Event {
     // BinaryHeap is a max-heap: the earliest (time, seq) must compare greatest.
+    #[inline]
     fn cmp(&self, other: &Self) -> Ordering {
-        (other.time, other.seq).cmp(&(self.time, self.seq))
+        other.key.cmp(&self.key)
     }
 }
 
@@ -76,6 +97,9 @@ pub(crate) struct Core {
     /// Partition group per endpoint, when partitioned.
     partition: Option<Vec<u16>>,
     cancelled: BTreeSet<u64>,
+    /// Messages in flight, referenced by `Deliver` events (keeps queue entries at 32 bytes).
+    in_flight: Vec<Option<Message>>,
+    free_slots: Vec<u32>,
     pub(crate) stats: Stats,
     violations: Vec<Violation>,
     coverage: BTreeMap<String, u64>,
@@ -86,7 +110,31 @@ impl Core {
     fn push(&mut self, time: Time, kind: EventKind) {
         let seq = self.seq;
         self.seq += 1;
-        self.queue.push(Event { time, seq, kind });
+        self.queue.push(Event {
+            key: (time as u128) << 64 | seq as u128,
+            kind,
+        });
+    }
+
+    #[inline]
+    fn park(&mut self, msg: Message) -> u32 {
+        match self.free_slots.pop() {
+            Some(i) => {
+                self.in_flight[i as usize] = Some(msg);
+                i
+            }
+            None => {
+                self.in_flight.push(Some(msg));
+                (self.in_flight.len() - 1) as u32
+            }
+        }
+    }
+
+    #[inline]
+    fn unpark(&mut self, slot: u32) -> Option<Message> {
+        let msg = self.in_flight.get_mut(slot as usize)?.take();
+        self.free_slots.push(slot);
+        msg
     }
 
     #[inline]
@@ -95,7 +143,10 @@ impl Core {
     }
 
     pub(crate) fn name(&self, id: u32) -> &str {
-        self.names.get(id as usize).map(String::as_str).unwrap_or(crate::scenario::CLIENT)
+        self.names
+            .get(id as usize)
+            .map(String::as_str)
+            .unwrap_or(crate::scenario::CLIENT)
     }
 
     #[inline]
@@ -118,20 +169,33 @@ impl Core {
         }
         let width = self.n_nodes as usize + 1;
         let link = self.links[a * width + b];
-        let loss = if self.burst_loss > link.loss { self.burst_loss } else { link.loss };
+        let loss = if self.burst_loss > link.loss {
+            self.burst_loss
+        } else {
+            link.loss
+        };
         if self.net_rng.chance(loss) {
             self.stats.messages_dropped += 1;
             return msg_id;
         }
-        let msg = Message { msg_id, in_reply_to, src: NodeId(src), dst: NodeId(dst), body };
+        let msg = Message {
+            msg_id,
+            in_reply_to,
+            src: NodeId(src),
+            dst: NodeId(dst),
+            body,
+        };
         let delay = self.delay(&link.latency);
         if self.net_rng.chance(link.duplicate) {
             self.stats.messages_duplicated += 1;
             let delay2 = self.delay(&link.latency);
-            self.schedule(delay, EventKind::Deliver(msg.clone()));
-            self.schedule(delay2, EventKind::Deliver(msg));
+            let copy = self.park(msg.clone());
+            let first = self.park(msg);
+            self.schedule(delay, EventKind::Deliver(first));
+            self.schedule(delay2, EventKind::Deliver(copy));
         } else {
-            self.schedule(delay, EventKind::Deliver(msg));
+            let slot = self.park(msg);
+            self.schedule(delay, EventKind::Deliver(slot));
         }
         msg_id
     }
@@ -148,7 +212,15 @@ impl Core {
     pub(crate) fn set_timer(&mut self, node: u32, incarnation: u32, delay: Time, tag: u64) -> TimerId {
         let timer = self.next_timer_id;
         self.next_timer_id += 1;
-        self.schedule(delay, EventKind::Timer { node, incarnation, timer, tag });
+        self.schedule(
+            delay,
+            EventKind::Timer {
+                node,
+                incarnation,
+                timer,
+                tag,
+            },
+        );
         TimerId(timer)
     }
 
@@ -205,7 +277,11 @@ pub(crate) fn run(scenario: &Scenario, cfg: RunConfig<'_>) -> Result<Outcome> {
 
     // Links: the default everywhere, then each override in order (the last match wins).
     let width = n + 1;
-    let default = Link { latency: spec.network.latency, loss: spec.network.loss.0, duplicate: spec.network.duplicate.0 };
+    let default = Link {
+        latency: spec.network.latency,
+        loss: spec.network.loss.0,
+        duplicate: spec.network.duplicate.0,
+    };
     let mut links = vec![default; width * width];
     let endpoint = |id: &str| -> Vec<usize> {
         match id {
@@ -246,6 +322,8 @@ pub(crate) fn run(scenario: &Scenario, cfg: RunConfig<'_>) -> Result<Outcome> {
         burst_loss: 0.0,
         partition: None,
         cancelled: BTreeSet::new(),
+        in_flight: Vec::with_capacity(64),
+        free_slots: Vec::with_capacity(64),
         stats: Stats::default(),
         violations: Vec::new(),
         coverage: BTreeMap::new(),
@@ -268,7 +346,13 @@ pub(crate) fn run(scenario: &Scenario, cfg: RunConfig<'_>) -> Result<Outcome> {
 
     let plan = faults::plan(scenario);
     for (i, f) in plan.iter().enumerate() {
-        core.push(f.at, EventKind::Fault { index: i as u32, start: true });
+        core.push(
+            f.at,
+            EventKind::Fault {
+                index: i as u32,
+                start: true,
+            },
+        );
     }
 
     let mut load = spec.load.as_ref().map(|l| Load::new(l, scenario, seed));
@@ -289,7 +373,7 @@ pub(crate) fn run(scenario: &Scenario, cfg: RunConfig<'_>) -> Result<Outcome> {
 
     while let Some(ev) = core.queue.pop() {
         if let Some(t) = stop_time {
-            if ev.time > t {
+            if ev.time() > t {
                 core.now = t;
                 stopped_by = "time";
                 break;
@@ -305,17 +389,31 @@ pub(crate) fn run(scenario: &Scenario, cfg: RunConfig<'_>) -> Result<Outcome> {
         if until_cancel_check == 0 {
             until_cancel_check = CANCEL_CHECK_EVERY;
             if cfg.cancel.is_some_and(|c| c.load(AtomicOrdering::Relaxed)) {
-                return Err(Error::new(ErrorKind::Cancelled, format!("simulation of {:?} cancelled at virtual time {} ns", spec.name, ev.time)));
+                return Err(Error::new(
+                    ErrorKind::Cancelled,
+                    format!(
+                        "simulation of {:?} cancelled at virtual time {} ns",
+                        spec.name,
+                        ev.time()
+                    ),
+                ));
             }
         }
-        core.now = ev.time;
+        core.now = ev.time();
         match ev.kind {
-            EventKind::Deliver(msg) => {
+            EventKind::Deliver(slot) => {
+                let Some(msg) = core.unpark(slot) else { continue };
                 let dst = msg.dst.0;
                 if dst >= n as u32 {
                     core.stats.events += 1;
                     core.stats.messages_delivered += 1;
-                    trace.record(core.now, TraceRecord::Deliver { msg: &msg, dropped: false });
+                    trace.record(
+                        core.now,
+                        TraceRecord::Deliver {
+                            msg: &msg,
+                            dropped: false,
+                        },
+                    );
                     if let Some(load) = &mut load {
                         load.on_reply(&mut core, &msg);
                     }
@@ -323,7 +421,13 @@ pub(crate) fn run(scenario: &Scenario, cfg: RunConfig<'_>) -> Result<Outcome> {
                     let slot = &mut slots[dst as usize];
                     let up = slot.node.is_some();
                     core.stats.events += 1;
-                    trace.record(core.now, TraceRecord::Deliver { msg: &msg, dropped: !up });
+                    trace.record(
+                        core.now,
+                        TraceRecord::Deliver {
+                            msg: &msg,
+                            dropped: !up,
+                        },
+                    );
                     if up {
                         core.stats.messages_delivered += 1;
                         with_node(&mut core, slot, dst, |node, ctx| node.on_message(ctx, &msg));
@@ -332,7 +436,12 @@ pub(crate) fn run(scenario: &Scenario, cfg: RunConfig<'_>) -> Result<Outcome> {
                     }
                 }
             }
-            EventKind::Timer { node, incarnation, timer, tag } => {
+            EventKind::Timer {
+                node,
+                incarnation,
+                timer,
+                tag,
+            } => {
                 if core.cancelled.remove(&timer) {
                     continue;
                 }
@@ -368,7 +477,15 @@ pub(crate) fn run(scenario: &Scenario, cfg: RunConfig<'_>) -> Result<Outcome> {
             EventKind::Fault { index, start } => {
                 core.stats.events += 1;
                 let f = &plan[index as usize];
-                trace.record(core.now, TraceRecord::Fault { index, kind: faults::kind_code(f.kind), start, node: f.node });
+                trace.record(
+                    core.now,
+                    TraceRecord::Fault {
+                        index,
+                        kind: faults::kind_code(f.kind),
+                        start,
+                        node: f.node,
+                    },
+                );
                 apply_fault(&mut core, &mut slots, f, index, start);
             }
             EventKind::Deadline => {
@@ -393,7 +510,11 @@ pub(crate) fn run(scenario: &Scenario, cfg: RunConfig<'_>) -> Result<Outcome> {
     let end = core.now;
     core.stats.virtual_time_ns = end;
     core.stats.stopped_by = stopped_by.to_string();
-    core.stats.throughput = if end > 0 { core.stats.requests_ok as f64 / (end as f64 / 1e9) } else { 0.0 };
+    core.stats.throughput = if end > 0 {
+        core.stats.requests_ok as f64 / (end as f64 / 1e9)
+    } else {
+        0.0
+    };
 
     let mut output = serde_json::Map::new();
     for (slot, node) in slots.iter().zip(spec.nodes.iter()) {
@@ -437,7 +558,14 @@ pub(crate) fn run(scenario: &Scenario, cfg: RunConfig<'_>) -> Result<Outcome> {
 #[inline]
 fn with_node(core: &mut Core, slot: &mut Slot, me: u32, f: impl FnOnce(&mut dyn Node, &mut Ctx<'_>)) {
     if let Some(node) = slot.node.as_deref_mut() {
-        let mut ctx = Ctx { core, me, rng: &mut slot.rng, skew: slot.skew, slow: slot.slow, incarnation: slot.incarnation };
+        let mut ctx = Ctx {
+            core,
+            me,
+            rng: &mut slot.rng,
+            skew: slot.skew,
+            slow: slot.slow,
+            incarnation: slot.incarnation,
+        };
         f(node, &mut ctx);
     }
 }

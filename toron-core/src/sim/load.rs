@@ -23,6 +23,57 @@ struct Pending {
     op: Op,
 }
 
+/// Requests in flight in `msg_id` order. Ids grow with time, so an insert is an append, a lookup a binary
+/// search, and the oldest request is at the front (replies mostly arrive oldest first).
+#[derive(Default)]
+struct PendingWindow {
+    entries: VecDeque<(u64, Option<Pending>)>,
+    live: usize,
+}
+
+impl PendingWindow {
+    fn insert(&mut self, id: u64, p: Pending) {
+        debug_assert!(self.entries.back().is_none_or(|(last, _)| *last < id));
+        self.entries.push_back((id, Some(p)));
+        self.live += 1;
+    }
+
+    fn index(&self, id: u64) -> Option<usize> {
+        self.entries.binary_search_by_key(&id, |(k, _)| *k).ok()
+    }
+
+    fn get(&self, id: u64) -> Option<&Pending> {
+        self.entries[self.index(id)?].1.as_ref()
+    }
+
+    fn remove(&mut self, id: u64) -> Option<Pending> {
+        // Fast path: replies mostly come back oldest first.
+        let i = match self.entries.front() {
+            Some((front, _)) if *front == id => 0,
+            _ => self.index(id)?,
+        };
+        let p = self.entries[i].1.take()?;
+        self.live -= 1;
+        while matches!(self.entries.front(), Some((_, None))) {
+            self.entries.pop_front();
+        }
+        Some(p)
+    }
+
+    /// The oldest request still in flight.
+    fn first(&self) -> Option<(u64, &Pending)> {
+        self.entries.front().and_then(|(id, p)| p.as_ref().map(|p| (*id, p)))
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (u64, &Pending)> {
+        self.entries.iter().filter_map(|(id, p)| p.as_ref().map(|p| (*id, p)))
+    }
+
+    fn is_empty(&self) -> bool {
+        self.live == 0
+    }
+}
+
 struct Client {
     /// The outstanding request's msg_id, if any.
     outstanding: Option<u64>,
@@ -53,7 +104,7 @@ pub(crate) struct Load {
     rng: Stream,
     first_client: u32,
     clients: Vec<Client>,
-    pending: BTreeMap<u64, Pending>,
+    pending: PendingWindow,
     issued: u64,
     completed: u64,
     kv: Option<KvChecker>,
@@ -65,7 +116,13 @@ pub(crate) struct Load {
 
 impl Load {
     pub(crate) fn new(spec: &LoadSpec, scenario: &Scenario, seed: u64) -> Self {
-        let targets: Vec<u32> = spec.target.ids().iter().filter_map(|id| scenario.node_index(id)).map(|i| i as u32).collect();
+        let targets: Vec<u32> = spec
+            .target
+            .ids()
+            .iter()
+            .filter_map(|id| scenario.node_index(id))
+            .map(|i| i as u32)
+            .collect();
         let kv = targets.first().and_then(|&t| match &scenario.models()[t as usize] {
             ModelSpec::Kv(_) => Some(KvChecker {
                 reads: spec.reads.map_or(0.5, |p| p.0),
@@ -91,8 +148,14 @@ impl Load {
             limit: scenario.spec().stop.requests,
             rng: Stream::new(seed, "load"),
             first_client,
-            clients: (0..n_clients).map(|_| Client { outstanding: None, target: 0, check_scheduled: false }).collect(),
-            pending: BTreeMap::new(),
+            clients: (0..n_clients)
+                .map(|_| Client {
+                    outstanding: None,
+                    target: 0,
+                    check_scheduled: false,
+                })
+                .collect(),
+            pending: PendingWindow::default(),
             issued: 0,
             completed: 0,
             kv,
@@ -144,7 +207,13 @@ impl Load {
             let key = kv.next_key;
             kv.next_key += 1;
             // Values differ from keys so a read that returns the wrong record is caught too.
-            (Op::Put { key, value: key.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1 }, None)
+            (
+                Op::Put {
+                    key,
+                    value: key.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1,
+                },
+                None,
+            )
         }
     }
 
@@ -161,7 +230,15 @@ impl Load {
         core.stats.requests_sent += 1;
         self.issued += 1;
         let now = core.now;
-        self.pending.insert(msg_id, Pending { sent: now, client, expect, op });
+        self.pending.insert(
+            msg_id,
+            Pending {
+                sent: now,
+                client,
+                expect,
+                op,
+            },
+        );
         if self.mode == LoadMode::Closed {
             let c = &mut self.clients[client as usize];
             c.outstanding = Some(msg_id);
@@ -187,11 +264,11 @@ impl Load {
 
     /// Open loop: requests older than the timeout are timed out (oldest first: msg_ids grow with time).
     fn expire_open(&mut self, core: &mut Core) {
-        while let Some((&id, p)) = self.pending.first_key_value() {
+        while let Some((id, p)) = self.pending.first() {
             if core.now.saturating_sub(p.sent) < self.timeout {
                 break;
             }
-            self.pending.remove(&id);
+            self.pending.remove(id);
             self.timed_out(core);
         }
     }
@@ -214,12 +291,16 @@ impl Load {
     }
 
     pub(crate) fn on_reply(&mut self, core: &mut Core, msg: &Message) {
-        let Some(p) = self.pending.remove(&msg.in_reply_to) else {
+        let Some(p) = self.pending.remove(msg.in_reply_to) else {
             return; // a duplicate, or a reply to a request already timed out
         };
         let latency = core.now - p.sent;
         self.completed += 1;
-        let rotate_client = if self.mode == LoadMode::Closed { Some(p.client) } else { None };
+        let rotate_client = if self.mode == LoadMode::Closed {
+            Some(p.client)
+        } else {
+            None
+        };
         if latency >= self.timeout {
             core.stats.requests_timeout += 1;
             self.rotate(rotate_client);
@@ -289,10 +370,12 @@ impl Load {
         let c = &mut self.clients[client as usize];
         c.check_scheduled = false;
         let Some(id) = c.outstanding else { return };
-        let Some(sent) = self.pending.get(&id).map(|p| p.sent) else { return };
+        let Some(sent) = self.pending.get(id).map(|p| p.sent) else {
+            return;
+        };
         let deadline = sent + self.timeout;
         if core.now >= deadline {
-            self.pending.remove(&id);
+            self.pending.remove(id);
             self.clients[client as usize].outstanding = None;
             self.timed_out_closed(core, client);
             self.next_after_think(core, client);
@@ -309,14 +392,17 @@ impl Load {
     }
 
     pub(crate) fn on_deadline(&mut self, core: &mut Core) {
-        let ids: Vec<u64> = self.pending.keys().copied().collect();
-        for id in ids {
-            let p = &self.pending[&id];
-            if core.now.saturating_sub(p.sent) >= self.timeout {
-                self.pending.remove(&id);
-                core.stats.requests_timeout += 1;
-                self.completed += 1;
-            }
+        let now = core.now;
+        let expired: Vec<u64> = self
+            .pending
+            .iter()
+            .filter(|(_, p)| now.saturating_sub(p.sent) >= self.timeout)
+            .map(|(id, _)| id)
+            .collect();
+        for id in expired {
+            self.pending.remove(id);
+            core.stats.requests_timeout += 1;
+            self.completed += 1;
         }
         if !self.pending.is_empty() {
             core.schedule(self.timeout, EventKind::Deadline);
@@ -327,7 +413,11 @@ impl Load {
     pub(crate) fn finish(&mut self, core: &mut Core) {
         let now = core.now;
         let timeout = self.timeout;
-        let expired = self.pending.values().filter(|p| now.saturating_sub(p.sent) >= timeout).count() as u64;
+        let expired = self
+            .pending
+            .iter()
+            .filter(|(_, p)| now.saturating_sub(p.sent) >= timeout)
+            .count() as u64;
         core.stats.requests_timeout += expired;
     }
 

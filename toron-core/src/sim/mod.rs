@@ -52,7 +52,10 @@ pub fn resolve_seed(scenario: &Scenario, seed: Option<u64>) -> Result<u64> {
     }
     match std::env::var("SIM_SEED") {
         Ok(v) => v.trim().parse().map_err(|_| {
-            Error::new(ErrorKind::InvalidArgument, format!("SIM_SEED={v:?} is not a seed (expected an integer from 0 to 2^64-1)"))
+            Error::new(
+                ErrorKind::InvalidArgument,
+                format!("SIM_SEED={v:?} is not a seed (expected an integer from 0 to 2^64-1)"),
+            )
         }),
         Err(_) => Ok(0),
     }
@@ -60,7 +63,13 @@ pub fn resolve_seed(scenario: &Scenario, seed: Option<u64>) -> Result<u64> {
 
 /// Simulate `scenario` with `seed` (see [`resolve_seed`] for `None`).
 pub fn simulate(scenario: &Scenario, seed: Option<u64>) -> Result<Outcome> {
-    simulate_with(scenario, &SimOptions { seed, ..Default::default() })
+    simulate_with(
+        scenario,
+        &SimOptions {
+            seed,
+            ..Default::default()
+        },
+    )
 }
 
 /// Simulate with options (trace file, cancel flag).
@@ -74,7 +83,15 @@ pub fn simulate_with(scenario: &Scenario, options: &SimOptions<'_>) -> Result<Ou
         None => None,
     };
     let factories = crate::models::factories(scenario);
-    kernel::run(scenario, kernel::RunConfig { seed, trace, cancel: options.cancel, factories })
+    kernel::run(
+        scenario,
+        kernel::RunConfig {
+            seed,
+            trace,
+            cancel: options.cancel,
+            factories,
+        },
+    )
 }
 
 /// Simulate every seed on all cores (or `threads` threads); results come back in seed order and equal
@@ -84,16 +101,33 @@ pub fn sweep(scenario: &Scenario, seeds: &[u64], threads: Option<usize>) -> Resu
 }
 
 /// [`sweep`] with a cancel flag.
-pub fn sweep_with(scenario: &Scenario, seeds: &[u64], threads: Option<usize>, cancel: Option<&AtomicBool>) -> Result<Vec<Outcome>> {
+pub fn sweep_with(
+    scenario: &Scenario,
+    seeds: &[u64],
+    threads: Option<usize>,
+    cancel: Option<&AtomicBool>,
+) -> Result<Vec<Outcome>> {
     let run = || -> Result<Vec<Outcome>> {
         seeds
             .par_iter()
-            .map(|&seed| simulate_with(scenario, &SimOptions { seed: Some(seed), trace: None, cancel }))
+            .map(|&seed| {
+                simulate_with(
+                    scenario,
+                    &SimOptions {
+                        seed: Some(seed),
+                        trace: None,
+                        cancel,
+                    },
+                )
+            })
             .collect()
     };
     match threads {
         None => run(),
-        Some(0) => Err(Error::new(ErrorKind::InvalidArgument, "threads is 0 (expected a positive number, or none for all cores)")),
+        Some(0) => Err(Error::new(
+            ErrorKind::InvalidArgument,
+            "threads is 0 (expected a positive number, or none for all cores)",
+        )),
         Some(n) => rayon::ThreadPoolBuilder::new()
             .num_threads(n)
             .build()

@@ -183,7 +183,11 @@ impl Ctx<'_> {
     /// Call [`Node::on_timer`] with `tag` after `delay` nanoseconds (longer on a slowed node).
     #[inline]
     pub fn set_timer(&mut self, delay: Time, tag: u64) -> TimerId {
-        let delay = if self.slow == 1.0 { delay } else { (delay as f64 * self.slow).round() as u64 };
+        let delay = if self.slow == 1.0 {
+            delay
+        } else {
+            (delay as f64 * self.slow).round() as u64
+        };
         self.core.set_timer(self.me, self.incarnation, delay, tag)
     }
 

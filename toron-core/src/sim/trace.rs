@@ -24,52 +24,94 @@ pub(crate) enum TraceRecord<'a> {
     /// A closed-loop client wakes up (think time over, or a timeout check).
     Client { client: u32, check: bool },
     /// A fault was injected (`start`) or its duration ended.
-    Fault { index: u32, kind: u8, start: bool, node: u32 },
+    Fault {
+        index: u32,
+        kind: u8,
+        start: bool,
+        node: u32,
+    },
     /// The request-limit deadline.
     Deadline,
 }
 
 impl TraceRecord<'_> {
     fn encode(&self, time: Time, out: &mut Vec<u8>) {
-        let put = |out: &mut Vec<u8>, x: u64| out.extend_from_slice(&x.to_le_bytes());
+        // Fixed-size records are built on the stack and copied once.
+        let mut rec = Rec::default();
         match self {
             TraceRecord::Deliver { msg, dropped } => {
-                out.push(if *dropped { 2 } else { 1 });
-                put(out, time);
-                put(out, msg.msg_id);
-                put(out, msg.in_reply_to);
-                out.extend_from_slice(&msg.src.0.to_le_bytes());
-                out.extend_from_slice(&msg.dst.0.to_le_bytes());
+                rec.u8(if *dropped { 2 } else { 1 })
+                    .u64(time)
+                    .u64(msg.msg_id)
+                    .u64(msg.in_reply_to)
+                    .u32(msg.src.0)
+                    .u32(msg.dst.0);
+                out.extend_from_slice(rec.bytes());
                 encode_body(&msg.body, out);
+                return;
             }
             TraceRecord::Timer { node, timer, tag } => {
-                out.push(3);
-                put(out, time);
-                out.extend_from_slice(&node.to_le_bytes());
-                put(out, *timer);
-                put(out, *tag);
+                rec.u8(3).u64(time).u32(*node).u64(*timer).u64(*tag);
             }
             TraceRecord::Arrival => {
-                out.push(4);
-                put(out, time);
+                rec.u8(4).u64(time);
             }
             TraceRecord::Client { client, check } => {
-                out.push(if *check { 6 } else { 5 });
-                put(out, time);
-                out.extend_from_slice(&client.to_le_bytes());
+                rec.u8(if *check { 6 } else { 5 }).u64(time).u32(*client);
             }
-            TraceRecord::Fault { index, kind, start, node } => {
-                out.push(if *start { 7 } else { 8 });
-                put(out, time);
-                out.extend_from_slice(&index.to_le_bytes());
-                out.push(*kind);
-                out.extend_from_slice(&node.to_le_bytes());
+            TraceRecord::Fault {
+                index,
+                kind,
+                start,
+                node,
+            } => {
+                rec.u8(if *start { 7 } else { 8 })
+                    .u64(time)
+                    .u32(*index)
+                    .u8(*kind)
+                    .u32(*node);
             }
             TraceRecord::Deadline => {
-                out.push(9);
-                put(out, time);
+                rec.u8(9).u64(time);
             }
         }
+        out.extend_from_slice(rec.bytes());
+    }
+}
+
+/// A small stack buffer for one record (little-endian fields).
+struct Rec {
+    buf: [u8; 48],
+    len: usize,
+}
+
+impl Default for Rec {
+    fn default() -> Self {
+        Rec { buf: [0; 48], len: 0 }
+    }
+}
+
+impl Rec {
+    #[inline(always)]
+    fn put<const N: usize>(&mut self, b: [u8; N]) -> &mut Self {
+        self.buf[self.len..self.len + N].copy_from_slice(&b);
+        self.len += N;
+        self
+    }
+    #[inline(always)]
+    fn u8(&mut self, x: u8) -> &mut Self {
+        self.put([x])
+    }
+    #[inline(always)]
+    fn u32(&mut self, x: u32) -> &mut Self {
+        self.put(x.to_le_bytes())
+    }
+    #[inline(always)]
+    fn u64(&mut self, x: u64) -> &mut Self {
+        self.put(x.to_le_bytes())
+    }
+    fn bytes(&self) -> &[u8] {
+        &self.buf[..self.len]
     }
 }
 
@@ -151,7 +193,12 @@ impl Trace {
         Trace {
             hasher: blake3::Hasher::new(),
             buf,
-            jsonl: jsonl.map(|(w, names)| JsonlWriter { out: std::io::BufWriter::with_capacity(1 << 16, w), names, index: 0, error: None }),
+            jsonl: jsonl.map(|(w, names)| JsonlWriter {
+                out: std::io::BufWriter::with_capacity(1 << 16, w),
+                names,
+                index: 0,
+                error: None,
+            }),
         }
     }
 
@@ -210,13 +257,20 @@ impl JsonlWriter {
             TraceRecord::Client { client, check } => {
                 json!({"i": i, "t": time, "type": if *check { "client_check" } else { "client_next" }, "client": client})
             }
-            TraceRecord::Fault { index, kind, start, node } => json!({
+            TraceRecord::Fault {
+                index,
+                kind,
+                start,
+                node,
+            } => json!({
                 "i": i, "t": time, "type": if *start { "fault" } else { "fault_end" }, "fault": index,
                 "kind": super::faults::kind_name(*kind), "node": if *node == u32::MAX { serde_json::Value::Null } else { self.name(*node).into() },
             }),
             TraceRecord::Deadline => json!({"i": i, "t": time, "type": "deadline"}),
         };
-        let res = serde_json::to_writer(&mut self.out, &v).map_err(std::io::Error::other).and_then(|_| self.out.write_all(b"\n"));
+        let res = serde_json::to_writer(&mut self.out, &v)
+            .map_err(std::io::Error::other)
+            .and_then(|_| self.out.write_all(b"\n"));
         if let Err(e) = res {
             self.error = Some(e);
         }
@@ -237,7 +291,9 @@ fn body_json(body: &Body) -> serde_json::Value {
         Body::ReplicateAck { seq } => json!({"type": "replicate_ack", "seq": seq}),
         Body::Heartbeat { epoch } => json!({"type": "heartbeat", "epoch": epoch}),
         Body::Join => json!({"type": "join"}),
-        Body::StateTransfer { entries, epoch } => json!({"type": "state_transfer", "epoch": epoch, "entries": entries.len()}),
+        Body::StateTransfer { entries, epoch } => {
+            json!({"type": "state_transfer", "epoch": epoch, "entries": entries.len()})
+        }
         Body::Custom(bytes) => json!({"type": "custom", "bytes": bytes.len()}),
     }
 }
