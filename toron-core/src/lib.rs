@@ -11,3 +11,4 @@ pub use error::{Error, ErrorKind, Result};
 
 /// The engine version (also the crate version). Digests are stable across patch releases of one minor.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+pub mod snapshot;
