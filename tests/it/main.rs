@@ -1,1 +1,2 @@
 //! Cross-crate integration tests, one binary built of modules.
+mod canon;

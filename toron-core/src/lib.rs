@@ -2,9 +2,12 @@
 //!
 //! Everything Toron does lives here; the Python module (`toron-py`) and the C ABI (`toron-ffi`) only convert
 //! types, map errors and manage ownership, so the three surfaces give bit-for-bit the same results.
+//!
+//! - [`canon`]: RFC 8785 canonical JSON, strict parsing and value identity (blake3).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod canon;
 pub mod error;
 
 pub use error::{Error, ErrorKind, Result};

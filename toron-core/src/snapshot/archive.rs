@@ -973,4 +973,17 @@ mod tests {
         assert_eq!(report.problems.len(), 1);
         assert_eq!(report.problems[0].kind, ProblemKind::UnexpectedFile);
     }
+
+    #[test]
+    fn ids_are_canon_digests_and_unencodable_values_are_refused() {
+        let (_d, a) = archive();
+        let v = json!({"b": 1.0, "a": [1e21, "\u{e9}"]});
+        assert_eq!(
+            a.put(&v).unwrap().as_str(),
+            crate::canon::digest(&v).unwrap()
+        );
+        let e = a.put(&json!({"n": u64::MAX})).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Canonical);
+        assert_eq!(e.path(), Some("/n"));
+    }
 }

@@ -836,4 +836,22 @@ mod tests {
         assert!(!off.is_update());
         assert!(!Snapshots::new("x").is_update());
     }
+
+    #[test]
+    fn duplicate_keys_and_unencodable_numbers() {
+        let (_d, s) = snaps();
+        check(&s.clone().update(true), "d", &json!({"a": 1}));
+        let path = s.golden_path("d").unwrap();
+        let text = fs::read_to_string(&path)
+            .unwrap()
+            .replace("\"a\": 1", "\"a\": 1,\n    \"a\": 2");
+        fs::write(&path, text).unwrap();
+        let e = s.read("d").unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Snapshot);
+        assert_eq!(e.path(), Some("/value/a"));
+        assert!(e.line().is_some());
+        let e = s.check("big", &json!({"n": u64::MAX})).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Canonical);
+        assert!(s.pending_cases().unwrap().is_empty());
+    }
 }

@@ -24,7 +24,10 @@
 
 // `toron_core::Error` is the crate's one error type and is 152 bytes; shrinking it (boxing its context) is a
 // decision for `error.rs`, shared by every module, not for this one.
-#![allow(clippy::result_large_err, reason = "toron_core::Error's size is decided in error.rs, not here")]
+#![allow(
+    clippy::result_large_err,
+    reason = "toron_core::Error's size is decided in error.rs, not here"
+)]
 
 pub mod archive;
 mod case;
