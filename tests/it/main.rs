@@ -1,2 +1,4 @@
 //! Cross-crate integration tests, one binary built of modules.
+mod archive;
 mod canon;
+mod snapshot;
