@@ -27,6 +27,19 @@ fn output(i: u64) -> Value {
     json!({"case": i, "stats": {"events": i * 1000 + 7, "dropped": i % 3}, "records": records})
 }
 
+/// `len` pseudo-random hex digits (poorly compressible, so writes of it take a while).
+fn noise(seed: u64, len: usize) -> String {
+    let mut x = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            char::from(b"0123456789abcdef"[(x % 16) as usize])
+        })
+        .collect()
+}
+
 /// Run the child part if this process is a child; returns whether it was.
 fn child(test: &str) -> bool {
     let Ok(role) = std::env::var(CHILD_ENV) else {
@@ -70,7 +83,7 @@ fn child(test: &str) -> bool {
                     // Some large objects, so that kills often land in the middle of a write.
                     let mut v = output(i);
                     if matches!(i % 4, 0) {
-                        v["blob"] = json!("x".repeat(300_000 + (i as usize % 13) * 1000));
+                        v["blob"] = json!(noise(i, 300_000 + (i as usize % 13) * 1000));
                     }
                     run.add_case(&format!("c{i}"), &v, CaseRecord::new().seed(i))
                         .unwrap();
@@ -178,13 +191,13 @@ fn killed_writers_leave_an_archive_that_verifies() {
     let archive = Archive::open(&root);
     let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
     let mut leftovers = 0;
-    for round in 0..12 {
+    for round in 0..30 {
         let mut child = spawn(
             "archive::killed_writers_leave_an_archive_that_verifies",
             &format!("loop:{}", round * 1_000_000),
             &root,
         );
-        // Wait until the child is writing, then kill it after a pseudo-random delay (0..40 ms).
+        // Wait until the child is writing, then kill it after a pseudo-random delay (0..25 ms).
         // (libtest prints its own lines first; skip them.)
         let mut out = BufReader::new(child.stdout.take().unwrap());
         let mut started = false;
@@ -202,7 +215,7 @@ fn killed_writers_leave_an_archive_that_verifies() {
         seed ^= seed << 13;
         seed ^= seed >> 7;
         seed ^= seed << 17;
-        std::thread::sleep(Duration::from_millis(seed % 40));
+        std::thread::sleep(Duration::from_millis(seed % 25));
         child.kill().unwrap(); // SIGKILL on Unix
         let status = child.wait().unwrap();
         drop(out);
