@@ -1,2 +1,3 @@
 //! Cross-crate integration tests, one binary built of modules.
 mod canon;
+mod diff;
