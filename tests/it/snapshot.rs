@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde_json::json;
+use toron_core::diff::DiffOptions;
 use toron_core::snapshot::{CheckStatus, Snapshots};
 use toron_core::ErrorKind;
 
@@ -35,6 +36,7 @@ impl Drop for Scratch {
 
 #[test]
 fn review_workflow() {
+    let o = DiffOptions::default();
     let scratch = Scratch::new("snap-workflow");
     let snaps = Snapshots::new(scratch.path().join("snapshots"));
     let v1 = json!({"stats": {"events": 10}, "ok": true});
@@ -42,7 +44,7 @@ fn review_workflow() {
 
     // First run: no goldens, both cases fail and leave candidates.
     for case in ["kv/basic", "kv/partition"] {
-        let r = snaps.check(case, &v1).unwrap();
+        let r = snaps.check(case, &v1, &o).unwrap();
         assert_eq!(r.status(), CheckStatus::Failed);
         assert!(r.golden_missing());
         assert!(r
@@ -63,13 +65,13 @@ fn review_workflow() {
 
     // Second run: same value passes; a changed value fails with the golden left alone.
     assert_eq!(
-        snaps.check("kv/basic", &v1).unwrap().status(),
+        snaps.check("kv/basic", &v1, &o).unwrap().status(),
         CheckStatus::Passed
     );
     let golden = snaps.golden_path("kv/basic").unwrap();
     let before = std::fs::read(&golden).unwrap();
     assert_eq!(
-        snaps.check("kv/basic", &v2).unwrap().status(),
+        snaps.check("kv/basic", &v2, &o).unwrap().status(),
         CheckStatus::Failed
     );
     assert_eq!(std::fs::read(&golden).unwrap(), before);
@@ -86,14 +88,15 @@ fn review_workflow() {
 
 #[test]
 fn update_mode_and_hand_edited_golden() {
+    let o = DiffOptions::default();
     let scratch = Scratch::new("snap-update");
     let update = Snapshots::new(scratch.path().join("snapshots")).update(true);
     assert_eq!(
-        update.check("a", &json!([1, 2])).unwrap().status(),
+        update.check("a", &json!([1, 2]), &o).unwrap().status(),
         CheckStatus::Created
     );
     assert_eq!(
-        update.check("a", &json!([1, 3])).unwrap().status(),
+        update.check("a", &json!([1, 3]), &o).unwrap().status(),
         CheckStatus::Updated
     );
     let path = update.golden_path("a").unwrap();
@@ -102,7 +105,7 @@ fn update_mode_and_hand_edited_golden() {
     let broken: String = text.replace("\"engine\"", "\"engine\" \"oops\",");
     std::fs::write(&path, &broken).unwrap();
     let plain = Snapshots::new(update.root());
-    let e = plain.check("a", &json!([1, 3])).unwrap_err();
+    let e = plain.check("a", &json!([1, 3]), &o).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Snapshot);
     assert_eq!(e.line(), Some(3), "{e}");
     assert!(
@@ -115,11 +118,11 @@ fn update_mode_and_hand_edited_golden() {
         "nothing overwritten"
     );
     assert_eq!(
-        update.check("a", &json!([1, 3])).unwrap().status(),
+        update.check("a", &json!([1, 3]), &o).unwrap().status(),
         CheckStatus::Updated
     );
     assert_eq!(
-        plain.check("a", &json!([1, 3])).unwrap().status(),
+        plain.check("a", &json!([1, 3]), &o).unwrap().status(),
         CheckStatus::Passed
     );
 }

@@ -27,6 +27,7 @@ use serde_json::{Map, Value};
 
 use super::case::{self, GOLDEN_EXT, PENDING_EXT};
 use super::{encode, fsutil};
+use crate::diff::{self, Diff, DiffOptions};
 use crate::{Error, ErrorKind, Result};
 
 /// The golden file format version written in the `toron_snapshot` field.
@@ -190,6 +191,7 @@ pub struct CheckResult {
     golden_missing: bool,
     golden_path: PathBuf,
     pending_path: Option<PathBuf>,
+    diff: Option<Diff>,
 }
 
 impl CheckResult {
@@ -217,6 +219,21 @@ impl CheckResult {
     pub fn pending_path(&self) -> Option<&Path> {
         self.pending_path.as_deref()
     }
+    /// How the value differs from the golden under the options: `Some` when the check failed or updated a
+    /// golden, `None` when it passed. Against a missing (or unreadable) golden the diff is taken from `null`,
+    /// so it is one operation on the root that carries the whole value.
+    pub fn diff(&self) -> Option<&Diff> {
+        self.diff.as_ref()
+    }
+    /// One line for people: `no differences`, `no golden yet`, or the diff's summary
+    /// (`3 changed, 1 added, 2 removed`).
+    pub fn summary(&self) -> String {
+        match (&self.diff, self.golden_missing) {
+            (_, true) => "no golden yet".to_string(),
+            (Some(d), false) => d.summary(),
+            (None, false) => "no differences".to_string(),
+        }
+    }
 }
 
 /// A pending candidate waiting for review.
@@ -232,22 +249,26 @@ pub struct Pending {
     pub golden: Option<Golden>,
     /// The candidate.
     pub candidate: Golden,
+    /// From the golden's value to the candidate's (from `null` when there is no golden).
+    pub diff: Diff,
 }
 
 /// A directory of golden files.
 ///
 /// ```
 /// use serde_json::json;
+/// use toron_core::diff::DiffOptions;
 /// use toron_core::snapshot::{CheckStatus, Snapshots};
 ///
 /// let dir = tempfile::tempdir()?;
 /// let snaps = Snapshots::new(dir.path().join("snapshots"));
 /// // No golden yet: the check fails and leaves a candidate to review.
-/// let first = snaps.check("kv/basic", &json!({"ok": true}))?;
+/// let options = DiffOptions::default();
+/// let first = snaps.check("kv/basic", &json!({"ok": true}), &options)?;
 /// assert_eq!(first.status(), CheckStatus::Failed);
 /// assert_eq!(snaps.accept(None)?, vec!["kv/basic".to_string()]);
 /// // Now it passes.
-/// assert_eq!(snaps.check("kv/basic", &json!({"ok": true}))?.status(), CheckStatus::Passed);
+/// assert_eq!(snaps.check("kv/basic", &json!({"ok": true}), &options)?.status(), CheckStatus::Passed);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone)]
@@ -306,12 +327,14 @@ impl Snapshots {
         read_file(&path, case)
     }
 
-    /// Compare `value` with the golden of `case` (no metadata). See [`Snapshots::check_with_meta`].
-    pub fn check(&self, case: &str, value: &Value) -> Result<CheckResult> {
-        self.check_with_meta(case, value, None)
+    /// Compare `value` with the golden of `case` under the diff `options` (no metadata). See
+    /// [`Snapshots::check_with_meta`].
+    pub fn check(&self, case: &str, value: &Value, options: &DiffOptions) -> Result<CheckResult> {
+        self.check_with_meta(case, value, None, options)
     }
 
-    /// Compare `value` with the golden of `case`.
+    /// Compare `value` with the golden of `case` under the diff `options` (tolerances, ignored paths and keyed
+    /// arrays apply to the comparison only: goldens stay exact).
     ///
     /// - Equal ⇒ `Passed`; nothing is written and a stale `<case>.json.new` is removed. The header (engine
     ///   version, `meta`) is not compared, so a new engine version does not churn goldens.
@@ -320,13 +343,17 @@ impl Snapshots {
     /// - In update mode, different or missing ⇒ the golden is written (`Updated` / `Created`) and any
     ///   `.json.new` removed; equal ⇒ `Passed` and the golden is not rewritten.
     ///
+    /// Paths matched by the options' `redact` patterns are stored as the redaction marker, so a golden or
+    /// candidate never holds the redacted content.
+    ///
     /// A golden edited into invalid JSON is a `Snapshot` error naming the file, line and column, and nothing is
-    /// written; in update mode it is replaced (`Updated`).
+    /// written; in update mode it is replaced (`Updated`). Invalid options are an `InvalidArgument` error.
     pub fn check_with_meta(
         &self,
         case: &str,
         value: &Value,
         meta: Option<&Value>,
+        options: &DiffOptions,
     ) -> Result<CheckResult> {
         let golden_path = self.golden_path(case)?;
         let new_path = self.pending_path(case)?;
@@ -341,25 +368,31 @@ impl Snapshots {
         }
         let candidate = Golden {
             meta: meta.cloned(),
-            ..Golden::new(case, value.clone())
+            ..Golden::new(case, diff::redact(value, options)?)
         };
         let existing = match read_file(&golden_path, case) {
             Ok(g) => g,
             Err(e) if self.update && e.kind() == ErrorKind::Snapshot => {
                 // Update mode replaces an unreadable golden.
+                let d = diff::diff(&Value::Null, value, options)?;
                 self.write_golden(&golden_path, &new_path, &candidate)?;
-                return Ok(self.result(case, CheckStatus::Updated, false, golden_path, None));
+                return Ok(self.result(
+                    case,
+                    CheckStatus::Updated,
+                    false,
+                    golden_path,
+                    None,
+                    Some(d),
+                ));
             }
             Err(e) => return Err(e),
         };
         let missing = existing.is_none();
-        let same = match &existing {
-            Some(g) => equal(&g.value, value)?,
-            None => false,
-        };
-        if same {
+        let old = existing.as_ref().map_or(&Value::Null, |g| &g.value);
+        let d = diff::diff(old, value, options)?;
+        if !missing && d.is_empty() {
             fsutil::remove_if_exists(&new_path).map_err(|e| Error::io(&e, &new_path))?;
-            return Ok(self.result(case, CheckStatus::Passed, false, golden_path, None));
+            return Ok(self.result(case, CheckStatus::Passed, false, golden_path, None, None));
         }
         if self.update {
             self.write_golden(&golden_path, &new_path, &candidate)?;
@@ -368,7 +401,7 @@ impl Snapshots {
             } else {
                 CheckStatus::Updated
             };
-            return Ok(self.result(case, status, missing, golden_path, None));
+            return Ok(self.result(case, status, missing, golden_path, None, Some(d)));
         }
         let text = candidate.to_text()?;
         ensure_parent(&new_path)?;
@@ -380,6 +413,7 @@ impl Snapshots {
             missing,
             golden_path,
             Some(new_path),
+            Some(d),
         ))
     }
 
@@ -390,6 +424,7 @@ impl Snapshots {
         golden_missing: bool,
         golden_path: PathBuf,
         pending_path: Option<PathBuf>,
+        diff: Option<Diff>,
     ) -> CheckResult {
         CheckResult {
             case: case.to_string(),
@@ -397,6 +432,7 @@ impl Snapshots {
             golden_missing,
             golden_path,
             pending_path,
+            diff,
         }
     }
 
@@ -421,6 +457,11 @@ impl Snapshots {
 
     /// Every pending candidate with its current golden, sorted by case name.
     pub fn pending(&self) -> Result<Vec<Pending>> {
+        self.pending_with(&DiffOptions::default())
+    }
+
+    /// Like [`Snapshots::pending`], with each diff taken under `options`.
+    pub fn pending_with(&self, options: &DiffOptions) -> Result<Vec<Pending>> {
         let mut out = Vec::new();
         for case in self.pending_cases()? {
             let golden_path = self.golden_path(&case)?;
@@ -429,12 +470,15 @@ impl Snapshots {
                 continue; // removed meanwhile
             };
             let golden = read_file(&golden_path, &case)?;
+            let old = golden.as_ref().map_or(&Value::Null, |g| &g.value);
+            let diff = diff::diff(old, &candidate.value, options)?;
             out.push(Pending {
                 case,
                 golden_path,
                 new_path,
                 golden,
                 candidate,
+                diff,
             });
         }
         Ok(out)
@@ -515,11 +559,6 @@ impl Snapshots {
     }
 }
 
-/// Values equal for snapshot purposes.
-fn equal(golden: &Value, value: &Value) -> Result<bool> {
-    Ok(encode::canonical_bytes(golden)? == encode::canonical_bytes(value)?)
-}
-
 fn ensure_parent(path: &Path) -> Result<()> {
     match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => fsutil::create_dir_all(dir),
@@ -582,7 +621,7 @@ mod tests {
     }
 
     fn check(s: &Snapshots, case: &str, v: &Value) -> CheckResult {
-        s.check(case, v).unwrap()
+        s.check(case, v, &DiffOptions::default()).unwrap()
     }
 
     fn mtime(p: &Path) -> SystemTime {
@@ -609,6 +648,7 @@ mod tests {
             "c",
             &json!({"b": [1, {"z": null, "a": "é"}], "a": 2.5}),
             Some(&json!({"seed": 7, "scenario": "kv"})),
+            &DiffOptions::default(),
         )
         .unwrap();
         let text = fs::read_to_string(s.pending_path("c").unwrap()).unwrap();
@@ -711,7 +751,9 @@ mod tests {
         let path = s.golden_path("bad").unwrap();
         let broken = "{\n  \"case\": \"bad\",\n  \"value\": {\"a\": 1,,}\n}\n";
         fs::write(&path, broken).unwrap();
-        let e = s.check("bad", &json!({"a": 1})).unwrap_err();
+        let e = s
+            .check("bad", &json!({"a": 1}), &DiffOptions::default())
+            .unwrap_err();
         assert_eq!(e.kind(), ErrorKind::Snapshot);
         assert_eq!(e.file(), Some(path.as_path()));
         assert_eq!(e.line(), Some(3));
@@ -810,7 +852,9 @@ mod tests {
     fn invalid_case_names_are_rejected_before_touching_files() {
         let (_d, s) = snaps();
         for bad in ["../escape", "/abs", "a//b", ""] {
-            let e = s.check(bad, &json!(1)).unwrap_err();
+            let e = s
+                .check(bad, &json!(1), &DiffOptions::default())
+                .unwrap_err();
             assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{bad}");
         }
         assert!(!s.root().exists());
@@ -820,7 +864,7 @@ mod tests {
     fn meta_must_be_an_object() {
         let (_d, s) = snaps();
         let e = s
-            .check_with_meta("a", &json!(1), Some(&json!(3)))
+            .check_with_meta("a", &json!(1), Some(&json!(3)), &DiffOptions::default())
             .unwrap_err();
         assert_eq!(e.kind(), ErrorKind::InvalidArgument);
     }
@@ -850,8 +894,116 @@ mod tests {
         assert_eq!(e.kind(), ErrorKind::Snapshot);
         assert_eq!(e.path(), Some("/value/a"));
         assert!(e.line().is_some());
-        let e = s.check("big", &json!({"n": u64::MAX})).unwrap_err();
+        let e = s
+            .check("big", &json!({"n": u64::MAX}), &DiffOptions::default())
+            .unwrap_err();
         assert_eq!(e.kind(), ErrorKind::Canonical);
         assert!(s.pending_cases().unwrap().is_empty());
+    }
+
+    fn opts(v: Value) -> DiffOptions {
+        DiffOptions::from_json(&v).unwrap()
+    }
+
+    #[test]
+    fn failed_check_carries_the_diff() {
+        let (_d, s) = snaps();
+        let r = check(&s, "a", &json!({"x": 1}));
+        assert!(r.golden_missing());
+        assert_eq!(r.summary(), "no golden yet");
+        let d = r.diff().unwrap();
+        assert_eq!(
+            diff::apply_patch(&Value::Null, &d.patch()).unwrap(),
+            json!({"x": 1})
+        );
+        s.accept(None).unwrap();
+        let r = check(&s, "a", &json!({"x": 2, "y": 3}));
+        assert_eq!(r.status(), CheckStatus::Failed);
+        assert_eq!(r.summary(), "1 changed, 1 added, 0 removed");
+        assert_eq!(
+            r.diff().unwrap().patch(),
+            json!([{"op": "replace", "path": "/x", "value": 2}, {"op": "add", "path": "/y", "value": 3}])
+        );
+        let p = s.pending().unwrap();
+        assert_eq!(p[0].diff.patch(), r.diff().unwrap().patch());
+        let r = check(&s, "a", &json!({"x": 1}));
+        assert!(r.diff().is_none());
+        assert_eq!(r.summary(), "no differences");
+    }
+
+    #[test]
+    fn options_apply_to_the_comparison_and_goldens_stay_exact() {
+        let (_d, s) = snaps();
+        check(
+            &s.clone().update(true),
+            "a",
+            &json!({"t": 1.0, "at": "10:00", "n": [1, 2]}),
+        );
+        let golden = fs::read(s.golden_path("a").unwrap()).unwrap();
+        let o = opts(json!({"tolerance": {"abs": 0.01}, "ignore": ["/at"]}));
+        for mode in [s.clone(), s.clone().update(true)] {
+            let r = mode
+                .check("a", &json!({"t": 1.001, "at": "11:00", "n": [1, 2]}), &o)
+                .unwrap();
+            assert_eq!(r.status(), CheckStatus::Passed);
+        }
+        assert_eq!(
+            fs::read(s.golden_path("a").unwrap()).unwrap(),
+            golden,
+            "golden not rewritten"
+        );
+        assert!(s.pending_cases().unwrap().is_empty());
+        // Outside the tolerance it fails, and the candidate holds the exact new value.
+        let r = s
+            .check("a", &json!({"t": 1.5, "at": "10:00", "n": [1, 2]}), &o)
+            .unwrap();
+        assert_eq!(r.status(), CheckStatus::Failed);
+        assert_eq!(s.pending().unwrap()[0].candidate.value["t"], json!(1.5));
+    }
+
+    #[test]
+    fn redacted_paths_are_never_stored() {
+        let (_d, s) = snaps();
+        let o = opts(json!({"redact": ["/users/*/token"]}));
+        let r = s
+            .check(
+                "r",
+                &json!({"users": [{"id": 1, "token": "s3cr3t-one"}]}),
+                &o,
+            )
+            .unwrap();
+        assert_eq!(r.status(), CheckStatus::Failed);
+        let text = fs::read_to_string(r.pending_path().unwrap()).unwrap();
+        assert!(!text.contains("s3cr3t"), "{text}");
+        assert!(text.contains(diff::REDACTED));
+        s.accept(None).unwrap();
+        let r = s
+            .check(
+                "r",
+                &json!({"users": [{"id": 1, "token": "s3cr3t-two"}]}),
+                &o,
+            )
+            .unwrap();
+        assert_eq!(r.status(), CheckStatus::Passed);
+        let r = s
+            .clone()
+            .update(true)
+            .check("r", &json!({"users": [{"id": 2, "token": "s3cr3t-3"}]}), &o)
+            .unwrap();
+        assert_eq!(r.status(), CheckStatus::Updated);
+        let text = fs::read_to_string(s.golden_path("r").unwrap()).unwrap();
+        assert!(!text.contains("s3cr3t"), "{text}");
+    }
+
+    #[test]
+    fn invalid_options_are_refused_before_writing() {
+        let (_d, s) = snaps();
+        let o = DiffOptions {
+            ignore: vec!["no-slash".into()],
+            ..Default::default()
+        };
+        let e = s.check("a", &json!(1), &o).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidArgument);
+        assert!(!s.root().exists());
     }
 }

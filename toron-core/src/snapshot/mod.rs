@@ -13,12 +13,13 @@
 //!
 //! ```
 //! use serde_json::json;
+//! use toron_core::diff::DiffOptions;
 //! use toron_core::snapshot::{CheckStatus, Snapshots};
 //!
 //! let dir = tempfile::tempdir()?;
 //! let snaps = Snapshots::new(dir.path().join("snapshots")).update(true);
-//! assert_eq!(snaps.check("demo", &json!([1, 2, 3]))?.status(), CheckStatus::Created);
-//! assert_eq!(snaps.check("demo", &json!([1, 2, 3]))?.status(), CheckStatus::Passed);
+//! assert_eq!(snaps.check("demo", &json!([1, 2, 3]), &DiffOptions::default())?.status(), CheckStatus::Created);
+//! assert_eq!(snaps.check("demo", &json!([1, 2, 3]), &DiffOptions::default())?.status(), CheckStatus::Passed);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
