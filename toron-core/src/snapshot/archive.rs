@@ -11,7 +11,7 @@
 //! ```
 //!
 //! Tags are `run-<semver>-<UTC timestamp>` (`run-2.5.0-20261124T101530Z`), made unique by creating the run
-//! directory exclusively and appending `-1`, `-2`, ... on collision (see [`super::tag`]).
+//! directory exclusively and appending `-1`, `-2`, ... on collision (see [`Archive::new_run_at`]).
 //!
 //! # Compression
 //!

@@ -455,7 +455,25 @@ impl Snapshots {
         case::walk_cases(&self.root, PENDING_EXT)
     }
 
-    /// Every pending candidate with its current golden, sorted by case name.
+    /// Every pending candidate with its current golden and the diff between them (default options), sorted by
+    /// case name.
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// use toron_core::{diff::DiffOptions, snapshot::Snapshots};
+    ///
+    /// let dir = tempfile::tempdir()?;
+    /// let snaps = Snapshots::new(dir.path());
+    /// let o = DiffOptions::default();
+    /// snaps.clone().update(true).check("a", &json!({"n": 1}), &o)?;
+    /// snaps.check("a", &json!({"n": 2}), &o)?;
+    /// let pending = snaps.pending()?;
+    /// assert_eq!(pending[0].case, "a");
+    /// assert_eq!(pending[0].diff.summary(), "1 changed, 0 added, 0 removed");
+    /// assert_eq!(snaps.reject(None)?, vec!["a".to_string()]);
+    /// assert!(snaps.pending()?.is_empty());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn pending(&self) -> Result<Vec<Pending>> {
         self.pending_with(&DiffOptions::default())
     }
@@ -549,6 +567,20 @@ impl Snapshots {
     }
 
     /// Cases that have a golden file but are not in `seen_cases`, sorted. Reported only: nothing is deleted.
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// use toron_core::{diff::DiffOptions, snapshot::Snapshots};
+    ///
+    /// let dir = tempfile::tempdir()?;
+    /// let snaps = Snapshots::new(dir.path()).update(true);
+    /// for case in ["kv/a", "kv/b", "old"] {
+    ///     snaps.check(case, &json!(1), &DiffOptions::default())?;
+    /// }
+    /// assert_eq!(snaps.unused(&["kv/a".to_string(), "kv/b".to_string()])?, vec!["old".to_string()]);
+    /// assert!(snaps.golden_path("old")?.exists());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn unused(&self, seen_cases: &[String]) -> Result<Vec<String>> {
         let seen: BTreeSet<&str> = seen_cases.iter().map(String::as_str).collect();
         Ok(self
@@ -1005,5 +1037,45 @@ mod tests {
         let e = s.check("a", &json!(1), &o).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::InvalidArgument);
         assert!(!s.root().exists());
+    }
+
+    mod props {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(64))]
+
+            /// Any value written as a golden reads back equal, and its text is stable.
+            #[test]
+            fn golden_text_round_trips(value in crate::canon::strategy::value()) {
+                let g = Golden::new("p/case", value);
+                let text = g.to_text().unwrap();
+                let back = Golden::parse(&text, Path::new("p.json")).unwrap();
+                prop_assert_eq!(back.to_text().unwrap(), text);
+                prop_assert!(diff::diff(&back.value, &g.value, &DiffOptions::default()).unwrap().is_empty());
+            }
+
+            /// The reader never panics: arbitrary text is a golden or a `Snapshot` error naming the file.
+            #[test]
+            fn reader_never_panics(text in ".{0,200}") {
+                if let Err(e) = Golden::parse(&text, Path::new("x.json")) {
+                    prop_assert_eq!(e.kind(), ErrorKind::Snapshot);
+                    prop_assert_eq!(e.file(), Some(Path::new("x.json")));
+                }
+            }
+
+            /// Mangling a valid golden's text (one byte changed) never panics the reader.
+            #[test]
+            fn mangled_goldens_are_errors_or_goldens(value in crate::canon::strategy::value(), at in any::<usize>(), byte in any::<u8>()) {
+                let mut bytes = Golden::new("m", value).to_text().unwrap().into_bytes();
+                let i = at % bytes.len();
+                bytes[i] = byte;
+                match parse_bytes(&bytes, Path::new("m.json"), "m") {
+                    Ok(g) => prop_assert_eq!(g.case, "m"),
+                    Err(e) => prop_assert_eq!(e.kind(), ErrorKind::Snapshot),
+                }
+            }
+        }
     }
 }
