@@ -67,6 +67,9 @@ use super::tag::{self, UtcTime};
 use super::{encode, fsutil};
 use crate::{Error, ErrorKind, Result};
 
+/// The archive root callers use when none is given.
+pub const DEFAULT_ROOT: &str = ".toron";
+
 /// Name of the manifest file in a run directory.
 pub const MANIFEST_FILE: &str = "manifest.json";
 
@@ -310,7 +313,8 @@ pub struct Archive {
 }
 
 impl Archive {
-    /// The archive at `root`. Nothing is created until the first write.
+    /// The archive at `root` (callers default to [`DEFAULT_ROOT`], `.toron`). Nothing is created until the first
+    /// write.
     pub fn open(root: impl Into<PathBuf>) -> Self {
         Archive {
             root: root.into(),
@@ -543,6 +547,34 @@ impl Archive {
             .with_field("toron_archive"));
         }
         Ok(manifest)
+    }
+
+    /// The output of `case` in run `tag`, read and verified. An unknown case is an `Archive` error naming the
+    /// manifest.
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// use toron_core::snapshot::archive::{Archive, CaseRecord};
+    ///
+    /// let dir = tempfile::tempdir()?;
+    /// let archive = Archive::open(dir.path());
+    /// let mut run = archive.new_run("2.5.0", json!(null))?;
+    /// run.add_case("kv/a", &json!({"ok": true}), CaseRecord::new().seed(7))?;
+    /// let tag = run.finish()?.tag;
+    /// assert_eq!(archive.output(&tag, "kv/a")?, json!({"ok": true}));
+    /// assert!(archive.output(&tag, "kv/zz").is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn output(&self, tag: &str, case: &str) -> Result<Value> {
+        let manifest = self.manifest(tag)?;
+        match manifest.cases.get(case) {
+            Some(entry) => self.get(&entry.object),
+            None => Err(Error::new(
+                ErrorKind::Archive,
+                format!("run {tag} has no case {case:?}"),
+            )
+            .with_file(self.manifest_path(tag)?)),
+        }
     }
 
     fn run_tags(&self) -> Result<Vec<(String, PathBuf)>> {

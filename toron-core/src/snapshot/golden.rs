@@ -33,6 +33,9 @@ use crate::{Error, ErrorKind, Result};
 /// The golden file format version written in the `toron_snapshot` field.
 pub const FORMAT_VERSION: u64 = 1;
 
+/// The golden-file directory callers use when none is given.
+pub const DEFAULT_ROOT: &str = "snapshots";
+
 /// Name of the environment variable that turns update mode on for [`Snapshots::from_env`].
 pub const UPDATE_ENV: &str = "TORON_SNAPSHOT_UPDATE";
 
@@ -278,7 +281,7 @@ pub struct Snapshots {
 }
 
 impl Snapshots {
-    /// Golden files under `root` (callers default to `snapshots`), update mode off. Does not read the
+    /// Golden files under `root` (callers default to [`DEFAULT_ROOT`], `snapshots`), update mode off. Does not read the
     /// environment: see [`Snapshots::from_env`].
     pub fn new(root: impl Into<PathBuf>) -> Self {
         Snapshots {

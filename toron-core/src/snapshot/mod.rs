@@ -38,6 +38,6 @@ mod golden;
 mod tag;
 
 pub use golden::{
-    CheckResult, CheckStatus, Golden, Pending, Snapshots, FORMAT_VERSION, UPDATE_ENV,
+    CheckResult, CheckStatus, Golden, Pending, Snapshots, DEFAULT_ROOT, FORMAT_VERSION, UPDATE_ENV,
 };
 pub use tag::UtcTime;
