@@ -3,6 +3,9 @@
 mod archive;
 mod canon;
 mod diff;
+mod gate;
+mod report;
+mod runner;
 mod sim;
 mod snapshot;
 mod vectors;

@@ -29,6 +29,10 @@ pub enum ErrorKind {
     Snapshot,
     /// The run archive is corrupt or cannot be written (names the object id and path).
     Archive,
+    /// A test-operations manifest (`testops.toml`) is invalid (names file, line, field and what was expected).
+    Manifest,
+    /// A run could not proceed (a harness failure: a case could not be started, the run was interrupted).
+    Run,
 }
 
 impl ErrorKind {
@@ -45,6 +49,8 @@ impl ErrorKind {
             ErrorKind::Patch => "patch",
             ErrorKind::Snapshot => "snapshot",
             ErrorKind::Archive => "archive",
+            ErrorKind::Manifest => "manifest",
+            ErrorKind::Run => "run",
         }
     }
 
@@ -60,6 +66,8 @@ impl ErrorKind {
         ErrorKind::Patch,
         ErrorKind::Snapshot,
         ErrorKind::Archive,
+        ErrorKind::Manifest,
+        ErrorKind::Run,
     ];
 }
 

@@ -36,14 +36,20 @@
 //! - [`canon`]: RFC 8785 canonical JSON, strict parsing and value identity (blake3);
 //! - [`diff`]: structural diff (RFC 6902 JSON Patch / RFC 6901 pointers), patch application and text diff;
 //! - [`snapshot`]: golden files and the content-addressed run archive.
+//! - [`runner`]: the test-operations manifest (`testops.toml`) and runs of its suites;
+//! - [`gate`]: GO / NO-GO rules on a run's KPIs;
+//! - [`report`]: KPIs, coverage ingestion (Cobertura, lcov) and report files.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod canon;
 pub mod diff;
 pub mod error;
+pub mod gate;
 pub mod models;
+pub mod report;
 pub mod rng;
+pub mod runner;
 pub mod scenario;
 pub mod sim;
 pub mod snapshot;

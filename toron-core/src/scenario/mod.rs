@@ -9,7 +9,7 @@
 //! assert_eq!(err.field(), Some("node[0].model"));
 //! ```
 
-mod locate;
+pub(crate) mod locate;
 pub mod units;
 
 use crate::models::ModelSpec;
@@ -348,7 +348,7 @@ impl FieldPath {
         p.0.push(Seg::Index(i));
         p
     }
-    fn pointer(&self) -> String {
+    pub(crate) fn pointer(&self) -> String {
         self.0
             .iter()
             .map(|s| match s {
@@ -357,7 +357,7 @@ impl FieldPath {
             })
             .collect()
     }
-    fn dotted(&self) -> String {
+    pub(crate) fn dotted(&self) -> String {
         let mut out = String::new();
         for s in &self.0 {
             match s {

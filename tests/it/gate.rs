@@ -1,0 +1,53 @@
+//! Gates over the manifest fixture's rules: GO, NO-GO and not evaluated, with their sentences.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use toron_core::gate::{evaluate, LatencyStat, Metric, RuleStatus, Scope};
+use toron_core::report::Kpis;
+use toron_core::runner::Manifest;
+
+#[test]
+fn the_fixture_gates_decide_go_and_no_go() {
+    let m = Manifest::from_path(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/runner/ok/testops.toml"))
+        .unwrap();
+    let checkout = Scope::parse("load/checkout").unwrap();
+    let p99 = Metric::Latency(LatencyStat::P99);
+    let mut kpis = Kpis::default();
+    kpis.set(&Scope::Run, Metric::Determinism, 1.0);
+    kpis.set(&Scope::Run, Metric::Coverage, 0.95);
+    kpis.set(&checkout, p99, 0.010);
+
+    // No baseline yet: the warn rule fails with its reason, the verdict is still GO.
+    let v = evaluate(&m.gates, &kpis, &BTreeMap::new());
+    let status: Vec<RuleStatus> = v.rules.iter().map(|r| r.status).collect();
+    assert_eq!(
+        status,
+        [
+            RuleStatus::Passed,
+            RuleStatus::Passed,
+            RuleStatus::Passed,
+            RuleStatus::Failed
+        ]
+    );
+    assert!(v.go, "{v:?}");
+    assert!(
+        v.rules[3].explanation.contains("no latency.p99 data for the run"),
+        "{}",
+        v.rules[3].explanation
+    );
+
+    // Coverage under the gate: NO-GO, with the failing rule and a sentence.
+    kpis.set(&Scope::Run, Metric::Coverage, 0.75);
+    let v = evaluate(&m.gates, &kpis, &BTreeMap::new());
+    assert!(!v.go);
+    let failing: Vec<&str> = v.blocking_failures().map(|r| r.rule.as_str()).collect();
+    assert_eq!(failing, ["coverage >= 90%"]);
+    assert_eq!(
+        v.rules[1].explanation,
+        "Failed: coverage for the run is 75%, but the rule requires at least 90%."
+    );
+    let json = serde_json::to_value(&v).unwrap();
+    assert_eq!(json["verdict"], "NO-GO");
+    assert_eq!(json["rules"][2]["scope"], "load/checkout");
+    assert_eq!(json["rules"][2]["threshold"], 0.05);
+}
