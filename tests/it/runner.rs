@@ -2,7 +2,9 @@
 
 use std::path::{Path, PathBuf};
 use toron_core::gate::{Scope, Severity};
-use toron_core::runner::{CaseKind, Manifest};
+use toron_core::runner::{
+    events_path, read_events, CaseKind, CaseOutcome, Event, Manifest, Run, RunOptions, RunState, EVENTS_FILE,
+};
 
 fn fixture(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -123,4 +125,184 @@ fn every_bad_manifest_class_names_file_line_and_field() {
     );
     let e = Manifest::from_str(&dup, &dir).unwrap_err();
     assert_eq!(e.field(), Some("suite[3].case[1].name"));
+}
+
+/// Copy the run fixture into a fresh temporary directory and read its manifest there.
+fn project(name: &str) -> (PathBuf, Manifest) {
+    let dir = std::env::temp_dir().join(format!("toron-it-run-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("scenarios")).unwrap();
+    for f in [
+        "testops.toml",
+        "cov-source.xml",
+        "scenarios/echo.toml",
+        "scenarios/kv_buggy.toml",
+    ] {
+        std::fs::copy(fixture("run").join(f), dir.join(f)).unwrap();
+    }
+    let m = Manifest::from_path(dir.join("testops.toml")).unwrap();
+    (dir, m)
+}
+
+fn options(profile: &str) -> RunOptions {
+    RunOptions {
+        profile: Some(profile.to_string()),
+        check: true,
+        ..Default::default()
+    }
+}
+
+#[test]
+fn a_full_run_reports_outcomes_kpis_verdict_and_events() {
+    let (dir, m) = project("full");
+    let run = Run::start(&m, options("full")).unwrap();
+    assert!(
+        run.id().starts_with(&format!("run-{}-", toron_core::VERSION)),
+        "{}",
+        run.id()
+    );
+    let events: Vec<Event> = run.events(0).collect();
+    let r = run.wait().unwrap();
+    assert_eq!(r.id, run.id());
+
+    let outcomes: Vec<(String, &str, usize)> = r
+        .cases
+        .iter()
+        .map(|c| (c.id(), c.outcome.name(), c.attempts.len()))
+        .collect();
+    assert_eq!(
+        outcomes,
+        [
+            // check mode, no golden: failed, and nothing written under snapshots/.
+            ("sim/echo".to_string(), "failed", 1),
+            ("hardening/echo-repeat".to_string(), "passed", 1),
+            ("chaos/kv-bug".to_string(), "passed", 1),
+            ("load/checkout".to_string(), "passed", 1),
+            ("unit/flaky".to_string(), "flaky", 2),
+            ("unit/backend".to_string(), "passed", 1),
+        ]
+    );
+    assert!(!dir.join("snapshots").exists());
+    let echo = &r.cases[0].attempts[0];
+    assert_eq!(echo.seeds.iter().map(|s| s.seed).collect::<Vec<_>>(), [1, 2, 3]);
+    assert_eq!(echo.golden.as_ref().map(|g| g.status.as_str()), Some("missing"));
+    let det = r.cases[1].attempts[0].determinism.as_ref().unwrap();
+    assert_eq!((det.runs, det.deterministic), (2 * 3 * 2, true));
+    let flaky = &r.cases[4];
+    assert_eq!(flaky.attempts[0].outcome, CaseOutcome::Failed);
+    assert_eq!(flaky.attempts[0].stdout, "first\n");
+    assert_eq!(flaky.attempts[1].stdout, "second\n");
+    assert_eq!(r.cases[5].attempts[0].coverage, Some((9, 12)));
+
+    // KPIs and verdict: coverage 75% >= 70%, determinism 100%, p99 = 10 ms; the chaos violation was expected;
+    // the flaky warning does not block; the failing golden does not have a gate here.
+    assert_eq!(r.kpis.run["coverage"], 0.75);
+    assert_eq!(r.kpis.run["determinism"], 1.0);
+    assert_eq!(r.kpis.run["violations"], 0.0);
+    assert_eq!(r.kpis.run["flaky"], 1.0);
+    assert_eq!(r.kpis.run["failed"], 1.0);
+    assert!((r.kpis.cases["load/checkout"]["latency.p99"] - 0.010).abs() < 1e-4);
+    assert!(r.verdict.go, "{:#?}", r.verdict);
+    assert_eq!(r.state, RunState::Passed);
+    assert!(!r.verdict.rules[4].passed);
+
+    // Events: 1, 2, 3... no gaps, the lifecycle in order, equal to the archive's events.ndjson.
+    let seqs: Vec<u64> = events.iter().map(|e| e.seq).collect();
+    assert_eq!(seqs, (1..=events.len() as u64).collect::<Vec<_>>());
+    let kinds: Vec<&str> = events.iter().map(|e| e.kind.as_str()).collect();
+    assert_eq!(&kinds[..2], ["run.scheduled", "run.started"]);
+    assert_eq!(&kinds[kinds.len() - 2..], ["gate.evaluated", "run.finished"]);
+    assert_eq!(kinds.iter().filter(|k| **k == "case.finished").count(), 6);
+    assert_eq!(kinds.iter().filter(|k| **k == "case.attempt").count(), 7);
+    let log = events_path(&dir.join(".toron"), run.id());
+    assert!(log.ends_with(format!("events/{}.{EVENTS_FILE}", run.id())));
+    assert_eq!(read_events(&log).unwrap(), events);
+    let resumed: Vec<u64> = run.events(5).map(|e| e.seq).collect();
+    assert_eq!(resumed, (6..=events.len() as u64).collect::<Vec<_>>());
+
+    // The archive has every case and verifies.
+    let archive = toron_core::snapshot::archive::Archive::open(dir.join(".toron"));
+    let manifest = archive.manifest(run.id()).unwrap();
+    assert_eq!(manifest.cases.len(), 6);
+    assert_eq!(manifest.meta["verdict"], "GO");
+    assert!(archive.verify().unwrap().is_ok());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn goldens_are_written_outside_check_mode_then_compared() {
+    if std::env::var_os("CI").is_some() {
+        return; // CI never writes goldens: this test is about the local workflow.
+    }
+    let (dir, m) = project("golden");
+    let mut opts = options("offline");
+    opts.check = false;
+    let first = Run::start(&m, opts.clone()).unwrap().wait().unwrap();
+    let g = first.cases[0].attempts[0].golden.clone().unwrap();
+    // Not in update mode: the missing golden fails and its candidate is left as a pending file for review.
+    assert_eq!(
+        (g.status.as_str(), first.cases[0].outcome),
+        ("failed", CaseOutcome::Failed)
+    );
+    let pending = dir.join("snapshots/sim/echo.json.new");
+    assert!(pending.exists());
+    std::fs::rename(&pending, dir.join("snapshots/sim/echo.json")).unwrap();
+    let second = Run::start(&m, opts).unwrap().wait().unwrap();
+    assert_eq!(second.cases[0].outcome, CaseOutcome::Passed);
+    assert_eq!(second.cases[0].attempts[0].golden.as_ref().unwrap().status, "passed");
+    // The same seeds give the same output digest.
+    assert_eq!(first.cases[0].attempts[0].digest, second.cases[0].attempts[0].digest);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn cancel_kills_the_running_command_and_cancels_the_rest() {
+    let (dir, m) = project("cancel");
+    let mut opts = options("slow");
+    opts.jobs = Some(1);
+    let run = Run::start(&m, opts).unwrap();
+    for e in run.events(0) {
+        if e.kind == "case.started" {
+            run.cancel();
+            break;
+        }
+    }
+    let r = run.wait().unwrap();
+    assert_eq!(r.state, RunState::Cancelled);
+    let outcomes: Vec<CaseOutcome> = r.cases.iter().map(|c| c.outcome).collect();
+    assert_eq!(outcomes, [CaseOutcome::Cancelled, CaseOutcome::Cancelled]);
+    // Well under the 30 s sleep: the process group was killed.
+    assert!(r.duration < 20.0, "{}", r.duration);
+    let archive = toron_core::snapshot::archive::Archive::open(dir.join(".toron"));
+    assert_eq!(archive.manifest(&r.id).unwrap().meta["state"], "cancelled");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_timeout_kills_the_command_and_is_timed_out() {
+    let (dir, m) = project("timeout");
+    let mut opts = options("slow");
+    opts.profile = None;
+    opts.suites = vec!["timeouts".into()];
+    let r = Run::start(&m, opts).unwrap().wait().unwrap();
+    let c = &r.cases[0];
+    assert_eq!(c.outcome, CaseOutcome::TimedOut, "{c:?}");
+    assert!(c.attempts[0]
+        .message
+        .as_deref()
+        .unwrap_or("")
+        .contains("timed out after 300ms"));
+    assert!(c.duration < 20.0);
+    // A blocking explicit gate on coverage with no coverage data fails: NO-GO.
+    assert_eq!(r.state, RunState::Failed);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn bad_options_fail_before_anything_runs() {
+    let (dir, m) = project("badopts");
+    let e = Run::start(&m, options("nightly")).unwrap_err();
+    assert_eq!(e.kind(), toron_core::ErrorKind::InvalidArgument);
+    assert!(!dir.join(".toron").exists());
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -1,6 +1,8 @@
 //! KPI sets: metric values for the whole run, each suite and each case, keyed by metric name.
 
-use crate::gate::{Metric, Scope};
+use super::coverage::Coverage;
+use crate::gate::{LatencyStat, Metric, Scope};
+use crate::runner::{CaseKind, CaseOutcome, CaseResult};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -36,6 +38,109 @@ impl Kpis {
             Scope::Case { suite, case } => self.cases.entry(format!("{suite}/{case}")).or_default(),
         };
         values.insert(metric.name().to_string(), value);
+    }
+
+    /// The KPIs of a run's cases: for the run, each suite and each case.
+    ///
+    /// - `pass_rate`: passed or flaky / cases that ran (not skipped or cancelled); `failed`, `errored` (errored
+    ///   or timed out), `flaky`: counts.
+    /// - `determinism`: determinism cases whose repeats all agreed / determinism cases checked.
+    /// - `violations`: violations found by simulations that expected none (a chaos case that must find the bug
+    ///   does not count).
+    /// - `latency.*` and `throughput`: load cases, per case the worst seed; per suite and run the worst case
+    ///   (largest latency, smallest throughput).
+    /// - `coverage`: the merged line rate (run only); `duration`: seconds (the run's wall clock; per case the
+    ///   sum of its attempts; per suite the sum of its cases).
+    pub fn from_cases(cases: &[CaseResult], coverage: Option<&Coverage>, duration: f64) -> Kpis {
+        let mut k = Kpis::default();
+        let mut scopes: Vec<(Scope, Vec<&CaseResult>)> = vec![(Scope::Run, cases.iter().collect())];
+        let mut suites: Vec<String> = Vec::new();
+        for c in cases {
+            if !suites.contains(&c.suite) {
+                suites.push(c.suite.clone());
+            }
+        }
+        for s in suites {
+            let members = cases.iter().filter(|c| c.suite == s).collect();
+            scopes.push((Scope::Suite(s), members));
+        }
+        for c in cases {
+            let scope = Scope::Case {
+                suite: c.suite.clone(),
+                case: c.name.clone(),
+            };
+            scopes.push((scope, vec![c]));
+        }
+        for (scope, members) in &scopes {
+            k.fill(scope, members);
+        }
+        if let Some(rate) = coverage.and_then(Coverage::line_rate) {
+            k.set(&Scope::Run, Metric::Coverage, rate);
+        }
+        k.set(&Scope::Run, Metric::Duration, duration);
+        k
+    }
+
+    fn fill(&mut self, scope: &Scope, cases: &[&CaseResult]) {
+        let ran: Vec<&&CaseResult> = cases
+            .iter()
+            .filter(|c| !matches!(c.outcome, CaseOutcome::Skipped | CaseOutcome::Cancelled))
+            .collect();
+        let count = |f: &dyn Fn(CaseOutcome) -> bool| ran.iter().filter(|c| f(c.outcome)).count() as f64;
+        if !ran.is_empty() {
+            self.set(scope, Metric::PassRate, count(&|o| o.is_pass()) / ran.len() as f64);
+        }
+        self.set(scope, Metric::Failed, count(&|o| o == CaseOutcome::Failed));
+        self.set(
+            scope,
+            Metric::Errored,
+            count(&|o| matches!(o, CaseOutcome::Errored | CaseOutcome::TimedOut)),
+        );
+        self.set(scope, Metric::Flaky, count(&|o| o == CaseOutcome::Flaky));
+        let violations: usize = cases
+            .iter()
+            .filter(|c| !c.expect_violation)
+            .filter_map(|c| c.last())
+            .flat_map(|a| a.seeds.iter().map(|s| s.violations))
+            .sum();
+        self.set(scope, Metric::Violations, violations as f64);
+        let checked: Vec<bool> = cases
+            .iter()
+            .filter(|c| c.kind == CaseKind::Determinism)
+            .filter_map(|c| c.last().and_then(|a| a.determinism.as_ref()).map(|d| d.deterministic))
+            .collect();
+        if !checked.is_empty() {
+            let ok = checked.iter().filter(|d| **d).count() as f64;
+            self.set(scope, Metric::Determinism, ok / checked.len() as f64);
+        }
+        let load: Vec<_> = cases
+            .iter()
+            .filter(|c| c.kind == CaseKind::Load)
+            .filter_map(|c| c.last())
+            .flat_map(|a| a.seeds.iter())
+            .filter(|s| s.latency.count > 0)
+            .collect();
+        if !load.is_empty() {
+            for stat in LatencyStat::ALL {
+                let worst = load
+                    .iter()
+                    .map(|s| match stat {
+                        LatencyStat::P50 => s.latency.p50,
+                        LatencyStat::P90 => s.latency.p90,
+                        LatencyStat::P99 => s.latency.p99,
+                        LatencyStat::P999 => s.latency.p999,
+                        LatencyStat::Max => s.latency.max,
+                        LatencyStat::Mean => s.latency.mean,
+                    })
+                    .fold(f64::NEG_INFINITY, f64::max);
+                self.set(scope, Metric::Latency(*stat), worst);
+            }
+            let tp = load.iter().map(|s| s.throughput).fold(f64::INFINITY, f64::min);
+            self.set(scope, Metric::Throughput, tp);
+        }
+        if !matches!(scope, Scope::Run) {
+            self.set(scope, Metric::Duration, cases.iter().map(|c| c.duration).sum());
+        }
     }
 
     fn values(&self, scope: &Scope) -> Option<&Values> {

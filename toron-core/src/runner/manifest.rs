@@ -8,7 +8,7 @@ use crate::gate::{Gate, Rule, Scope, Severity};
 use crate::scenario::locate::{self, Locations};
 use crate::scenario::{typed, Duration, FieldPath, Scenario};
 use crate::{Error, ErrorKind, Result};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 pub const MANIFEST_FILE: &str = "testops.toml";
 
 /// What a case does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum CaseKind {
     /// Simulate a scenario for each seed.

@@ -27,6 +27,14 @@
     reason = "toron_core::Error's size is decided in error.rs, not here"
 )]
 
+mod case;
+mod command;
+mod events;
 mod manifest;
+mod run;
 
+pub use case::{Attempt, CaseOutcome, CaseResult, DeterminismResult, GoldenResult, SeedResult};
+pub use command::CAPTURE_LIMIT;
+pub use events::{read_events, Event, Events, EVENTS_FILE};
 pub use manifest::{Case, CaseKind, Defaults, Expect, Manifest, Project, Suite, MANIFEST_FILE};
+pub use run::{events_path, Run, RunHandle, RunOptions, RunResult, RunState};

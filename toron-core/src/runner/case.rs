@@ -1,0 +1,571 @@
+//! Running one case: its attempts (sim, chaos, load, determinism, command), golden comparison and outcome.
+
+use super::command::{run_command, CommandOutput};
+use super::manifest::{Case, CaseKind, Expect, Manifest};
+use crate::diff::DiffOptions;
+use crate::report::coverage::Coverage;
+use crate::sim::{self, LatencySummary, SimOptions};
+use crate::snapshot::Snapshots;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration as StdDuration, Instant};
+
+/// How a case (or one attempt) ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CaseOutcome {
+    /// It passed.
+    Passed,
+    /// It failed (a check did not hold).
+    Failed,
+    /// It failed, then passed on a retry.
+    Flaky,
+    /// It could not run (a harness or input problem).
+    Errored,
+    /// It ran past its timeout.
+    TimedOut,
+    /// It was not run.
+    Skipped,
+    /// The run was cancelled.
+    Cancelled,
+}
+
+impl CaseOutcome {
+    /// `passed`, `failed`, `flaky`, `errored`, `timed_out`, `skipped`, `cancelled`.
+    pub fn name(self) -> &'static str {
+        match self {
+            CaseOutcome::Passed => "passed",
+            CaseOutcome::Failed => "failed",
+            CaseOutcome::Flaky => "flaky",
+            CaseOutcome::Errored => "errored",
+            CaseOutcome::TimedOut => "timed_out",
+            CaseOutcome::Skipped => "skipped",
+            CaseOutcome::Cancelled => "cancelled",
+        }
+    }
+
+    /// Passed or flaky.
+    pub fn is_pass(self) -> bool {
+        matches!(self, CaseOutcome::Passed | CaseOutcome::Flaky)
+    }
+}
+
+/// One seed's simulation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SeedResult {
+    /// The seed.
+    pub seed: u64,
+    /// The trace digest.
+    pub digest: String,
+    /// Invariant violations found.
+    pub violations: usize,
+    /// Latency of the load's requests (seconds).
+    pub latency: LatencySummary,
+    /// Successful requests per second of virtual time.
+    pub throughput: f64,
+}
+
+/// A determinism check: per seed, the digests seen and how often.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeterminismResult {
+    /// Simulations made.
+    pub runs: u64,
+    /// Seed → digest → times seen.
+    pub digests: BTreeMap<u64, BTreeMap<String, u64>>,
+    /// Every seed gave one digest.
+    pub deterministic: bool,
+    /// Thread counts used.
+    pub threads: Vec<usize>,
+    /// Repeats per seed and thread count.
+    pub repeats: u32,
+}
+
+/// A golden comparison.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GoldenResult {
+    /// `suite/case`.
+    pub case: String,
+    /// `passed`, `failed`, `created`, `updated`, or `missing` (check mode, no golden).
+    pub status: String,
+    /// A one-line summary of the difference, if any.
+    pub summary: Option<String>,
+}
+
+/// One attempt of a case.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Attempt {
+    /// 1, 2...
+    pub number: u32,
+    /// How it ended.
+    pub outcome: CaseOutcome,
+    /// Why, when it did not pass.
+    pub message: Option<String>,
+    /// Wall-clock seconds.
+    pub duration: f64,
+    /// Per seed (simulations).
+    pub seeds: Vec<SeedResult>,
+    /// A command's exit code.
+    pub exit_code: Option<i32>,
+    /// A command's standard output (the first 64 KiB).
+    pub stdout: String,
+    /// A command's standard error (the first 64 KiB).
+    pub stderr: String,
+    /// The output's identity (blake3 of its canonical JSON), if it produced one.
+    pub digest: Option<String>,
+    /// The determinism check.
+    pub determinism: Option<DeterminismResult>,
+    /// The golden comparison.
+    pub golden: Option<GoldenResult>,
+    /// Coverage files read after a command, merged: (covered, valid) lines.
+    pub coverage: Option<(u64, u64)>,
+    #[serde(skip)]
+    pub(crate) output: Value,
+    #[serde(skip)]
+    pub(crate) coverage_data: Option<Coverage>,
+}
+
+impl Attempt {
+    fn new(number: u32) -> Attempt {
+        Attempt {
+            number,
+            outcome: CaseOutcome::Passed,
+            message: None,
+            duration: 0.0,
+            seeds: Vec::new(),
+            exit_code: None,
+            stdout: String::new(),
+            stderr: String::new(),
+            digest: None,
+            determinism: None,
+            golden: None,
+            coverage: None,
+            output: Value::Null,
+            coverage_data: None,
+        }
+    }
+
+    fn fail(&mut self, outcome: CaseOutcome, message: impl Into<String>) {
+        self.outcome = outcome;
+        self.message = Some(message.into());
+    }
+}
+
+/// A case's result: its outcome and every attempt.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CaseResult {
+    /// The suite.
+    pub suite: String,
+    /// The case.
+    pub name: String,
+    /// Its kind.
+    pub kind: CaseKind,
+    /// The final outcome (flaky when an earlier attempt failed and the last passed).
+    pub outcome: CaseOutcome,
+    /// Every attempt, in order.
+    pub attempts: Vec<Attempt>,
+    /// The scenario id, if any.
+    pub scenario: Option<String>,
+    /// Whether the case expected a violation.
+    pub expect_violation: bool,
+    /// Wall-clock seconds over all attempts.
+    pub duration: f64,
+}
+
+impl CaseResult {
+    /// `suite/case`.
+    pub fn id(&self) -> String {
+        format!("{}/{}", self.suite, self.name)
+    }
+
+    /// The last attempt.
+    pub fn last(&self) -> Option<&Attempt> {
+        self.attempts.last()
+    }
+
+    /// A case that was not run.
+    pub(crate) fn not_run(suite: &str, case: &Case, outcome: CaseOutcome) -> CaseResult {
+        CaseResult {
+            suite: suite.to_string(),
+            name: case.name.clone(),
+            kind: case.kind,
+            outcome,
+            attempts: Vec::new(),
+            scenario: case.scenario.as_ref().map(|s| s.id()),
+            expect_violation: case.expect == Expect::Violation,
+            duration: 0.0,
+        }
+    }
+}
+
+/// What a case needs from its run.
+pub(crate) struct CaseContext<'a> {
+    pub manifest: &'a Manifest,
+    pub seed: Option<u64>,
+    pub retries: u32,
+    pub check: bool,
+    pub cancel: &'a Arc<AtomicBool>,
+    pub logs: Option<&'a Path>,
+}
+
+/// Run a case with its retries.
+pub(crate) fn run_case(
+    ctx: &CaseContext<'_>,
+    suite: &str,
+    case: &Case,
+    on_attempt: &mut dyn FnMut(&Attempt),
+) -> CaseResult {
+    let mut result = CaseResult::not_run(suite, case, CaseOutcome::Passed);
+    let attempts = 1 + case.retries.unwrap_or(ctx.retries);
+    for n in 1..=attempts {
+        if ctx.cancel.load(Ordering::SeqCst) {
+            if result.attempts.is_empty() {
+                result.outcome = CaseOutcome::Cancelled;
+                return result;
+            }
+            break;
+        }
+        let attempt = run_attempt(ctx, suite, case, n);
+        result.duration += attempt.duration;
+        on_attempt(&attempt);
+        let done = attempt.outcome == CaseOutcome::Passed || attempt.outcome == CaseOutcome::Cancelled;
+        result.attempts.push(attempt);
+        if done {
+            break;
+        }
+    }
+    let last = result.attempts.last().map_or(CaseOutcome::Cancelled, |a| a.outcome);
+    result.outcome = if last == CaseOutcome::Passed && result.attempts.len() > 1 {
+        CaseOutcome::Flaky
+    } else {
+        last
+    };
+    result
+}
+
+fn seeds_of(ctx: &CaseContext<'_>, case: &Case) -> Vec<Option<u64>> {
+    if case.seeds.is_empty() {
+        vec![ctx.seed]
+    } else {
+        case.seeds.iter().map(|s| Some(*s)).collect()
+    }
+}
+
+/// A flag set when the run is cancelled or the attempt's deadline passes; stops the watchdog on drop.
+struct Watchdog {
+    flag: Arc<AtomicBool>,
+    timed_out: Arc<AtomicBool>,
+    stop: Option<std::sync::mpsc::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Watchdog {
+    fn start(cancel: &Arc<AtomicBool>, timeout: StdDuration) -> Watchdog {
+        let flag = Arc::new(AtomicBool::new(cancel.load(Ordering::SeqCst)));
+        let timed_out = Arc::new(AtomicBool::new(false));
+        let (tx, rx) = std::sync::mpsc::channel::<()>();
+        let start = Instant::now();
+        let (f, t, run) = (flag.clone(), timed_out.clone(), cancel.clone());
+        let thread = std::thread::spawn(move || loop {
+            if run.load(Ordering::SeqCst) {
+                f.store(true, Ordering::SeqCst);
+                return;
+            }
+            let left = timeout.saturating_sub(start.elapsed());
+            if left.is_zero() {
+                t.store(true, Ordering::SeqCst);
+                f.store(true, Ordering::SeqCst);
+                return;
+            }
+            match rx.recv_timeout(left.min(StdDuration::from_millis(10))) {
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+                _ => return,
+            }
+        });
+        Watchdog {
+            flag,
+            timed_out,
+            stop: Some(tx),
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for Watchdog {
+    fn drop(&mut self) {
+        drop(self.stop.take());
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn run_attempt(ctx: &CaseContext<'_>, suite: &str, case: &Case, number: u32) -> Attempt {
+    let started = Instant::now();
+    let mut a = Attempt::new(number);
+    let timeout = case.timeout.unwrap_or(ctx.manifest.defaults.timeout);
+    let timeout = StdDuration::from_nanos(timeout.nanos());
+    let dog = Watchdog::start(ctx.cancel, timeout);
+    // The run's cancel and the deadline both set the watchdog's flag, which the work polls.
+    let stop: &AtomicBool = &dog.flag;
+    match case.kind {
+        CaseKind::Sim | CaseKind::Chaos | CaseKind::Load => simulate_case(ctx, case, stop, &mut a),
+        CaseKind::Determinism => determinism_case(ctx, case, stop, &mut a),
+        CaseKind::Command => command_case(ctx, suite, case, stop, timeout, &mut a),
+    }
+    let timed_out = dog.timed_out.load(Ordering::SeqCst);
+    drop(dog);
+    if a.outcome != CaseOutcome::Passed || timed_out || ctx.cancel.load(Ordering::SeqCst) {
+        if ctx.cancel.load(Ordering::SeqCst) {
+            a.fail(CaseOutcome::Cancelled, "the run was cancelled");
+        } else if timed_out {
+            a.fail(
+                CaseOutcome::TimedOut,
+                format!(
+                    "timed out after {}",
+                    crate::scenario::Duration(timeout.as_nanos() as u64)
+                ),
+            );
+        }
+    } else if case.golden && a.output != Value::Null {
+        golden(ctx, suite, case, &mut a);
+    }
+    if a.output != Value::Null {
+        a.digest = crate::canon::digest(&a.output).ok();
+    }
+    a.duration = started.elapsed().as_secs_f64();
+    a
+}
+
+fn seed_output(o: &sim::Outcome) -> Value {
+    let mut v = o.to_value();
+    if let Value::Object(m) = &mut v {
+        // The engine version is in the archive's manifest; keeping it out of outputs keeps goldens stable.
+        m.remove("engine");
+    }
+    v
+}
+
+fn simulate_case(ctx: &CaseContext<'_>, case: &Case, stop: &AtomicBool, a: &mut Attempt) {
+    let Some(scenario) = &case.scenario else {
+        return a.fail(CaseOutcome::Errored, "the case has no scenario");
+    };
+    let mut out = Map::new();
+    let mut found = 0usize;
+    for seed in seeds_of(ctx, case) {
+        let opts = SimOptions {
+            seed,
+            trace: None,
+            cancel: Some(stop),
+        };
+        match sim::simulate_with(scenario, &opts) {
+            Ok(o) => {
+                found += o.violations.len();
+                a.seeds.push(SeedResult {
+                    seed: o.seed,
+                    digest: o.digest.clone(),
+                    violations: o.violations.len(),
+                    latency: o.latency.clone(),
+                    throughput: o.stats.throughput,
+                });
+                if case.expect == Expect::Pass && !o.violations.is_empty() && a.message.is_none() {
+                    let v = &o.violations[0];
+                    a.fail(
+                        CaseOutcome::Failed,
+                        format!(
+                            "seed {}: invariant {} violated at {}s on {}: {}",
+                            o.seed, v.invariant, v.time, v.node, v.message
+                        ),
+                    );
+                }
+                out.insert(o.seed.to_string(), seed_output(&o));
+            }
+            Err(e) if e.kind() == crate::ErrorKind::Cancelled => {
+                return a.fail(CaseOutcome::Cancelled, "stopped");
+            }
+            Err(e) => return a.fail(CaseOutcome::Errored, e.to_string()),
+        }
+    }
+    if case.expect == Expect::Violation && found == 0 {
+        a.fail(CaseOutcome::Failed, "expected a violation, but no seed found one");
+    }
+    a.output = Value::Object(out);
+}
+
+fn determinism_case(ctx: &CaseContext<'_>, case: &Case, stop: &AtomicBool, a: &mut Attempt) {
+    if !case.argv.is_empty() {
+        return a.fail(
+            CaseOutcome::Errored,
+            "determinism checks of commands are not implemented yet (only scenarios)",
+        );
+    }
+    let Some(scenario) = &case.scenario else {
+        return a.fail(CaseOutcome::Errored, "the case has no scenario");
+    };
+    let seeds: Vec<u64> = match seeds_of(ctx, case)
+        .into_iter()
+        .map(|s| sim::resolve_seed(scenario, s))
+        .collect::<crate::Result<Vec<u64>>>()
+    {
+        Ok(s) => s,
+        Err(e) => return a.fail(CaseOutcome::Errored, e.to_string()),
+    };
+    let mut digests: BTreeMap<u64, BTreeMap<String, u64>> = BTreeMap::new();
+    let mut runs = 0u64;
+    for &threads in &case.threads {
+        let batch: Vec<u64> = seeds
+            .iter()
+            .flat_map(|s| std::iter::repeat_n(*s, case.repeats as usize))
+            .collect();
+        match sim::sweep_with(scenario, &batch, Some(threads), Some(stop)) {
+            Ok(outcomes) => {
+                for o in outcomes {
+                    runs += 1;
+                    *digests.entry(o.seed).or_default().entry(o.digest).or_insert(0) += 1;
+                }
+            }
+            Err(e) if e.kind() == crate::ErrorKind::Cancelled => return a.fail(CaseOutcome::Cancelled, "stopped"),
+            Err(e) => return a.fail(CaseOutcome::Errored, e.to_string()),
+        }
+    }
+    let deterministic = digests.values().all(|d| d.len() == 1);
+    if !deterministic {
+        let (seed, seen) = digests
+            .iter()
+            .find(|(_, d)| d.len() > 1)
+            .map(|(s, d)| (*s, d.len()))
+            .unwrap_or((0, 0));
+        a.fail(
+            CaseOutcome::Failed,
+            format!("seed {seed} gave {seen} different digests across repeats and threads"),
+        );
+    }
+    a.output = json!({ "digests": digests });
+    a.determinism = Some(DeterminismResult {
+        runs,
+        digests,
+        deterministic,
+        threads: case.threads.clone(),
+        repeats: case.repeats,
+    });
+}
+
+fn command_case(
+    ctx: &CaseContext<'_>,
+    suite: &str,
+    case: &Case,
+    stop: &AtomicBool,
+    _timeout: StdDuration,
+    a: &mut Attempt,
+) {
+    let root = ctx.manifest.root();
+    let logs = ctx.logs.map(|d| d.join(format!("{suite}.{}.{}", case.name, a.number)));
+    let out: CommandOutput = match run_command(&case.argv, &case.env, root, stop, logs.as_deref()) {
+        Ok(o) => o,
+        Err(e) => return a.fail(CaseOutcome::Errored, e.to_string()),
+    };
+    a.exit_code = out.exit_code;
+    a.stdout = out.stdout;
+    a.stderr = out.stderr;
+    if out.killed {
+        // The watchdog or the run's cancel decides which; run_attempt sets the outcome.
+        return a.fail(CaseOutcome::Errored, "the command was killed");
+    }
+    if out.exit_code != Some(0) {
+        let how = match out.exit_code {
+            Some(c) => format!("exit code {c}"),
+            None => "a signal".to_string(),
+        };
+        a.fail(CaseOutcome::Failed, format!("{} ended with {how}", case.argv.join(" ")));
+    }
+    if !case.coverage.is_empty() {
+        let files: Vec<_> = case.coverage.iter().map(|p| ctx.manifest.resolve(p)).collect();
+        match Coverage::read_all(&files, root) {
+            Ok(c) => {
+                a.coverage = Some((c.lines_covered(), c.lines_valid()));
+                a.coverage_data = Some(c);
+            }
+            Err(e) if a.outcome == CaseOutcome::Passed => {
+                return a.fail(CaseOutcome::Failed, format!("coverage: {e}"));
+            }
+            Err(_) => {}
+        }
+    }
+    if !case.artifacts.is_empty() {
+        let mut arts = Map::new();
+        for p in &case.artifacts {
+            let full = ctx.manifest.resolve(p);
+            let value = std::fs::read_to_string(&full)
+                .map_err(|e| format!("artifact {} not readable: {e}", p.display()))
+                .and_then(|t| {
+                    serde_json::from_str::<Value>(&t).map_err(|e| format!("artifact {} is not JSON: {e}", p.display()))
+                });
+            match value {
+                Ok(v) => {
+                    arts.insert(p.to_string_lossy().replace('\\', "/"), v);
+                }
+                Err(m) if a.outcome == CaseOutcome::Passed => return a.fail(CaseOutcome::Failed, m),
+                Err(_) => {}
+            }
+        }
+        a.output = json!({ "artifacts": arts });
+    }
+}
+
+fn golden(ctx: &CaseContext<'_>, suite: &str, case: &Case, a: &mut Attempt) {
+    let id = format!("{suite}/{}", case.name);
+    let root = ctx.manifest.resolve(&ctx.manifest.project.snapshots);
+    let options: &DiffOptions = &case.diff;
+    if ctx.check {
+        // Never write under snapshots/: compare only; the candidate stays in the archive.
+        let snaps = Snapshots::new(root);
+        let res = match snaps.read(&id) {
+            Ok(None) => Ok(("missing", Some("no golden file (check mode: not written)".to_string()))),
+            Ok(Some(g)) => crate::diff::diff(&g.value, &a.output, options).map(|d| {
+                if d.is_empty() {
+                    ("passed", None)
+                } else {
+                    ("failed", Some(d.summary()))
+                }
+            }),
+            Err(e) => Err(e),
+        };
+        match res {
+            Ok((status, summary)) => {
+                if status != "passed" {
+                    a.fail(
+                        CaseOutcome::Failed,
+                        format!("golden {id}: {}", summary.clone().unwrap_or_default()),
+                    );
+                }
+                a.golden = Some(GoldenResult {
+                    case: id,
+                    status: status.to_string(),
+                    summary,
+                });
+            }
+            Err(e) => a.fail(CaseOutcome::Errored, e.to_string()),
+        }
+        return;
+    }
+    match Snapshots::from_env(root).check(&id, &a.output, options) {
+        Ok(r) => {
+            let summary = r
+                .diff()
+                .map(|d| d.summary())
+                .or_else(|| r.golden_missing().then(|| "no golden file".to_string()));
+            if !r.passed() {
+                a.fail(CaseOutcome::Failed, format!("golden {id}: {}", r.summary()));
+            }
+            a.golden = Some(GoldenResult {
+                case: id,
+                status: r.status().name().to_string(),
+                summary,
+            });
+        }
+        Err(e) => a.fail(CaseOutcome::Errored, e.to_string()),
+    }
+}

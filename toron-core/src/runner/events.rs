@@ -1,0 +1,228 @@
+//! A run's events: numbered 1, 2, 3... with no gaps, kept in memory for live consumers (an iterator from any
+//! `seq`) and appended to the run's `events.ndjson` in the archive, one complete line per event.
+//!
+//! Producers never wait for consumers: an event is pushed and written, and each consumer reads at its own
+//! pace, so a slow consumer never slows a run down.
+
+use crate::snapshot::UtcTime;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::fs::File;
+use std::io::Write;
+use std::path::Path;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+
+/// The event log's file extension: a run's events are `<archive>/events/<run id>.events.ndjson`.
+pub const EVENTS_FILE: &str = "events.ndjson";
+
+/// One event: `{"seq": 1, "run": "<id>", "type": "run.scheduled", "time": "<RFC 3339>", "data": {...}}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    /// 1, 2, 3... per run, with no gaps.
+    pub seq: u64,
+    /// The run id.
+    pub run: String,
+    /// `run.scheduled`, `run.started`, `case.started`, `case.attempt`, `case.finished`, `gate.evaluated`,
+    /// `run.finished`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Wall-clock time, RFC 3339 UTC, for people only.
+    pub time: String,
+    /// The payload.
+    pub data: Value,
+}
+
+impl Event {
+    /// The event as one line of JSON (no newline).
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+#[derive(Debug)]
+struct State {
+    run: String,
+    events: Vec<Event>,
+    closed: bool,
+    file: Option<File>,
+    write_error: Option<String>,
+}
+
+/// The log shared by a run and its consumers.
+#[derive(Debug)]
+pub(crate) struct EventLog {
+    state: Mutex<State>,
+    cond: Condvar,
+}
+
+impl EventLog {
+    pub(crate) fn new(run: &str, file: Option<&Path>) -> Arc<EventLog> {
+        let (file, write_error) = match file.map(|p| std::fs::OpenOptions::new().create(true).append(true).open(p)) {
+            None => (None, None),
+            Some(Ok(f)) => (Some(f), None),
+            Some(Err(e)) => (None, Some(format!("cannot open the event log: {e}"))),
+        };
+        Arc::new(EventLog {
+            state: Mutex::new(State {
+                run: run.to_string(),
+                events: Vec::new(),
+                closed: false,
+                file,
+                write_error,
+            }),
+            cond: Condvar::new(),
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A poisoned lock only means a consumer panicked; the events are still whole.
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Append an event; returns its seq. Ignored after `close`.
+    pub(crate) fn emit(&self, kind: &str, data: Value) -> u64 {
+        let mut st = self.lock();
+        if st.closed {
+            return 0;
+        }
+        let event = Event {
+            seq: st.events.len() as u64 + 1,
+            run: st.run.clone(),
+            kind: kind.to_string(),
+            time: UtcTime::now().rfc3339(),
+            data,
+        };
+        let seq = event.seq;
+        if let Some(f) = st.file.as_mut() {
+            let mut line = event.to_json();
+            line.push('\n');
+            // One write per line, so a reader never sees half an event unless the process dies mid-write.
+            if let Err(e) = f.write_all(line.as_bytes()) {
+                st.write_error = Some(format!("cannot append to the event log: {e}"));
+                st.file = None;
+            }
+        }
+        st.events.push(event);
+        drop(st);
+        self.cond.notify_all();
+        seq
+    }
+
+    /// No more events: consumers end after the last one.
+    pub(crate) fn close(&self) {
+        let mut st = self.lock();
+        if let Some(f) = st.file.as_mut() {
+            let _ = f.sync_all();
+        }
+        st.closed = true;
+        drop(st);
+        self.cond.notify_all();
+    }
+
+    /// The first write error, if the file could not be written.
+    pub(crate) fn write_error(&self) -> Option<String> {
+        self.lock().write_error.clone()
+    }
+
+    /// Every event so far.
+    #[cfg(test)]
+    pub(crate) fn snapshot(&self) -> Vec<Event> {
+        self.lock().events.clone()
+    }
+
+    /// The event with `seq`, waiting for it; `None` once the log is closed without it.
+    fn wait_for(&self, seq: u64) -> Option<Event> {
+        let mut st = self.lock();
+        loop {
+            if let Some(e) = usize::try_from(seq.saturating_sub(1))
+                .ok()
+                .and_then(|i| st.events.get(i))
+            {
+                return Some(e.clone());
+            }
+            if st.closed {
+                return None;
+            }
+            st = self.cond.wait(st).unwrap_or_else(|p| p.into_inner());
+        }
+    }
+}
+
+/// A blocking iterator over a run's events, from a given `seq`; it ends when the run has finished and every
+/// event was read.
+#[derive(Debug)]
+pub struct Events {
+    log: Arc<EventLog>,
+    next: u64,
+}
+
+impl Events {
+    pub(crate) fn new(log: Arc<EventLog>, after: u64) -> Events {
+        Events { log, next: after + 1 }
+    }
+}
+
+impl Iterator for Events {
+    type Item = Event;
+    fn next(&mut self) -> Option<Event> {
+        let e = self.log.wait_for(self.next)?;
+        self.next += 1;
+        Some(e)
+    }
+}
+
+/// Read an `events.ndjson` file: every complete line (a torn last line, from a killed process, is skipped).
+pub fn read_events(path: impl AsRef<Path>) -> crate::Result<Vec<Event>> {
+    let path = path.as_ref();
+    let text = std::fs::read_to_string(path).map_err(|e| crate::Error::io(&e, path))?;
+    Ok(text
+        .split_inclusive('\n')
+        .filter(|l| l.ends_with('\n'))
+        .filter_map(|l| serde_json::from_str(l.trim_end()).ok())
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn seq_has_no_gaps_and_consumers_resume_from_any_seq() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(EVENTS_FILE);
+        let log = EventLog::new("run-x", Some(&path));
+        let reader = {
+            let log = log.clone();
+            std::thread::spawn(move || Events::new(log, 0).map(|e| e.seq).collect::<Vec<_>>())
+        };
+        for i in 0..50 {
+            log.emit("case.started", json!({ "i": i }));
+        }
+        log.close();
+        assert_eq!(log.emit("late", json!(null)), 0);
+        assert_eq!(reader.join().unwrap(), (1..=50).collect::<Vec<u64>>());
+        let tail: Vec<u64> = Events::new(log.clone(), 47).map(|e| e.seq).collect();
+        assert_eq!(tail, [48, 49, 50]);
+        let on_disk = read_events(&path).unwrap();
+        assert_eq!(on_disk, log.snapshot());
+        assert_eq!(on_disk[0].run, "run-x");
+        let line: Value = serde_json::from_str(&on_disk[0].to_json()).unwrap();
+        assert_eq!(line["type"], "case.started");
+        for key in ["seq", "run", "type", "time", "data"] {
+            assert!(line.get(key).is_some(), "{key}");
+        }
+    }
+
+    #[test]
+    fn a_torn_last_line_is_skipped() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(EVENTS_FILE);
+        std::fs::write(
+            &path,
+            "{\"seq\":1,\"run\":\"r\",\"type\":\"t\",\"time\":\"x\",\"data\":null}\n{\"seq\":2,\"ru",
+        )
+        .unwrap();
+        assert_eq!(read_events(&path).unwrap().len(), 1);
+    }
+}

@@ -1,0 +1,436 @@
+//! A run: the selected suites' cases executed on `jobs` workers, events emitted, results archived, gates
+//! evaluated.
+
+use super::case::{run_case, CaseContext, CaseOutcome, CaseResult};
+use super::events::{EventLog, Events, EVENTS_FILE};
+use super::manifest::{Case, Manifest};
+use crate::gate::{evaluate, Verdict};
+use crate::report::coverage::Coverage;
+use crate::report::Kpis;
+use crate::snapshot::archive::{Archive, CaseRecord};
+use crate::snapshot::UtcTime;
+use crate::{Error, ErrorKind, Result};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Instant;
+
+/// How to run a manifest.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// The profile to run (`None`: every suite, unless `suites` is given).
+    pub profile: Option<String>,
+    /// Suites to run instead of the profile's.
+    pub suites: Vec<String>,
+    /// The seed of cases that name none (`None`: the scenario's, `SIM_SEED`, else 0).
+    pub seed: Option<u64>,
+    /// Cases run in parallel (`None`: the manifest's, else the number of cores).
+    pub jobs: Option<usize>,
+    /// Extra attempts after a failure (`None`: the manifest's defaults).
+    pub retries: Option<u32>,
+    /// Never write golden files (also when the `CI` environment variable is set).
+    pub check: bool,
+    /// The archive directory (`None`: the manifest's `project.archive`).
+    pub archive: Option<PathBuf>,
+}
+
+/// Where a run is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RunState {
+    /// Created, not started.
+    Scheduled,
+    /// Cases are running.
+    Running,
+    /// Finished with a GO verdict.
+    Passed,
+    /// Finished with a NO-GO verdict.
+    Failed,
+    /// A harness failure (with the reason).
+    Errored,
+    /// Cancelled.
+    Cancelled,
+}
+
+impl RunState {
+    /// `scheduled`, `running`, `passed`, `failed`, `errored`, `cancelled`.
+    pub fn name(self) -> &'static str {
+        match self {
+            RunState::Scheduled => "scheduled",
+            RunState::Running => "running",
+            RunState::Passed => "passed",
+            RunState::Failed => "failed",
+            RunState::Errored => "errored",
+            RunState::Cancelled => "cancelled",
+        }
+    }
+}
+
+/// What a run produced.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunResult {
+    /// The run id (the archive tag `run-<semver>-<UTC timestamp>`).
+    pub id: String,
+    /// The final state.
+    pub state: RunState,
+    /// Why the run errored, if it did.
+    pub error: Option<String>,
+    /// The profile run, if any.
+    pub profile: Option<String>,
+    /// The suites run, in order.
+    pub suites: Vec<String>,
+    /// The run-level seed, if given.
+    pub seed: Option<u64>,
+    /// When it started (RFC 3339 UTC).
+    pub started: String,
+    /// Wall-clock seconds.
+    pub duration: f64,
+    /// Cases in manifest order.
+    pub cases: Vec<CaseResult>,
+    /// The KPIs.
+    pub kpis: Kpis,
+    /// The verdict.
+    pub verdict: Verdict,
+    /// The archive root.
+    pub archive: PathBuf,
+}
+
+/// The run entry point.
+#[derive(Debug)]
+pub struct Run;
+
+/// A started run: its id, its events, cancel and wait.
+#[derive(Debug)]
+pub struct RunHandle {
+    id: String,
+    log: Arc<EventLog>,
+    cancel: Arc<AtomicBool>,
+    thread: Mutex<Option<std::thread::JoinHandle<RunResult>>>,
+    result: OnceLock<RunResult>,
+}
+
+impl Run {
+    /// Start running `manifest` in the background. Bad options (an unknown profile or suite) are errors here,
+    /// before anything runs; everything after is reported through events and the [`RunResult`].
+    pub fn start(manifest: &Manifest, options: RunOptions) -> Result<RunHandle> {
+        let selected: Vec<(String, Vec<Case>)> = manifest
+            .select(options.profile.as_deref(), &options.suites)?
+            .into_iter()
+            .map(|s| (s.name.clone(), s.cases.clone()))
+            .collect();
+        if options.jobs == Some(0) {
+            return Err(
+                Error::new(ErrorKind::InvalidArgument, "jobs is 0 (expected a positive number)").with_field("jobs"),
+            );
+        }
+        let archive_root = manifest.resolve(options.archive.as_ref().unwrap_or(&manifest.project.archive));
+        let archive = Archive::open(&archive_root);
+        let started = UtcTime::now();
+        let meta = json!({
+            "profile": options.profile,
+            "suites": selected.iter().map(|(s, _)| s.clone()).collect::<Vec<_>>(),
+            "seed": options.seed,
+            "state": RunState::Scheduled.name(),
+        });
+        let writer = archive.new_run_at(crate::VERSION, meta, started)?;
+        let id = writer.tag().to_string();
+        let events_path = events_path(&archive_root, &id);
+        if let Some(d) = events_path.parent() {
+            std::fs::create_dir_all(d).map_err(|e| Error::io(&e, d))?;
+        }
+        let log = EventLog::new(&id, Some(&events_path));
+        log.emit(
+            "run.scheduled",
+            json!({ "profile": options.profile, "suites": meta_suites(&selected), "engine": crate::VERSION }),
+        );
+        let cancel = Arc::new(AtomicBool::new(false));
+        let worker = Worker {
+            manifest: manifest.clone(),
+            options,
+            selected,
+            archive,
+            archive_root,
+            writer,
+            log: log.clone(),
+            cancel: cancel.clone(),
+            started,
+        };
+        let thread = std::thread::Builder::new()
+            .name(format!("toron-{id}"))
+            .spawn(move || worker.run())
+            .map_err(|e| Error::new(ErrorKind::Run, format!("cannot start the run's thread: {e}")))?;
+        Ok(RunHandle {
+            id,
+            log,
+            cancel,
+            thread: Mutex::new(Some(thread)),
+            result: OnceLock::new(),
+        })
+    }
+}
+
+/// Where a run's events are appended: `<archive>/events/<run id>.events.ndjson`, beside the run's directory
+/// (which the archive reserves for its manifest). Captured command output is under `<archive>/logs/<run id>/`.
+pub fn events_path(archive_root: &std::path::Path, run_id: &str) -> PathBuf {
+    archive_root.join("events").join(format!("{run_id}.{EVENTS_FILE}"))
+}
+
+fn meta_suites(selected: &[(String, Vec<Case>)]) -> Vec<String> {
+    selected.iter().map(|(s, _)| s.clone()).collect()
+}
+
+impl RunHandle {
+    /// The run id.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The events after `after` (0: from the first), live: the iterator waits for new events and ends after
+    /// `run.finished`.
+    pub fn events(&self, after: u64) -> Events {
+        Events::new(self.log.clone(), after)
+    }
+
+    /// Ask the run to stop: running attempts are stopped (command process groups killed), pending cases are
+    /// recorded as cancelled, and the run ends `cancelled` with its archive and results intact.
+    pub fn cancel(&self) {
+        self.cancel.store(true, Ordering::SeqCst);
+    }
+
+    /// Wait for the run to end. Callable several times (and from several threads).
+    pub fn wait(&self) -> Result<RunResult> {
+        if let Some(r) = self.result.get() {
+            return Ok(r.clone());
+        }
+        let mut guard = self.thread.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(t) = guard.take() {
+            let r = t
+                .join()
+                .map_err(|_| Error::new(ErrorKind::Run, format!("run {} panicked (a bug)", self.id)))?;
+            let _ = self.result.set(r);
+        }
+        drop(guard);
+        self.result.get().cloned().ok_or_else(|| {
+            Error::new(
+                ErrorKind::Run,
+                format!("run {} has no result (its thread failed)", self.id),
+            )
+        })
+    }
+}
+
+struct Worker {
+    manifest: Manifest,
+    options: RunOptions,
+    selected: Vec<(String, Vec<Case>)>,
+    archive: Archive,
+    archive_root: PathBuf,
+    writer: crate::snapshot::archive::RunWriter,
+    log: Arc<EventLog>,
+    cancel: Arc<AtomicBool>,
+    started: UtcTime,
+}
+
+impl Worker {
+    fn run(self) -> RunResult {
+        let clock = Instant::now();
+        let id = self.writer.tag().to_string();
+        self.log.emit(
+            "run.started",
+            json!({ "cases": self.selected.iter().map(|(_, c)| c.len()).sum::<usize>() }),
+        );
+        let check = self.options.check || std::env::var_os("CI").is_some();
+        let logs_dir = Some(self.archive_root.join("logs").join(&id));
+        if let Some(d) = &logs_dir {
+            let _ = std::fs::create_dir_all(d);
+        }
+        let flat: Vec<(&str, &Case)> = self
+            .selected
+            .iter()
+            .flat_map(|(s, cases)| cases.iter().map(move |c| (s.as_str(), c)))
+            .collect();
+        let jobs = self
+            .options
+            .jobs
+            .or(self.manifest.project.jobs)
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+            .clamp(1, flat.len().max(1));
+        let ctx = CaseContext {
+            manifest: &self.manifest,
+            seed: self.options.seed,
+            retries: self.options.retries.unwrap_or(self.manifest.defaults.retries),
+            check,
+            cancel: &self.cancel,
+            logs: logs_dir.as_deref(),
+        };
+        let slots: Vec<Mutex<Option<CaseResult>>> = flat.iter().map(|_| Mutex::new(None)).collect();
+        let next = AtomicUsize::new(0);
+        std::thread::scope(|scope| {
+            for _ in 0..jobs {
+                scope.spawn(|| loop {
+                    let i = next.fetch_add(1, Ordering::SeqCst);
+                    let Some((suite, case)) = flat.get(i) else { return };
+                    let result = if self.cancel.load(Ordering::SeqCst) {
+                        CaseResult::not_run(suite, case, CaseOutcome::Cancelled)
+                    } else {
+                        let cid = format!("{suite}/{}", case.name);
+                        self.log.emit("case.started", json!({ "case": cid, "kind": case.kind.name() }));
+                        let mut on_attempt = |a: &super::case::Attempt| {
+                            self.log.emit(
+                                "case.attempt",
+                                json!({ "case": cid, "attempt": a.number, "outcome": a.outcome.name(),
+                                        "message": a.message, "digest": a.digest,
+                                        "seeds": a.seeds.iter().map(|s| s.seed).collect::<Vec<_>>() }),
+                            );
+                        };
+                        run_case(&ctx, suite, case, &mut on_attempt)
+                    };
+                    self.log.emit(
+                        "case.finished",
+                        json!({ "case": result.id(), "outcome": result.outcome.name(), "attempts": result.attempts.len() }),
+                    );
+                    if let Some(slot) = slots.get(i) {
+                        *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(result);
+                    }
+                });
+            }
+        });
+        let cases: Vec<CaseResult> = slots
+            .into_iter()
+            .zip(&flat)
+            .map(|(m, (s, c))| {
+                m.into_inner()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .unwrap_or_else(|| CaseResult::not_run(s, c, CaseOutcome::Errored))
+            })
+            .collect();
+        let cancelled = self.cancel.load(Ordering::SeqCst);
+        let mut coverage = Coverage::new();
+        let mut has_coverage = false;
+        for c in &cases {
+            if let Some(cov) = c.last().and_then(|a| a.coverage_data.as_ref()) {
+                coverage.merge(cov);
+                has_coverage = true;
+            }
+        }
+        let duration = clock.elapsed().as_secs_f64();
+        let kpis = Kpis::from_cases(&cases, has_coverage.then_some(&coverage), duration);
+        let baselines = resolve_baselines(&self.archive, &self.manifest, &id);
+        let verdict = evaluate(&self.manifest.gates, &kpis, &baselines);
+        self.log
+            .emit("gate.evaluated", serde_json::to_value(&verdict).unwrap_or(Value::Null));
+
+        // Archive every case's output, then the manifest with the verdict.
+        let mut writer = self.writer;
+        let mut error = None;
+        for c in &cases {
+            let output = c.last().map(|a| a.output.clone()).unwrap_or(Value::Null);
+            let mut rec = CaseRecord::new().meta(json!({
+                "outcome": c.outcome.name(),
+                "attempts": c.attempts.len(),
+                "kind": c.kind.name(),
+            }));
+            if let Some(s) = &c.scenario {
+                rec = rec.scenario(s.clone());
+            }
+            if let Some(seed) = c.last().and_then(|a| a.seeds.first()).map(|s| s.seed) {
+                rec = rec.seed(seed);
+            }
+            if let Err(e) = writer.add_case(&c.id(), &output, rec) {
+                error.get_or_insert(e.to_string());
+            }
+        }
+        if let Some(e) = self.log.write_error() {
+            error.get_or_insert(e);
+        }
+        let state = if cancelled {
+            RunState::Cancelled
+        } else if error.is_some() {
+            RunState::Errored
+        } else if verdict.go {
+            RunState::Passed
+        } else {
+            RunState::Failed
+        };
+        let result = RunResult {
+            id: id.clone(),
+            state,
+            error,
+            profile: self.options.profile.clone(),
+            suites: meta_suites(&self.selected),
+            seed: self.options.seed,
+            started: self.started.rfc3339(),
+            duration,
+            cases,
+            kpis,
+            verdict,
+            archive: self.archive_root.clone(),
+        };
+        let mut result = result;
+        match writer.finish() {
+            Ok(mut m) => {
+                m.meta = json!({
+                    "profile": result.profile,
+                    "suites": result.suites,
+                    "seed": result.seed,
+                    "state": result.state.name(),
+                    "verdict": result.verdict.verdict,
+                    "kpis": result.kpis,
+                    "result": result,
+                });
+                if let Err(e) = self.archive.write_manifest(&id, &m) {
+                    result.error.get_or_insert(e.to_string());
+                    result.state = RunState::Errored;
+                }
+            }
+            Err(e) => {
+                result.error.get_or_insert(e.to_string());
+                result.state = RunState::Errored;
+            }
+        }
+        self.log.emit(
+            "run.finished",
+            json!({ "state": result.state.name(), "verdict": result.verdict.verdict, "error": result.error,
+                    "duration": result.duration }),
+        );
+        self.log.close();
+        result
+    }
+}
+
+/// The KPIs of each baseline the manifest's gates name: `last-go` is the newest archived run (other than
+/// `current`) whose verdict was GO.
+fn resolve_baselines(archive: &Archive, manifest: &Manifest, current: &str) -> BTreeMap<String, Kpis> {
+    let mut out = BTreeMap::new();
+    let wanted: Vec<&String> = manifest.gates.iter().filter_map(|g| g.baseline.as_ref()).collect();
+    if wanted.is_empty() {
+        return out;
+    }
+    let Ok(mut runs) = archive.runs() else { return out };
+    runs.sort_by(|a, b| b.tag.cmp(&a.tag));
+    let kpis_of = |tag: &str| -> Option<(String, Kpis)> {
+        let m = archive.manifest(tag).ok()?;
+        let verdict = m.meta.get("verdict")?.as_str()?.to_string();
+        let k = serde_json::from_value(m.meta.get("kpis")?.clone()).ok()?;
+        Some((verdict, k))
+    };
+    for w in wanted {
+        if out.contains_key(w) {
+            continue;
+        }
+        let found = if w == "last-go" {
+            runs.iter()
+                .filter(|r| r.tag != current)
+                .find_map(|r| kpis_of(&r.tag).filter(|(v, _)| v == "GO").map(|(_, k)| k))
+        } else {
+            kpis_of(w).map(|(_, k)| k)
+        };
+        if let Some(k) = found {
+            out.insert(w.clone(), k);
+        }
+    }
+    out
+}
