@@ -46,3 +46,140 @@ fn a_missing_coverage_file_is_an_io_error_naming_it() {
     assert_eq!(e.kind(), toron_core::ErrorKind::Io);
     assert!(e.to_string().contains("nope.xml"), "{e}");
 }
+
+mod files {
+    use std::path::{Path, PathBuf};
+    use toron_core::runner::{Manifest, Run, RunOptions};
+
+    fn project(name: &str) -> (PathBuf, Manifest) {
+        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/runner/run");
+        let dir = std::env::temp_dir().join(format!("toron-it-report-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("scenarios")).unwrap();
+        for f in [
+            "testops.toml",
+            "cov-source.xml",
+            "scenarios/echo.toml",
+            "scenarios/kv_buggy.toml",
+        ] {
+            std::fs::copy(src.join(f), dir.join(f)).unwrap();
+        }
+        let m = Manifest::from_path(dir.join("testops.toml")).unwrap();
+        (dir, m)
+    }
+
+    fn read_json(p: &Path) -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn a_flaky_case_shows_two_attempts_in_report_json_and_junit() {
+        let (dir, m) = project("flaky");
+        let opts = RunOptions {
+            suites: vec!["unit".into(), "load".into()],
+            check: true,
+            ..Default::default()
+        };
+        let r = Run::start(&m, opts).unwrap().wait().unwrap();
+        let out = r.report_dir.clone().expect("reports written");
+        assert_eq!(out, dir.join("reports").join(&r.id));
+
+        let report = read_json(&out.join("report.json"));
+        assert_eq!(
+            (report["schema"].as_str(), report["version"].as_u64()),
+            (Some("toron.report"), Some(1))
+        );
+        assert_eq!(report["run"]["id"], r.id.as_str());
+        assert_eq!(report["run"]["suites"], serde_json::json!(["unit", "load"]));
+        let flaky = &report["cases"][0];
+        assert_eq!(
+            (flaky["name"].as_str(), flaky["outcome"].as_str()),
+            (Some("flaky"), Some("flaky"))
+        );
+        assert_eq!(flaky["attempts"].as_array().map(Vec::len), Some(2));
+        assert_eq!(flaky["attempts"][0]["outcome"], "failed");
+        assert_eq!(flaky["attempts"][0]["stdout"], "first\n");
+        assert_eq!(report["kpis"]["run"]["flaky"], 1.0);
+        assert_eq!(report["kpis"]["run"]["coverage"], 0.75);
+
+        let verdict = read_json(&out.join("verdict.json"));
+        assert_eq!(verdict["verdict"], report["verdict"]);
+        assert_eq!(verdict["rules"].as_array().map(Vec::len), Some(5));
+        // determinism has no data (no hardening suite ran) and the rule is explicit: it fails, NO-GO.
+        assert_eq!(verdict["rules"][0]["status"], "failed");
+        assert_eq!(verdict["verdict"], "NO-GO");
+        for key in [
+            "rule",
+            "metric",
+            "scope",
+            "comparator",
+            "threshold",
+            "actual",
+            "severity",
+            "passed",
+            "explanation",
+        ] {
+            assert!(verdict["rules"][0].get(key).is_some(), "{key}");
+        }
+
+        let junit = std::fs::read_to_string(out.join("junit.xml")).unwrap();
+        assert!(
+            junit.contains(r#"<testsuite name="unit" tests="2" skipped="0" errors="0" failures="0""#),
+            "{junit}"
+        );
+        let flaky_tc = junit
+            .split("<testcase name=\"flaky\"")
+            .nth(1)
+            .unwrap()
+            .split("</testcase>")
+            .next()
+            .unwrap();
+        assert!(
+            flaky_tc.contains(r#"<flakyFailure time="#) && flaky_tc.contains(r#"message="sh -c if"#),
+            "{flaky_tc}"
+        );
+        assert!(flaky_tc.contains(r#"type="failed""#), "{flaky_tc}");
+        assert!(flaky_tc.contains("<system-out>first\n</system-out>"), "{flaky_tc}");
+        assert!(
+            flaky_tc.contains(r#"<property name="attempts" value="2"/>"#),
+            "{flaky_tc}"
+        );
+        assert!(junit.contains(r#"<testsuite name="load""#));
+        assert!(junit.contains(r#"<property name="seed" value="7"/>"#));
+        assert!(junit.contains(r#"<property name="digest" value=""#));
+        // One testcase per gate rule; the failing blocking rule is a failure with its sentence.
+        assert!(junit.contains(r#"<testsuite name="toron.gates" tests="5""#), "{junit}");
+        assert!(
+            junit.contains(r#"<failure message="Failed: the run has no determinism data for the run"#),
+            "{junit}"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_failed_case_with_retries_has_rerun_failures() {
+        let (dir, _) = project("rerun");
+        let text = std::fs::read_to_string(dir.join("testops.toml")).unwrap()
+            + "\n[[suite]]\nname = \"always\"\n[[suite.case]]\nname = \"fails\"\nkind = \"command\"\n\
+               argv = [\"sh\", \"-c\", \"echo nope >&2; exit 2\"]\nretries = 2\n";
+        std::fs::write(dir.join("testops.toml"), text).unwrap();
+        let m = Manifest::from_path(dir.join("testops.toml")).unwrap();
+        let opts = RunOptions {
+            suites: vec!["always".into()],
+            check: true,
+            ..Default::default()
+        };
+        let r = Run::start(&m, opts).unwrap().wait().unwrap();
+        assert_eq!(r.cases[0].attempts.len(), 3);
+        let junit = std::fs::read_to_string(r.report_dir.unwrap().join("junit.xml")).unwrap();
+        assert_eq!(junit.matches("<rerunFailure ").count(), 2, "{junit}");
+        assert!(
+            junit.contains(
+                r#"<failure message="sh -c echo nope &gt;&amp;2; exit 2 ended with exit code 2" type="failed""#
+            ),
+            "{junit}"
+        );
+        assert!(junit.contains("<system-err>nope\n</system-err>"), "{junit}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

@@ -96,6 +96,8 @@ pub struct RunResult {
     pub verdict: Verdict,
     /// The archive root.
     pub archive: PathBuf,
+    /// Where the reports were written (`<reports>/<run id>/`), if they were.
+    pub report_dir: Option<PathBuf>,
 }
 
 /// The run entry point.
@@ -368,8 +370,17 @@ impl Worker {
             kpis,
             verdict,
             archive: self.archive_root.clone(),
+            report_dir: None,
         };
         let mut result = result;
+        let reports_root = self.manifest.resolve(&self.manifest.project.reports);
+        match crate::report::write_reports(&result, &reports_root) {
+            Ok(d) => result.report_dir = Some(d),
+            Err(e) => {
+                result.error.get_or_insert(e.to_string());
+                result.state = RunState::Errored;
+            }
+        }
         match writer.finish() {
             Ok(mut m) => {
                 m.meta = json!({

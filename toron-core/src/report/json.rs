@@ -1,0 +1,83 @@
+//! `report.json` and `verdict.json`.
+//!
+//! # `report.json`, schema `toron.report` version 1
+//!
+//! ```text
+//! {
+//!   "schema": "toron.report", "version": 1,
+//!   "run": { "id", "profile" (null: every suite), "suites": [..], "engine", "platform": {"os", "arch"},
+//!            "seed" (null: none given), "seed_source": "option" | "SIM_SEED" | "scenario",
+//!            "started" (RFC 3339 UTC), "duration" (seconds), "state", "error" (null unless errored) },
+//!   "kpis": { "run": {metric: value}, "suites": {suite: {..}}, "cases": {"suite/case": {..}} },
+//!   "cases": [ { "suite", "name", "kind", "outcome", "scenario", "expect_violation", "duration",
+//!                "attempts": [ { "number", "outcome", "message", "duration", "seeds": [{"seed", "digest",
+//!                               "violations", "latency", "throughput"}], "exit_code", "stdout", "stderr",
+//!                               "digest", "determinism", "golden", "coverage": [covered, valid] } ] } ],
+//!   "gates": [ rule results, as in verdict.json ],
+//!   "verdict": "GO" | "NO-GO"
+//! }
+//! ```
+//!
+//! Fields are only ever added within a version; a removal or a change of meaning bumps `version`. Cases are in
+//! manifest order and every map is sorted, so two reports of the same results are byte-identical except for
+//! the wall-clock fields (`started`, `duration`, attempts' `duration`, events).
+//!
+//! # `verdict.json`
+//!
+//! `{"schema": "toron.verdict", "version": 1, "run": id, "verdict": "GO" | "NO-GO", "go": bool, "rules": [...]}`,
+//! each rule with `rule`, `metric`, `scope`, `comparator`, `threshold`, `baseline_run`, `baseline`, `actual`,
+//! `severity`, `default`, `status`, `passed` and `explanation` (see [`crate::gate::RuleResult`]).
+
+use crate::runner::RunResult;
+use serde_json::{json, Value};
+
+/// The report's schema name.
+pub const REPORT_SCHEMA: &str = "toron.report";
+/// The verdict's schema name.
+pub const VERDICT_SCHEMA: &str = "toron.verdict";
+/// The version of both schemas.
+pub const SCHEMA_VERSION: u64 = 1;
+
+/// `report.json` as a value.
+pub fn report_json(result: &RunResult) -> Value {
+    let seed_source = if result.seed.is_some() {
+        "option"
+    } else if std::env::var_os("SIM_SEED").is_some() {
+        "SIM_SEED"
+    } else {
+        "scenario"
+    };
+    json!({
+        "schema": REPORT_SCHEMA,
+        "version": SCHEMA_VERSION,
+        "run": {
+            "id": result.id,
+            "profile": result.profile,
+            "suites": result.suites,
+            "engine": crate::VERSION,
+            "platform": { "os": std::env::consts::OS, "arch": std::env::consts::ARCH },
+            "seed": result.seed,
+            "seed_source": seed_source,
+            "started": result.started,
+            "duration": result.duration,
+            "state": result.state.name(),
+            "error": result.error,
+        },
+        "kpis": result.kpis,
+        "cases": result.cases,
+        "gates": result.verdict.rules,
+        "verdict": result.verdict.verdict,
+    })
+}
+
+/// `verdict.json` as a value.
+pub fn verdict_json(result: &RunResult) -> Value {
+    json!({
+        "schema": VERDICT_SCHEMA,
+        "version": SCHEMA_VERSION,
+        "run": result.id,
+        "verdict": result.verdict.verdict,
+        "go": result.verdict.go,
+        "rules": result.verdict.rules,
+    })
+}
