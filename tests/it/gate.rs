@@ -51,3 +51,39 @@ fn the_fixture_gates_decide_go_and_no_go() {
     assert_eq!(json["rules"][2]["scope"], "load/checkout");
     assert_eq!(json["rules"][2]["threshold"], 0.05);
 }
+
+#[test]
+fn last_go_baseline_comes_from_the_archive() {
+    use toron_core::runner::{Run, RunOptions};
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/runner/run");
+    let dir = std::env::temp_dir().join(format!("toron-it-gate-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("scenarios")).unwrap();
+    std::fs::copy(src.join("scenarios/echo.toml"), dir.join("scenarios/echo.toml")).unwrap();
+    let manifest = "[[suite]]\nname = \"load\"\n[[suite.case]]\nname = \"checkout\"\nkind = \"load\"\n\
+                    scenario = \"scenarios/echo.toml\"\nseed = 7\n\
+                    [[gate]]\nrule = \"latency.p99 <= baseline * 1.10\"\nscope = \"load/checkout\"\nseverity = \"warn\"\n";
+    std::fs::write(dir.join("testops.toml"), manifest).unwrap();
+    let m = Manifest::from_path(dir.join("testops.toml")).unwrap();
+    let opts = RunOptions {
+        check: true,
+        ..Default::default()
+    };
+    // First run: no GO run yet, the (warn) rule fails with the reason; the verdict is GO.
+    let first = Run::start(&m, opts.clone()).unwrap().wait().unwrap();
+    assert!(first.verdict.go);
+    let r = &first.verdict.rules[0];
+    assert_eq!(r.status, RuleStatus::Failed);
+    assert!(
+        r.explanation.contains("no baseline run \"last-go\""),
+        "{}",
+        r.explanation
+    );
+    // Second run: the first is the last GO run; same seed, same latency: passes against baseline × 1.1.
+    let second = Run::start(&m, opts).unwrap().wait().unwrap();
+    let r = &second.verdict.rules[0];
+    assert_eq!(r.status, RuleStatus::Passed, "{}", r.explanation);
+    assert_eq!(r.baseline, r.actual);
+    assert_eq!(r.baseline_run.as_deref(), Some("last-go"));
+    let _ = std::fs::remove_dir_all(&dir);
+}

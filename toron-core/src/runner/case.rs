@@ -173,6 +173,8 @@ pub struct CaseResult {
     pub expect_violation: bool,
     /// Wall-clock seconds over all attempts.
     pub duration: f64,
+    /// Why the case errored outside any attempt (a harness failure), if it did.
+    pub error: Option<String>,
 }
 
 impl CaseResult {
@@ -197,6 +199,7 @@ impl CaseResult {
             scenario: case.scenario.as_ref().map(|s| s.id()),
             expect_violation: case.expect == Expect::Violation,
             duration: 0.0,
+            error: None,
         }
     }
 }

@@ -238,6 +238,8 @@ struct Worker {
 
 impl Worker {
     fn run(self) -> RunResult {
+        // Whatever happens below, consumers of the events see the end of the stream.
+        let _close = CloseOnDrop(self.log.clone());
         let clock = Instant::now();
         let id = self.writer.tag().to_string();
         self.log.emit(
@@ -288,7 +290,15 @@ impl Worker {
                                         "seeds": a.seeds.iter().map(|s| s.seed).collect::<Vec<_>>() }),
                             );
                         };
-                        run_case(&ctx, suite, case, &mut on_attempt)
+                        // A panic in a case is a bug; it must not take the run (and its consumers) down with it.
+                        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                            run_case(&ctx, suite, case, &mut on_attempt)
+                        }))
+                        .unwrap_or_else(|_| {
+                            let mut r = CaseResult::not_run(suite, case, CaseOutcome::Errored);
+                            r.error = Some("the case panicked (a bug in Toron)".to_string());
+                            r
+                        })
                     };
                     self.log.emit(
                         "case.finished",
@@ -409,6 +419,14 @@ impl Worker {
         );
         self.log.close();
         result
+    }
+}
+
+struct CloseOnDrop(Arc<EventLog>);
+
+impl Drop for CloseOnDrop {
+    fn drop(&mut self) {
+        self.0.close();
     }
 }
 
