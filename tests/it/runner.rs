@@ -164,6 +164,13 @@ fn a_full_run_reports_outcomes_kpis_verdict_and_events() {
     let events: Vec<Event> = run.events(0).collect();
     let r = run.wait().unwrap();
     assert_eq!(r.id, run.id());
+    assert_eq!(run.state(), RunState::Passed);
+    assert_eq!(run.wait().unwrap(), r); // wait is repeatable
+    let finished = &events.last().unwrap().data;
+    assert_eq!(
+        (finished["state"].as_str(), finished["verdict"].as_str()),
+        (Some("passed"), Some("GO"))
+    );
 
     let outcomes: Vec<(String, &str, usize)> = r
         .cases

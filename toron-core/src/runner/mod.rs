@@ -1,5 +1,37 @@
-//! The runner: the test-operations manifest ([`Manifest`], `testops.toml`) and its suites, cases, profiles
-//! and gates.
+//! The runner: the test-operations manifest ([`Manifest`], `testops.toml`), and runs of its suites
+//! ([`Run::start`] → [`RunHandle`] with [`RunHandle::events`], [`RunHandle::cancel`], [`RunHandle::wait`]).
+//!
+//! A run gets the archive tag `run-<semver>-<UTC timestamp>` as its id, runs the selected cases on `jobs`
+//! workers (results in manifest order), retries failed attempts (a pass after a failure is `flaky`), stores
+//! each case's output in the archive, appends its events to `<archive>/events/<run id>.events.ndjson`,
+//! evaluates the gates and writes `reports/<run id>/` (`report.json`, `verdict.json`, `junit.xml`).
+//!
+//! ```
+//! use toron_core::runner::{CaseOutcome, Manifest, Run, RunOptions, RunState};
+//! let dir = tempfile::tempdir()?;
+//! let m = Manifest::from_str(r#"
+//!     [[suite]]
+//!     name = "unit"
+//!     [[suite.case]]
+//!     name = "ok"
+//!     kind = "command"
+//!     argv = ["sh", "-c", "echo hello"]
+//!     [[gate]]
+//!     rule = "failed == 0"
+//! "#, dir.path())?;
+//! let run = Run::start(&m, RunOptions { check: true, ..Default::default() })?;
+//! let kinds: Vec<String> = run.events(0).map(|e| e.kind).collect();
+//! assert_eq!(kinds.first().map(String::as_str), Some("run.scheduled"));
+//! assert_eq!(kinds.last().map(String::as_str), Some("run.finished"));
+//! let result = run.wait()?;
+//! assert_eq!(result.state, RunState::Passed);
+//! assert_eq!(result.cases[0].outcome, CaseOutcome::Passed);
+//! assert_eq!(result.cases[0].attempts[0].stdout, "hello\n");
+//! assert!(result.report_dir.unwrap().join("junit.xml").exists());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! The manifest alone:
 //!
 //! ```
 //! use toron_core::runner::{CaseKind, Manifest};

@@ -110,6 +110,7 @@ pub struct RunHandle {
     id: String,
     log: Arc<EventLog>,
     cancel: Arc<AtomicBool>,
+    state: Arc<Mutex<RunState>>,
     thread: Mutex<Option<std::thread::JoinHandle<RunResult>>>,
     result: OnceLock<RunResult>,
 }
@@ -149,7 +150,9 @@ impl Run {
             json!({ "profile": options.profile, "suites": meta_suites(&selected), "engine": crate::VERSION }),
         );
         let cancel = Arc::new(AtomicBool::new(false));
+        let state = Arc::new(Mutex::new(RunState::Scheduled));
         let worker = Worker {
+            state: state.clone(),
             manifest: manifest.clone(),
             options,
             selected,
@@ -168,6 +171,7 @@ impl Run {
             id,
             log,
             cancel,
+            state,
             thread: Mutex::new(Some(thread)),
             result: OnceLock::new(),
         })
@@ -194,6 +198,11 @@ impl RunHandle {
     /// `run.finished`.
     pub fn events(&self, after: u64) -> Events {
         Events::new(self.log.clone(), after)
+    }
+
+    /// Where the run is now: scheduled, running, then its final state.
+    pub fn state(&self) -> RunState {
+        *self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Ask the run to stop: running attempts are stopped (command process groups killed), pending cases are
@@ -233,14 +242,20 @@ struct Worker {
     writer: crate::snapshot::archive::RunWriter,
     log: Arc<EventLog>,
     cancel: Arc<AtomicBool>,
+    state: Arc<Mutex<RunState>>,
     started: UtcTime,
 }
 
 impl Worker {
+    fn set_state(&self, state: RunState) {
+        *self.state.lock().unwrap_or_else(|p| p.into_inner()) = state;
+    }
+
     fn run(self) -> RunResult {
         // Whatever happens below, consumers of the events see the end of the stream.
         let _close = CloseOnDrop(self.log.clone());
         let clock = Instant::now();
+        self.set_state(RunState::Running);
         let id = self.writer.tag().to_string();
         self.log.emit(
             "run.started",
@@ -412,6 +427,7 @@ impl Worker {
                 result.state = RunState::Errored;
             }
         }
+        *self.state.lock().unwrap_or_else(|p| p.into_inner()) = result.state;
         self.log.emit(
             "run.finished",
             json!({ "state": result.state.name(), "verdict": result.verdict.verdict, "error": result.error,
