@@ -225,7 +225,7 @@ fn unit_hint(unit: Unit) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::gate::LatencyStat;
+    use crate::gate::{LatencyStat, Scope};
 
     fn ok(text: &str) -> Rule {
         Rule::parse(text).unwrap_or_else(|e| panic!("{text}: {e}"))
@@ -265,6 +265,18 @@ mod tests {
             assert_eq!(r.comparator(), c, "{sym}");
             assert_eq!(c.symbol(), sym);
             assert_eq!(c.holds(a, b), want, "{a} {sym} {b}");
+        }
+    }
+
+    proptest::proptest! {
+        /// Any text parses or is an error message, never a panic; a parsed rule re-parses to itself.
+        #[test]
+        fn never_panics_and_round_trips(text in "(?s).{0,60}", metric in "(coverage|latency\\.p99|failed|pass_rate)", op in "(>=|<=|==|!=|<|>)", value in "(baseline( \\* [0-9.]{1,4})?|[0-9.]{1,5}(%|ms|s|us)?)") {
+            let _ = Rule::parse(&text);
+            let _ = Scope::parse(&text);
+            if let Ok(r) = Rule::parse(&format!("{metric} {op} {value}")) {
+                proptest::prop_assert_eq!(Rule::parse(r.text()), Ok(r.clone()));
+            }
         }
     }
 

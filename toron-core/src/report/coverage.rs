@@ -387,6 +387,21 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        /// Any text is a coverage or an error, never a panic; rates stay within [0, 1].
+        #[test]
+        fn never_panics_on_any_text(text in "(?s).{0,400}", xml in "(<coverage>|<class filename=\"a\">|<line number=\"[0-9]{1,3}\" hits=\"[0-9x.]{1,3}\"/>|</class>|</coverage>|<source>[a-z/]{0,6}</source>|&amp;|<){0,12}") {
+            let root = Path::new("/r");
+            for t in [&text, &xml] {
+                for cov in [Coverage::parse_lcov(t, root, Path::new("l")), Coverage::parse_cobertura(t, root, Path::new("c"))].into_iter().flatten() {
+                    if let Some(r) = cov.line_rate() {
+                        proptest::prop_assert!((0.0..=1.0).contains(&r));
+                    }
+                }
+            }
+        }
+    }
+
     #[test]
     fn empty_coverage_has_no_rate() {
         assert_eq!(Coverage::new().line_rate(), None);
