@@ -194,7 +194,7 @@ fn a_full_run_reports_outcomes_kpis_verdict_and_events() {
     assert_eq!(echo.seeds.iter().map(|s| s.seed).collect::<Vec<_>>(), [1, 2, 3]);
     assert_eq!(echo.golden.as_ref().map(|g| g.status.as_str()), Some("missing"));
     let det = r.cases[1].attempts[0].determinism.as_ref().unwrap();
-    assert_eq!((det.runs, det.deterministic), (2 * 3 * 2, true));
+    assert_eq!((det.runs, det.deterministic, &det.drift), (2 * 3 * 2, true, &None));
     let flaky = &r.cases[4];
     assert_eq!(flaky.attempts[0].outcome, CaseOutcome::Failed);
     assert_eq!(flaky.attempts[0].stdout, "first\n");

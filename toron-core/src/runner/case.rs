@@ -82,6 +82,9 @@ pub struct DeterminismResult {
     pub threads: Vec<usize>,
     /// Repeats per seed and thread count.
     pub repeats: u32,
+    /// When not deterministic: the first divergent event of two traced re-runs of the first drifting seed
+    /// (`None` when the traced pair agreed, i.e. the drift did not reproduce).
+    pub drift: Option<super::drift::Divergence>,
 }
 
 /// A golden comparison.
@@ -435,15 +438,20 @@ fn determinism_case(ctx: &CaseContext<'_>, case: &Case, stop: &AtomicBool, a: &m
         }
     }
     let deterministic = digests.values().all(|d| d.len() == 1);
+    let mut drift = None;
     if !deterministic {
         let (seed, seen) = digests
             .iter()
             .find(|(_, d)| d.len() > 1)
             .map(|(s, d)| (*s, d.len()))
             .unwrap_or((0, 0));
+        drift = localise(ctx, scenario, seed, stop);
+        let at = drift
+            .as_ref()
+            .map_or(String::new(), |d| format!("; first divergent event {}", d.index));
         a.fail(
             CaseOutcome::Failed,
-            format!("seed {seed} gave {seen} different digests across repeats and threads"),
+            format!("seed {seed} gave {seen} different digests across repeats and threads{at}"),
         );
     }
     a.output = json!({ "digests": digests });
@@ -453,7 +461,30 @@ fn determinism_case(ctx: &CaseContext<'_>, case: &Case, stop: &AtomicBool, a: &m
         deterministic,
         threads: case.threads.clone(),
         repeats: case.repeats,
+        drift,
     });
+}
+
+/// Re-run `seed` twice with full traces (under the run's logs) and find their first divergent event.
+fn localise(
+    ctx: &CaseContext<'_>,
+    scenario: &crate::scenario::Scenario,
+    seed: u64,
+    stop: &AtomicBool,
+) -> Option<super::drift::Divergence> {
+    let dir = ctx.logs?;
+    let mut texts = Vec::new();
+    for n in 0..2 {
+        let path = dir.join(format!("drift-{}-{seed}-{n}.jsonl", scenario.name()));
+        let opts = SimOptions {
+            seed: Some(seed),
+            trace: Some(path.clone()),
+            cancel: Some(stop),
+        };
+        sim::simulate_with(scenario, &opts).ok()?;
+        texts.push(std::fs::read_to_string(&path).ok()?);
+    }
+    super::drift::first_divergence(&texts[0], &texts[1]).ok().flatten()
 }
 
 fn command_case(

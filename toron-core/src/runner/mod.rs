@@ -61,12 +61,14 @@
 
 mod case;
 mod command;
+mod drift;
 mod events;
 mod manifest;
 mod run;
 
 pub use case::{Attempt, CaseOutcome, CaseResult, DeterminismResult, GoldenResult, SeedResult};
 pub use command::CAPTURE_LIMIT;
+pub use drift::{first_divergence, Divergence};
 pub use events::{read_events, Event, Events, EVENTS_FILE};
 pub use manifest::{Case, CaseKind, Defaults, Expect, Manifest, Project, Suite, MANIFEST_FILE};
 pub use run::{events_path, Run, RunHandle, RunOptions, RunResult, RunState};
