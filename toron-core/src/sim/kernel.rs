@@ -358,8 +358,8 @@ pub(crate) fn run(scenario: &Scenario, cfg: RunConfig<'_>) -> Result<Outcome> {
     let mut load = spec.load.as_ref().map(|l| Load::new(l, scenario, seed));
 
     // Start every node at time 0, in scenario order, then the load.
-    for i in 0..n {
-        start_node(&mut core, &mut slots[i], i as u32);
+    for (i, slot) in slots.iter_mut().enumerate() {
+        start_node(&mut core, slot, i as u32);
     }
     if let Some(load) = &mut load {
         load.start(&mut core);

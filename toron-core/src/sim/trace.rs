@@ -172,6 +172,9 @@ fn encode_body(body: &Body, out: &mut Vec<u8>) {
     }
 }
 
+/// Where the JSON Lines trace goes, with the node names it prints.
+pub(crate) type JsonlTarget = (Box<dyn Write + Send>, std::sync::Arc<[String]>);
+
 /// The streaming hasher and the optional JSON Lines writer.
 pub(crate) struct Trace {
     hasher: blake3::Hasher,
@@ -187,7 +190,7 @@ pub(crate) struct JsonlWriter {
 }
 
 impl Trace {
-    pub(crate) fn new(jsonl: Option<(Box<dyn Write + Send>, std::sync::Arc<[String]>)>) -> Self {
+    pub(crate) fn new(jsonl: Option<JsonlTarget>) -> Self {
         let mut buf = Vec::with_capacity(FLUSH_AT + 256);
         buf.extend_from_slice(HEADER);
         Trace {
