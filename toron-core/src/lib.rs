@@ -32,18 +32,21 @@
 //! - [`rng`]: seed derivation and independent named random streams;
 //! - [`scenario`]: the scenario file (TOML or JSON) and its validation, with precise errors;
 //! - [`sim`]: the kernel (virtual time, event queue, node interface, network, faults, load, trace, outcome);
-//! - [`models`]: the built-in node models (`echo`, `queue`, `kv`).
-//!
-//! Cargo features: `proptest` exposes proptest strategies (random valid scenarios) for the bindings' tests.
+//! - [`models`]: the built-in node models (`echo`, `queue`, `kv`);
+//! - [`canon`]: RFC 8785 canonical JSON, strict parsing and value identity (blake3);
+//! - [`diff`]: structural diff (RFC 6902 JSON Patch / RFC 6901 pointers), patch application and text diff;
+//! - [`snapshot`]: golden files and the content-addressed run archive.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod canon;
+pub mod diff;
 pub mod error;
 pub mod models;
 pub mod rng;
 pub mod scenario;
-
 pub mod sim;
+pub mod snapshot;
 
 pub use error::{Error, ErrorKind, Result};
 

@@ -1,0 +1,128 @@
+//! Golden files through the public API: the review workflow a user goes through.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use serde_json::json;
+use toron_core::diff::DiffOptions;
+use toron_core::snapshot::{CheckStatus, Snapshots};
+use toron_core::ErrorKind;
+
+/// A scratch directory under the system temp dir, removed on drop (std only: the suite has no `tempfile`).
+pub struct Scratch(PathBuf);
+
+impl Scratch {
+    /// A fresh, empty directory named after `name`, this process and a counter.
+    pub fn new(name: &str) -> Scratch {
+        static N: AtomicU64 = AtomicU64::new(0);
+        let n = N.fetch_add(1, Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("toron-it-{name}-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Scratch(dir)
+    }
+
+    /// The directory.
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+#[test]
+fn review_workflow() {
+    let o = DiffOptions::default();
+    let scratch = Scratch::new("snap-workflow");
+    let snaps = Snapshots::new(scratch.path().join("snapshots"));
+    let v1 = json!({"stats": {"events": 10}, "ok": true});
+    let v2 = json!({"stats": {"events": 11}, "ok": true});
+
+    // First run: no goldens, both cases fail and leave candidates.
+    for case in ["kv/basic", "kv/partition"] {
+        let r = snaps.check(case, &v1, &o).unwrap();
+        assert_eq!(r.status(), CheckStatus::Failed);
+        assert!(r.golden_missing());
+        assert!(r
+            .pending_path()
+            .unwrap()
+            .ends_with(format!("{case}.json.new")));
+    }
+    let pending: Vec<String> = snaps
+        .pending()
+        .unwrap()
+        .into_iter()
+        .map(|p| p.case)
+        .collect();
+    assert_eq!(pending, ["kv/basic", "kv/partition"]);
+    assert_eq!(snaps.accept(Some("kv/basic")).unwrap(), ["kv/basic"]);
+    assert_eq!(snaps.reject(None).unwrap(), ["kv/partition"]);
+    assert_eq!(snaps.cases().unwrap(), ["kv/basic"]);
+
+    // Second run: same value passes; a changed value fails with the golden left alone.
+    assert_eq!(
+        snaps.check("kv/basic", &v1, &o).unwrap().status(),
+        CheckStatus::Passed
+    );
+    let golden = snaps.golden_path("kv/basic").unwrap();
+    let before = std::fs::read(&golden).unwrap();
+    assert_eq!(
+        snaps.check("kv/basic", &v2, &o).unwrap().status(),
+        CheckStatus::Failed
+    );
+    assert_eq!(std::fs::read(&golden).unwrap(), before);
+    let p = snaps.pending().unwrap();
+    assert_eq!(p[0].golden.as_ref().unwrap().value, v1);
+    assert_eq!(p[0].candidate.value, v2);
+    assert_eq!(snaps.accept(None).unwrap(), ["kv/basic"]);
+    assert_eq!(snaps.read("kv/basic").unwrap().unwrap().value, v2);
+
+    // Unused goldens are reported, never deleted.
+    assert_eq!(snaps.unused(&[]).unwrap(), ["kv/basic"]);
+    assert!(golden.exists());
+}
+
+#[test]
+fn update_mode_and_hand_edited_golden() {
+    let o = DiffOptions::default();
+    let scratch = Scratch::new("snap-update");
+    let update = Snapshots::new(scratch.path().join("snapshots")).update(true);
+    assert_eq!(
+        update.check("a", &json!([1, 2]), &o).unwrap().status(),
+        CheckStatus::Created
+    );
+    assert_eq!(
+        update.check("a", &json!([1, 3]), &o).unwrap().status(),
+        CheckStatus::Updated
+    );
+    let path = update.golden_path("a").unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
+    // Edited by hand into invalid JSON: a stray string on line 3.
+    let broken: String = text.replace("\"engine\"", "\"engine\" \"oops\",");
+    std::fs::write(&path, &broken).unwrap();
+    let plain = Snapshots::new(update.root());
+    let e = plain.check("a", &json!([1, 3]), &o).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Snapshot);
+    assert_eq!(e.line(), Some(3), "{e}");
+    assert!(
+        e.to_string().starts_with(&format!("{}:3:", path.display())),
+        "{e}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        broken,
+        "nothing overwritten"
+    );
+    assert_eq!(
+        update.check("a", &json!([1, 3]), &o).unwrap().status(),
+        CheckStatus::Updated
+    );
+    assert_eq!(
+        plain.check("a", &json!([1, 3]), &o).unwrap().status(),
+        CheckStatus::Passed
+    );
+}
