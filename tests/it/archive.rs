@@ -133,6 +133,32 @@ fn check_runs_readable(archive: &Archive) -> usize {
     n
 }
 
+/// Read every object not read before (objects are immutable, so once is enough); temporary files are skipped.
+fn read_new_objects(archive: &Archive, seen: &mut BTreeSet<String>, round: usize) {
+    let Ok(shards) = std::fs::read_dir(archive.root().join("objects")) else {
+        return;
+    };
+    for shard in shards {
+        let shard = shard.unwrap();
+        let prefix = shard.file_name().to_string_lossy().into_owned();
+        for file in std::fs::read_dir(shard.path()).unwrap() {
+            let name = file.unwrap().file_name().to_string_lossy().into_owned();
+            if name.starts_with('.') {
+                continue;
+            }
+            let id = format!("{prefix}{name}");
+            if seen.contains(&id) {
+                continue;
+            }
+            let oid = ObjectId::parse(&id).unwrap();
+            archive
+                .get(&oid)
+                .unwrap_or_else(|e| panic!("round {round}, during writes: {e}"));
+            seen.insert(id);
+        }
+    }
+}
+
 #[test]
 fn two_processes_write_the_same_archive() {
     if child("concurrent") {
@@ -191,13 +217,14 @@ fn killed_writers_leave_an_archive_that_verifies() {
     let archive = Archive::open(&root);
     let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
     let mut leftovers = 0;
+    let mut seen = BTreeSet::new();
     for round in 0..30 {
         let mut child = spawn(
             "archive::killed_writers_leave_an_archive_that_verifies",
             &format!("loop:{}", round * 1_000_000),
             &root,
         );
-        // Wait until the child is writing, then kill it after a pseudo-random delay (0..25 ms).
+        // Wait until the child is writing, read while it writes, then kill it after a pseudo-random delay.
         // (libtest prints its own lines first; skip them.)
         let mut out = BufReader::new(child.stdout.take().unwrap());
         let mut started = false;
@@ -215,7 +242,14 @@ fn killed_writers_leave_an_archive_that_verifies() {
         seed ^= seed << 13;
         seed ^= seed >> 7;
         seed ^= seed << 17;
-        std::thread::sleep(Duration::from_millis(seed % 25));
+        // While it writes, read the archive: a reader must never see a partial object or manifest.
+        for _ in 0..1 + seed % 6 {
+            read_new_objects(&archive, &mut seen, round);
+            for run in archive.runs().unwrap() {
+                archive.manifest(&run.tag).unwrap();
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
         child.kill().unwrap(); // SIGKILL on Unix
         let status = child.wait().unwrap();
         drop(out);
