@@ -4,6 +4,7 @@
 //! Run: `cargo bench --bench diff`.
 
 use std::hint::black_box;
+use std::process::Command;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use serde_json::{json, Value};
@@ -147,10 +148,28 @@ fn text(c: &mut Criterion) {
     group.sample_size(10);
     let (old, new) = texts(10 << 20);
     group.throughput(Throughput::Bytes(old.len() as u64));
+    // The peer: GNU `diff -u` on the same two files, in the same run (skipped when `diff` is missing).
+    let dir = std::env::temp_dir().join(format!("toron-bench-text-{}", std::process::id()));
+    if std::fs::create_dir_all(&dir).is_ok()
+        && std::fs::write(dir.join("old.txt"), &old).is_ok()
+        && std::fs::write(dir.join("new.txt"), &new).is_ok()
+        && Command::new("diff").arg("--version").output().is_ok()
+    {
+        group.bench_function(BenchmarkId::new("gnu-diff-u", old.len()), |b| {
+            b.iter(|| {
+                Command::new("diff")
+                    .current_dir(&dir)
+                    .args(["-u", "old.txt", "new.txt"])
+                    .output()
+                    .map(|o| o.stdout.len())
+            })
+        });
+    }
+    let _ = std::fs::remove_dir_all(&dir);
     for alg in [
+        TextAlgorithm::Myers,
         TextAlgorithm::Histogram,
         TextAlgorithm::Patience,
-        TextAlgorithm::Myers,
     ] {
         let options = TextOptions { algorithm: alg };
         group.bench_with_input(
