@@ -1,6 +1,8 @@
 //! Structural diff on generated ~1 MB and ~4 MB JSON documents (about 1 % of leaves changed, records inserted,
 //! deleted and moved) and text diff on a generated ~10 MB text (about 1 % of lines changed).
 //!
+//! Also the canonical encoding (digest) and the strict parser on the ~1 MB document.
+//!
 //! Run: `cargo bench --bench diff`.
 
 use std::hint::black_box;
@@ -187,5 +189,20 @@ fn text(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, structural, text);
+fn canonical(c: &mut Criterion) {
+    let mut group = c.benchmark_group("canonical");
+    group.sample_size(10);
+    let (old, _) = documents(8_000);
+    let text = serde_json::to_string(&old).unwrap_or_default();
+    group.throughput(Throughput::Bytes(text.len() as u64));
+    group.bench_with_input(BenchmarkId::new("digest", text.len()), &old, |b, v| {
+        b.iter(|| toron_core::canon::digest(black_box(v)).ok())
+    });
+    group.bench_with_input(BenchmarkId::new("parse_json", text.len()), &text, |b, t| {
+        b.iter(|| toron_core::canon::parse_json(black_box(t)).is_ok())
+    });
+    group.finish();
+}
+
+criterion_group!(benches, structural, text, canonical);
 criterion_main!(benches);
