@@ -542,4 +542,92 @@ mod tests {
         );
         assert_eq!(n[1], (true, &b"X"[..]));
     }
+
+    /// Apply a unified diff the way `patch` does (exact positions, no fuzz), for the property below.
+    fn apply_unified(old: &[u8], diff: &[u8]) -> Vec<u8> {
+        let old_lines: Vec<&[u8]> = split_lines(old).into_iter().map(|r| &old[r]).collect();
+        let mut out: Vec<u8> = Vec::new();
+        let mut next_old = 0usize; // lines of old copied or consumed so far
+        let lines: Vec<&[u8]> = diff.split_inclusive(|&b| b == b'\n').collect();
+        let mut k = 2; // skip --- and +++
+        let mut last: Option<(u8, usize)> = None; // kind and position in out of the last line written
+        while k < lines.len() {
+            let l = lines[k];
+            if l.starts_with(b"@@ -") {
+                let header = std::str::from_utf8(l).unwrap();
+                let old_part = header[4..].split(' ').next().unwrap();
+                let mut it = old_part.split(',');
+                let start: usize = it.next().unwrap().parse().unwrap();
+                let count: usize = it.next().map_or(1, |c| c.parse().unwrap());
+                let first = if count == 0 { start } else { start - 1 };
+                for line in &old_lines[next_old..first] {
+                    out.extend_from_slice(line);
+                }
+                next_old = first;
+                last = None;
+            } else if l.starts_with(b"\\ No newline") {
+                // The previous line had no newline: drop the one we wrote.
+                if let Some((kind, _)) = last {
+                    if kind != b'-' {
+                        assert_eq!(out.pop(), Some(b'\n'));
+                    }
+                }
+            } else {
+                match l[0] {
+                    b' ' => {
+                        out.extend_from_slice(&l[1..]);
+                        next_old += 1;
+                        last = Some((b' ', out.len()));
+                    }
+                    b'-' => {
+                        next_old += 1;
+                        last = Some((b'-', out.len()));
+                    }
+                    b'+' => {
+                        out.extend_from_slice(&l[1..]);
+                        last = Some((b'+', out.len()));
+                    }
+                    other => panic!("unexpected line start {other}"),
+                }
+            }
+            k += 1;
+        }
+        for line in &old_lines[next_old..] {
+            out.extend_from_slice(line);
+        }
+        out
+    }
+
+    fn lines_strategy() -> impl proptest::strategy::Strategy<Value = Vec<u8>> {
+        use proptest::prelude::*;
+        (prop::collection::vec(
+            prop_oneof![
+                Just(&b"a\n"[..]),
+                Just(&b"b\n"[..]),
+                Just(&b"c"[..]),
+                Just(&b"\xff\n"[..]),
+                Just(&b"\n"[..])
+            ],
+            0..30,
+        ))
+        .prop_map(|parts| parts.concat())
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn unified_reproduces_new(old in lines_strategy(), new in lines_strategy(), context in 0usize..4) {
+            for algorithm in [TextAlgorithm::Myers, TextAlgorithm::Patience, TextAlgorithm::Histogram] {
+                let d = text_diff(&old, &new, &TextOptions { algorithm });
+                let unified = d.unified_bytes(context, "a", "b");
+                if old == new {
+                    proptest::prop_assert!(unified.is_empty());
+                } else {
+                    proptest::prop_assert_eq!(apply_unified(&old, &unified), new.clone());
+                }
+                for f in Format::ALL {
+                    let _ = d.render(*f);
+                }
+            }
+        }
+    }
 }
