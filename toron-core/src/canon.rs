@@ -364,9 +364,9 @@ pub(crate) fn number_error(n: &Number) -> Option<String> {
 /// Append the ECMAScript form of a number that passed [`number_error`].
 fn push_number(out: &mut Vec<u8>, n: &Number) {
     if let Some(u) = n.as_u64() {
-        out.extend_from_slice(u.to_string().as_bytes());
+        out.extend_from_slice(itoa::Buffer::new().format(u).as_bytes());
     } else if let Some(i) = n.as_i64() {
-        out.extend_from_slice(i.to_string().as_bytes());
+        out.extend_from_slice(itoa::Buffer::new().format(i).as_bytes());
     } else {
         let f = n.as_f64().unwrap_or(0.0);
         if f == 0.0 {
@@ -444,16 +444,38 @@ pub(crate) fn sorted_entries(map: &Map<String, Value>) -> Vec<(&String, &Value)>
     entries
 }
 
-struct Writer<'a> {
-    out: &'a mut Vec<u8>,
-    path: Vec<Seg>,
+struct Writer<'o, 'v> {
+    out: &'o mut Vec<u8>,
+    /// Where the writer is, borrowed from the value (only turned into a pointer on error).
+    path: Vec<SegRef<'v>>,
     /// `Some(depth)` for the pretty form.
     pretty: Option<usize>,
     /// False when only checking.
     emit: bool,
 }
 
-impl Writer<'_> {
+/// A borrowed path step, so writing clones no keys.
+#[derive(Clone, Copy)]
+enum SegRef<'v> {
+    Key(&'v str),
+    Index(usize),
+}
+
+fn pointer_of_refs(segs: &[SegRef<'_>]) -> String {
+    let mut p = String::new();
+    for s in segs {
+        match s {
+            SegRef::Key(k) => push_pointer_token(&mut p, k),
+            SegRef::Index(i) => {
+                p.push('/');
+                p.push_str(&i.to_string());
+            }
+        }
+    }
+    p
+}
+
+impl<'v> Writer<'_, 'v> {
     fn newline(&mut self, depth: usize) {
         if self.emit {
             self.out.push(b'\n');
@@ -461,16 +483,15 @@ impl Writer<'_> {
         }
     }
 
-    fn value(&mut self, value: &Value) -> Result<()> {
+    fn value(&mut self, value: &'v Value) -> Result<()> {
         match value {
             Value::Null => self.raw(b"null"),
             Value::Bool(true) => self.raw(b"true"),
             Value::Bool(false) => self.raw(b"false"),
             Value::Number(n) => {
                 if let Some(msg) = number_error(n) {
-                    return Err(
-                        Error::new(ErrorKind::Canonical, msg).with_path(pointer_of(&self.path))
-                    );
+                    return Err(Error::new(ErrorKind::Canonical, msg)
+                        .with_path(pointer_of_refs(&self.path)));
                 }
                 if self.emit {
                     push_number(self.out, n);
@@ -492,7 +513,7 @@ impl Writer<'_> {
                         self.newline(depth + 1);
                         self.pretty = Some(depth + 1);
                     }
-                    self.path.push(Seg::Index(i));
+                    self.path.push(SegRef::Index(i));
                     self.value(item)?;
                     self.path.pop();
                 }
@@ -519,7 +540,7 @@ impl Writer<'_> {
                         push_string(self.out, k);
                     }
                     self.raw(if self.pretty.is_some() { b": " } else { b":" });
-                    self.path.push(Seg::Key(k.clone()));
+                    self.path.push(SegRef::Key(k));
                     self.value(v)?;
                     self.path.pop();
                 }

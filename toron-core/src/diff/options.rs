@@ -165,7 +165,8 @@ impl<'de> Deserialize<'de> for Tolerance {
 ///
 /// - `keys`: `{"/items": "id"}` matches the records of the array at `/items` by their `id` member instead of by
 ///   position (records without it are matched by their whole value).
-/// - `ignore`: differences at or below these paths do not appear at all.
+/// - `ignore`: differences at or below these paths do not appear at all. (The insertion or removal of a whole
+///   array element is still reported, so that the indices of the patch stay right.)
 /// - `redact`: values at or below these paths never appear: both sides are compared as the marker
 ///   [`REDACTED`](super::REDACTED), so only their appearance or disappearance is reported, and any value an
 ///   operation carries shows the marker in their place. A patch with redacted values therefore writes the

@@ -425,11 +425,34 @@ impl<'r> Engine<'r> {
                     new_taken[j] = true;
                 }
             }
-            // What is left of a replaced segment is compared in place, position by position.
+            // What is left of a replaced segment is compared in place, in order. When more came than went (or
+            // the reverse), each old element pairs with the first of the next few new ones that resembles it
+            // (records sharing at least half their members; anything else pairs freely), so an insertion next
+            // to a changed record stays one `add` and one `replace`.
             for (olds, news) in segments {
-                let left_old = olds.filter(|&i| !old_taken[i]);
-                let left_new = news.filter(|&j| !new_taken[j]);
-                pairs.extend(left_old.zip(left_new).map(|(i, j)| (i, j, false)));
+                let left_new: Vec<usize> = news.filter(|&j| !new_taken[j]).collect();
+                let left_old: Vec<usize> = olds.filter(|&i| !old_taken[i]).collect();
+                if left_old.len() == left_new.len() {
+                    // As many went as came: a replacement, position by position.
+                    pairs.extend(
+                        left_old
+                            .into_iter()
+                            .zip(left_new)
+                            .map(|(i, j)| (i, j, false)),
+                    );
+                    continue;
+                }
+                let mut cursor = 0;
+                for i in left_old {
+                    let window = left_new[cursor.min(left_new.len())..]
+                        .iter()
+                        .take(PAIR_WINDOW);
+                    self.steps += PAIR_WINDOW as u64;
+                    if let Some(pos) = window.clone().position(|&j| resembles(&old[i], &new[j])) {
+                        pairs.push((i, left_new[cursor + pos], false));
+                        cursor += pos + 1;
+                    }
+                }
             }
         }
         self.emit_array(old, new, live, depth, tol, pairs, &new_live);
@@ -532,6 +555,25 @@ impl<'r> Engine<'r> {
             self.node(&old[i], &new[j], &new_live[j], depth + 1, tol);
             self.path.truncate(base);
         }
+    }
+}
+
+/// How many following new elements a leftover old element may pair with.
+const PAIR_WINDOW: usize = 8;
+
+/// Whether two array elements are alike enough to be compared in place rather than removed and added:
+/// objects when at least half of their members are equal; anything else always.
+fn resembles(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            let most = x.len().max(y.len());
+            let same = x
+                .iter()
+                .filter(|(k, v)| y.get(*k).is_some_and(|w| super::values_equal(v, w)))
+                .count();
+            most == 0 || 2 * same >= most
+        }
+        _ => true,
     }
 }
 
