@@ -328,7 +328,7 @@ pub(crate) fn run(scenario: &Scenario, cfg: RunConfig<'_>) -> Result<Outcome> {
         violations: Vec::new(),
         coverage: BTreeMap::new(),
     };
-    let mut trace = Trace::new(cfg.trace.map(|w| (w, names.clone())));
+    let mut trace = Trace::new(seed, cfg.trace.map(|w| (w, names.clone())));
 
     let mut slots: Vec<Slot> = cfg
         .factories
