@@ -479,6 +479,30 @@ impl<'r> Engine<'r> {
             old_to_new[i] = Some(j);
             new_matched[j] = true;
         }
+        // Kept elements outside a longest increasing run (in old order, by new index) have to move.
+        let kept: Vec<usize> = old_to_new.iter().flatten().copied().collect();
+        let mut ranks: Vec<usize> = kept.clone();
+        ranks.sort_unstable();
+        let rank_of = |j: usize| ranks.binary_search(&j).unwrap_or(0);
+        let stay = longest_increasing(&kept.iter().map(|&j| rank_of(j)).collect::<Vec<_>>());
+        let mut stays = vec![false; kept.len()];
+        for &r in &stay {
+            stays[r] = true;
+        }
+        let moves = kept.len() - stay.len();
+        // Each move costs a scan of the array; past a fixed amount of work (or the budget), the elements that
+        // would move are removed and added instead: more operations, same result, linear work.
+        if moves > 0 && (moves.saturating_mul(kept.len()) > MOVE_WORK || self.over_budget()) {
+            self.coarse |= self.over_budget();
+            pairs.retain(|&(i, j, _)| {
+                let keep = stays[rank_of(j)];
+                if !keep {
+                    old_to_new[i] = None;
+                    new_matched[j] = false;
+                }
+                keep
+            });
+        }
         // 1. Remove what is not kept, from the end so that each index is still the original one.
         for i in (0..old.len()).rev() {
             if old_to_new[i].is_none() {
@@ -491,17 +515,17 @@ impl<'r> Engine<'r> {
                 self.path.truncate(base);
             }
         }
-        // 2. Reorder what is kept: elements outside a longest increasing run move, in target order, to just
-        //    after their predecessor.
-        let mut current: Vec<usize> = old_to_new.iter().flatten().copied().collect();
+        // 2. Reorder what is kept: in target order, each element outside the run moves to just after its
+        //    predecessor.
+        let current: Vec<usize> = old_to_new.iter().flatten().copied().collect();
         let mut ranks: Vec<usize> = current.clone();
         ranks.sort_unstable();
-        // current holds new indices; rank = position in the sorted order.
-        let rank_of = |j: usize, ranks: &[usize]| ranks.binary_search(&j).unwrap_or(0);
-        let mut cur_ranks: Vec<usize> = current.iter().map(|&j| rank_of(j, &ranks)).collect();
-        let stay = longest_increasing(&cur_ranks);
+        let mut cur_ranks: Vec<usize> = current
+            .iter()
+            .map(|j| ranks.binary_search(j).unwrap_or(0))
+            .collect();
         let mut stays = vec![false; cur_ranks.len()];
-        for r in stay {
+        for r in longest_increasing(&cur_ranks) {
             stays[r] = true;
         }
         for (r, &stay) in stays.iter().enumerate() {
@@ -532,7 +556,6 @@ impl<'r> Engine<'r> {
                 self.path.truncate(base);
             }
         }
-        current.clear();
         // 3. Add what is new, in ascending order: everything before each index is then in place.
         for (j, v) in new.iter().enumerate() {
             if !new_matched[j] {
@@ -557,6 +580,9 @@ impl<'r> Engine<'r> {
         }
     }
 }
+
+/// How much scanning (moves x kept elements) an array's moves may cost before they become removes and adds.
+const MOVE_WORK: usize = 20_000_000;
 
 /// How many following new elements a leftover old element may pair with.
 const PAIR_WINDOW: usize = 8;
