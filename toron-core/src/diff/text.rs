@@ -30,8 +30,8 @@ pub enum TextAlgorithm {
     Myers,
     /// Patience diff: anchors on lines that occur once on each side.
     Patience,
-    /// Histogram diff (git's default for `--histogram`): patience generalised to repeated lines; fast on
-    /// large files with scattered changes.
+    /// Histogram diff (git's `--histogram`): patience generalised to repeated lines; often more readable
+    /// hunks, but its time is less predictable than Myers' on heavily changed files.
     Histogram,
 }
 
