@@ -181,43 +181,16 @@ impl<'r> Engine<'r> {
             return true;
         }
         match (old, new) {
-            (Value::Object(a), Value::Object(b)) => {
-                let mut ia = a.iter().peekable();
-                let mut ib = b.iter().peekable();
-                loop {
-                    match (ia.peek(), ib.peek()) {
-                        (None, None) => return true,
-                        (Some((ka, va)), Some((kb, vb))) if ka == kb => {
-                            let child = self.rules.step(live, depth, ka);
-                            if !self.equivalent(va, vb, &child, depth + 1, here.tolerance) {
-                                return false;
-                            }
-                            ia.next();
-                            ib.next();
-                        }
-                        (Some((ka, _)), Some((kb, _))) => {
-                            let k = if ka < kb { ia.next() } else { ib.next() };
-                            if !self.child_ignored(
-                                live,
-                                depth,
-                                k.map(|(k, _)| k.as_str()).unwrap_or(""),
-                            ) {
-                                return false;
-                            }
-                        }
-                        (Some((k, _)), None) | (None, Some((k, _))) => {
-                            if !self.child_ignored(live, depth, k) {
-                                return false;
-                            }
-                            if ia.peek().is_some() {
-                                ia.next();
-                            } else {
-                                ib.next();
-                            }
-                        }
-                    }
-                }
-            }
+            (Value::Object(a), Value::Object(b)) => merge(a, b).all(|(k, x, y)| match (x, y) {
+                (Some(x), Some(y)) => self.equivalent(
+                    x,
+                    y,
+                    &self.rules.step(live, depth, k),
+                    depth + 1,
+                    here.tolerance,
+                ),
+                _ => self.child_ignored(live, depth, k),
+            }),
             (Value::Array(a), Value::Array(b)) => {
                 a.len() == b.len()
                     && a.iter().zip(b).enumerate().all(|(i, (x, y))| {
@@ -255,29 +228,7 @@ impl<'r> Engine<'r> {
         tol: Option<Tolerance>,
     ) {
         let base = self.path.len();
-        let mut ia = old.iter().peekable();
-        let mut ib = new.iter().peekable();
-        loop {
-            let (key, a, b) = match (ia.peek(), ib.peek()) {
-                (None, None) => break,
-                (Some((ka, _)), Some((kb, _))) if ka == kb => {
-                    let (k, a) = ia.next().unwrap_or_else(|| unreachable!());
-                    let (_, b) = ib.next().unwrap_or_else(|| unreachable!());
-                    (k, Some(a), Some(b))
-                }
-                (Some((ka, _)), Some((kb, _))) if ka < kb => {
-                    let (k, a) = ia.next().unwrap_or_else(|| unreachable!());
-                    (k, Some(a), None)
-                }
-                (Some(_), None) => {
-                    let (k, a) = ia.next().unwrap_or_else(|| unreachable!());
-                    (k, Some(a), None)
-                }
-                _ => {
-                    let (k, b) = ib.next().unwrap_or_else(|| unreachable!());
-                    (k, None, Some(b))
-                }
-            };
+        for (key, a, b) in merge(old, new) {
             push_pointer_token(&mut self.path, key);
             let child = self.rules.step(live, depth, key);
             match (a, b) {
@@ -579,6 +530,26 @@ impl<'r> Engine<'r> {
             self.path.truncate(base);
         }
     }
+}
+
+/// The members of two objects side by side, in key order: (key, old value, new value).
+fn merge<'a>(
+    a: &'a Map<String, Value>,
+    b: &'a Map<String, Value>,
+) -> impl Iterator<Item = (&'a String, Option<&'a Value>, Option<&'a Value>)> {
+    let mut ia = a.iter().peekable();
+    let mut ib = b.iter().peekable();
+    std::iter::from_fn(move || match (ia.peek(), ib.peek()) {
+        (None, None) => None,
+        (Some((ka, _)), Some((kb, _))) if ka == kb => {
+            let (k, x) = ia.next()?;
+            let (_, y) = ib.next()?;
+            Some((k, Some(x), Some(y)))
+        }
+        (Some((ka, _)), Some((kb, _))) if ka > kb => ib.next().map(|(k, y)| (k, None, Some(y))),
+        (Some(_), _) => ia.next().map(|(k, x)| (k, Some(x), None)),
+        (None, Some(_)) => ib.next().map(|(k, y)| (k, None, Some(y))),
+    })
 }
 
 /// How much scanning (moves x kept elements) an array's moves may cost before they become removes and adds.
