@@ -198,6 +198,11 @@ fn canonical(c: &mut Criterion) {
     group.bench_with_input(BenchmarkId::new("digest", text.len()), &old, |b, v| {
         b.iter(|| toron_core::canon::digest(black_box(v)).ok())
     });
+    group.bench_with_input(
+        BenchmarkId::new("serde_json-from_str", text.len()),
+        &text,
+        |b, t| b.iter(|| serde_json::from_str::<Value>(black_box(t)).is_ok()),
+    );
     group.bench_with_input(BenchmarkId::new("parse_json", text.len()), &text, |b, t| {
         b.iter(|| toron_core::canon::parse_json(black_box(t)).is_ok())
     });

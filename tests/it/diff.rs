@@ -88,6 +88,17 @@ fn apply_vectors() {
     }
 }
 
+#[test]
+fn option_error_vectors() {
+    let v = vectors();
+    for case in v["option_errors"].as_array().expect("option_errors") {
+        let name = case["name"].as_str().expect("name");
+        let e = DiffOptions::from_json(&case["options"]).expect_err(name);
+        assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{name}");
+        assert_eq!(e.field(), case["field"].as_str(), "{name}: {e}");
+    }
+}
+
 fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("toron-it-diff-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);

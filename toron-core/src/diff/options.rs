@@ -223,25 +223,59 @@ impl DiffOptions {
     /// # Ok::<(), toron_core::Error>(())
     /// ```
     pub fn from_json(value: &Value) -> Result<DiffOptions> {
-        if value.is_null() {
-            return Ok(DiffOptions::default());
+        const FIELDS: [&str; 6] = [
+            "keys",
+            "ignore",
+            "redact",
+            "tolerance",
+            "tolerances",
+            "budget",
+        ];
+        let invalid = |field: &str, msg: String| {
+            Error::new(ErrorKind::InvalidArgument, msg).with_field(field)
+        };
+        let map = match value {
+            Value::Null => return Ok(DiffOptions::default()),
+            Value::Object(map) => map,
+            other => {
+                return Err(Error::new(
+                    ErrorKind::InvalidArgument,
+                    format!(
+                        "diff options must be an object (with keys, ignore, redact, tolerance, tolerances, budget), \
+                         got {}",
+                        super::patch::type_name(other)
+                    ),
+                ))
+            }
+        };
+        if let Some(unknown) = map.keys().find(|k| !FIELDS.contains(&k.as_str())) {
+            return Err(invalid(
+                unknown,
+                format!("unknown diff option {unknown:?} (expected keys, ignore, redact, tolerance, tolerances or budget)"),
+            ));
+        }
+        // Read each option on its own, so that an error names the option it is about.
+        for (name, v) in map {
+            let single = Value::Object(std::iter::once((name.clone(), v.clone())).collect());
+            if let Err(e) = DiffOptions::deserialize(&single) {
+                let expected = match name.as_str() {
+                    "keys" => "an object from array path pattern to member name, such as {\"/items\": \"id\"}",
+                    "ignore" | "redact" => "a list of path patterns, such as [\"/meta/timestamp\"]",
+                    "tolerance" => "a number (absolute) or an object {\"abs\": x, \"rel\": y}",
+                    "tolerances" => "an object from path pattern to tolerance",
+                    _ => "a whole number of comparison steps, or null",
+                };
+                return Err(invalid(
+                    name,
+                    format!("invalid {name}: {e} (expected {expected})"),
+                ));
+            }
         }
         let options = DiffOptions::deserialize(value).map_err(|e| {
-            let msg = e.to_string();
-            let field = ["keys", "ignore", "redact", "tolerances", "tolerance", "budget"]
-                .into_iter()
-                .find(|f| value.get(*f).is_some() && msg_mentions_field(&msg, f, value));
-            let err = Error::new(
+            Error::new(
                 ErrorKind::InvalidArgument,
-                format!(
-                    "invalid diff options: {msg} (expected an object with keys, ignore, redact, tolerance, \
-                     tolerances, budget)"
-                ),
-            );
-            match field {
-                Some(f) => err.with_field(f),
-                None => err,
-            }
+                format!("invalid diff options: {e}"),
+            )
         })?;
         options.validate()?;
         Ok(options)
@@ -306,15 +340,6 @@ impl DiffOptions {
         }
         Ok(())
     }
-}
-
-fn msg_mentions_field(msg: &str, field: &str, value: &Value) -> bool {
-    // serde's messages do not name the field of a type error; find the one member whose own parse fails.
-    let Some(v) = value.get(field) else {
-        return false;
-    };
-    let single = serde_json::json!({ field: v });
-    DiffOptions::deserialize(&single).is_err() || msg.contains(field)
 }
 
 /// One segment of a path pattern.
@@ -456,6 +481,15 @@ mod tests {
         assert_eq!(e.field(), Some("tolerances[\"/x\"]"));
         let e = DiffOptions::from_json(&json!([1])).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::InvalidArgument);
+        let e = DiffOptions::from_json(&json!({"ignore": [], "tolerence": 1})).unwrap_err();
+        assert_eq!(e.field(), Some("tolerence"));
+        let e = DiffOptions::from_json(&json!({"ignore": "/a"})).unwrap_err();
+        assert_eq!(e.field(), Some("ignore"));
+        assert!(
+            e.message().contains("a list of path patterns"),
+            "{}",
+            e.message()
+        );
     }
 
     #[test]

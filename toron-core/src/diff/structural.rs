@@ -181,43 +181,16 @@ impl<'r> Engine<'r> {
             return true;
         }
         match (old, new) {
-            (Value::Object(a), Value::Object(b)) => {
-                let mut ia = a.iter().peekable();
-                let mut ib = b.iter().peekable();
-                loop {
-                    match (ia.peek(), ib.peek()) {
-                        (None, None) => return true,
-                        (Some((ka, va)), Some((kb, vb))) if ka == kb => {
-                            let child = self.rules.step(live, depth, ka);
-                            if !self.equivalent(va, vb, &child, depth + 1, here.tolerance) {
-                                return false;
-                            }
-                            ia.next();
-                            ib.next();
-                        }
-                        (Some((ka, _)), Some((kb, _))) => {
-                            let k = if ka < kb { ia.next() } else { ib.next() };
-                            if !self.child_ignored(
-                                live,
-                                depth,
-                                k.map(|(k, _)| k.as_str()).unwrap_or(""),
-                            ) {
-                                return false;
-                            }
-                        }
-                        (Some((k, _)), None) | (None, Some((k, _))) => {
-                            if !self.child_ignored(live, depth, k) {
-                                return false;
-                            }
-                            if ia.peek().is_some() {
-                                ia.next();
-                            } else {
-                                ib.next();
-                            }
-                        }
-                    }
-                }
-            }
+            (Value::Object(a), Value::Object(b)) => merge(a, b).all(|(k, x, y)| match (x, y) {
+                (Some(x), Some(y)) => self.equivalent(
+                    x,
+                    y,
+                    &self.rules.step(live, depth, k),
+                    depth + 1,
+                    here.tolerance,
+                ),
+                _ => self.child_ignored(live, depth, k),
+            }),
             (Value::Array(a), Value::Array(b)) => {
                 a.len() == b.len()
                     && a.iter().zip(b).enumerate().all(|(i, (x, y))| {
@@ -255,29 +228,7 @@ impl<'r> Engine<'r> {
         tol: Option<Tolerance>,
     ) {
         let base = self.path.len();
-        let mut ia = old.iter().peekable();
-        let mut ib = new.iter().peekable();
-        loop {
-            let (key, a, b) = match (ia.peek(), ib.peek()) {
-                (None, None) => break,
-                (Some((ka, _)), Some((kb, _))) if ka == kb => {
-                    let (k, a) = ia.next().unwrap_or_else(|| unreachable!());
-                    let (_, b) = ib.next().unwrap_or_else(|| unreachable!());
-                    (k, Some(a), Some(b))
-                }
-                (Some((ka, _)), Some((kb, _))) if ka < kb => {
-                    let (k, a) = ia.next().unwrap_or_else(|| unreachable!());
-                    (k, Some(a), None)
-                }
-                (Some(_), None) => {
-                    let (k, a) = ia.next().unwrap_or_else(|| unreachable!());
-                    (k, Some(a), None)
-                }
-                _ => {
-                    let (k, b) = ib.next().unwrap_or_else(|| unreachable!());
-                    (k, None, Some(b))
-                }
-            };
+        for (key, a, b) in merge(old, new) {
             push_pointer_token(&mut self.path, key);
             let child = self.rules.step(live, depth, key);
             match (a, b) {
@@ -479,6 +430,30 @@ impl<'r> Engine<'r> {
             old_to_new[i] = Some(j);
             new_matched[j] = true;
         }
+        // Kept elements outside a longest increasing run (in old order, by new index) have to move.
+        let kept: Vec<usize> = old_to_new.iter().flatten().copied().collect();
+        let mut ranks: Vec<usize> = kept.clone();
+        ranks.sort_unstable();
+        let rank_of = |j: usize| ranks.binary_search(&j).unwrap_or(0);
+        let stay = longest_increasing(&kept.iter().map(|&j| rank_of(j)).collect::<Vec<_>>());
+        let mut stays = vec![false; kept.len()];
+        for &r in &stay {
+            stays[r] = true;
+        }
+        let moves = kept.len() - stay.len();
+        // Each move costs a scan of the array; past a fixed amount of work (or the budget), the elements that
+        // would move are removed and added instead: more operations, same result, linear work.
+        if moves > 0 && (moves.saturating_mul(kept.len()) > MOVE_WORK || self.over_budget()) {
+            self.coarse |= self.over_budget();
+            pairs.retain(|&(i, j, _)| {
+                let keep = stays[rank_of(j)];
+                if !keep {
+                    old_to_new[i] = None;
+                    new_matched[j] = false;
+                }
+                keep
+            });
+        }
         // 1. Remove what is not kept, from the end so that each index is still the original one.
         for i in (0..old.len()).rev() {
             if old_to_new[i].is_none() {
@@ -491,17 +466,17 @@ impl<'r> Engine<'r> {
                 self.path.truncate(base);
             }
         }
-        // 2. Reorder what is kept: elements outside a longest increasing run move, in target order, to just
-        //    after their predecessor.
-        let mut current: Vec<usize> = old_to_new.iter().flatten().copied().collect();
+        // 2. Reorder what is kept: in target order, each element outside the run moves to just after its
+        //    predecessor.
+        let current: Vec<usize> = old_to_new.iter().flatten().copied().collect();
         let mut ranks: Vec<usize> = current.clone();
         ranks.sort_unstable();
-        // current holds new indices; rank = position in the sorted order.
-        let rank_of = |j: usize, ranks: &[usize]| ranks.binary_search(&j).unwrap_or(0);
-        let mut cur_ranks: Vec<usize> = current.iter().map(|&j| rank_of(j, &ranks)).collect();
-        let stay = longest_increasing(&cur_ranks);
+        let mut cur_ranks: Vec<usize> = current
+            .iter()
+            .map(|j| ranks.binary_search(j).unwrap_or(0))
+            .collect();
         let mut stays = vec![false; cur_ranks.len()];
-        for r in stay {
+        for r in longest_increasing(&cur_ranks) {
             stays[r] = true;
         }
         for (r, &stay) in stays.iter().enumerate() {
@@ -532,7 +507,6 @@ impl<'r> Engine<'r> {
                 self.path.truncate(base);
             }
         }
-        current.clear();
         // 3. Add what is new, in ascending order: everything before each index is then in place.
         for (j, v) in new.iter().enumerate() {
             if !new_matched[j] {
@@ -557,6 +531,29 @@ impl<'r> Engine<'r> {
         }
     }
 }
+
+/// The members of two objects side by side, in key order: (key, old value, new value).
+fn merge<'a>(
+    a: &'a Map<String, Value>,
+    b: &'a Map<String, Value>,
+) -> impl Iterator<Item = (&'a String, Option<&'a Value>, Option<&'a Value>)> {
+    let mut ia = a.iter().peekable();
+    let mut ib = b.iter().peekable();
+    std::iter::from_fn(move || match (ia.peek(), ib.peek()) {
+        (None, None) => None,
+        (Some((ka, _)), Some((kb, _))) if ka == kb => {
+            let (k, x) = ia.next()?;
+            let (_, y) = ib.next()?;
+            Some((k, Some(x), Some(y)))
+        }
+        (Some((ka, _)), Some((kb, _))) if ka > kb => ib.next().map(|(k, y)| (k, None, Some(y))),
+        (Some(_), _) => ia.next().map(|(k, x)| (k, Some(x), None)),
+        (None, Some(_)) => ib.next().map(|(k, y)| (k, None, Some(y))),
+    })
+}
+
+/// How much scanning (moves x kept elements) an array's moves may cost before they become removes and adds.
+const MOVE_WORK: usize = 20_000_000;
 
 /// How many following new elements a leftover old element may pair with.
 const PAIR_WINDOW: usize = 8;

@@ -60,6 +60,41 @@ fn changed_leaf_of_a_record_is_one_replace() {
 }
 
 #[test]
+fn large_reorders_stay_linear_and_correct() {
+    let old: Vec<Value> = (0..20_000).map(|i| json!(i)).collect();
+    // A reversal would take 19 999 moves, each scanning the array: it becomes removes and adds instead.
+    let rev: Vec<Value> = old.iter().rev().cloned().collect();
+    let d = check_patch(
+        &Value::Array(old.clone()),
+        &Value::Array(rev),
+        &DiffOptions::default(),
+    );
+    assert_eq!(d.counts().moved, 0);
+    assert!(!d.is_coarse());
+    // A few moves in a large array stay moves.
+    let mut few = old.clone();
+    let x = few.remove(10);
+    few.insert(15_000, x);
+    let d = check_patch(
+        &Value::Array(old.clone()),
+        &Value::Array(few),
+        &DiffOptions::default(),
+    );
+    assert_eq!(
+        d.patch(),
+        json!([{"op": "move", "from": "/10", "path": "/15000"}])
+    );
+    // Entirely different arrays: one replace per element, no quadratic blow-up.
+    let other: Vec<Value> = (0..20_000).map(|i| json!(i + 1_000_000)).collect();
+    let d = check_patch(
+        &Value::Array(old),
+        &Value::Array(other),
+        &DiffOptions::default(),
+    );
+    assert_eq!(d.counts().changed, 20_000);
+}
+
+#[test]
 fn semantics_numbers_booleans_strings() {
     assert!(diff(
         &json!([1, 2.0, -0.0]),

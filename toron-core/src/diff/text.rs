@@ -30,8 +30,8 @@ pub enum TextAlgorithm {
     Myers,
     /// Patience diff: anchors on lines that occur once on each side.
     Patience,
-    /// Histogram diff (git's default for `--histogram`): patience generalised to repeated lines; fast on
-    /// large files with scattered changes.
+    /// Histogram diff (git's `--histogram`): patience generalised to repeated lines; often more readable
+    /// hunks, but its time is less predictable than Myers' on heavily changed files.
     Histogram,
 }
 
@@ -103,31 +103,32 @@ pub fn text_diff(old: &[u8], new: &[u8], options: &TextOptions) -> TextDiff {
     }
 }
 
-/// Give equal lines equal numbers, in order of first appearance (old, then new), so the numbering is
-/// deterministic. The hash map is only looked up, never iterated, so its order reaches no output.
+/// Give equal lines equal numbers (deterministic: by a sort of the lines, no hashing).
 fn intern(
     old: &[u8],
     old_lines: &[Range<usize>],
     new: &[u8],
     new_lines: &[Range<usize>],
 ) -> (Vec<u32>, Vec<u32>) {
-    let mut table: std::collections::HashMap<&[u8], u32> =
-        std::collections::HashMap::with_capacity(old_lines.len() + new_lines.len() / 8);
-    let old_ids: Vec<u32> = old_lines
-        .iter()
-        .map(|r| {
-            let next = table.len() as u32;
-            *table.entry(&old[r.clone()]).or_insert(next)
-        })
-        .collect();
-    let new_ids: Vec<u32> = new_lines
-        .iter()
-        .map(|r| {
-            let next = table.len() as u32;
-            *table.entry(&new[r.clone()]).or_insert(next)
-        })
-        .collect();
-    (old_ids, new_ids)
+    let mut all: Vec<(&[u8], u32)> = Vec::with_capacity(old_lines.len() + new_lines.len());
+    for (i, r) in old_lines.iter().enumerate() {
+        all.push((&old[r.clone()], i as u32));
+    }
+    let offset = old_lines.len() as u32;
+    for (j, r) in new_lines.iter().enumerate() {
+        all.push((&new[r.clone()], offset + j as u32));
+    }
+    all.sort_unstable();
+    let mut ids = vec![0u32; all.len()];
+    let mut next = 0u32;
+    for k in 0..all.len() {
+        if k > 0 && all[k].0 != all[k - 1].0 {
+            next += 1;
+        }
+        ids[all[k].1 as usize] = next;
+    }
+    let new_ids = ids.split_off(old_lines.len());
+    (ids, new_ids)
 }
 
 /// One line of a hunk.
