@@ -45,9 +45,7 @@ fn documents(records: usize) -> (Value, Value) {
         .collect();
     let old = json!({"meta": {"version": 1, "generated": "fixture"}, "items": items});
     let mut new = old.clone();
-    let items = new["items"]
-        .as_array_mut()
-        .unwrap_or_else(|| unreachable!());
+    let items = new["items"].as_array_mut().unwrap_or_else(|| unreachable!());
     // ~1 % of the ~9 leaves per record changed.
     for _ in 0..(records * 9 / 100) {
         let k = rng.below(items.len() as u64) as usize;
@@ -59,7 +57,10 @@ fn documents(records: usize) -> (Value, Value) {
     }
     for n in 0..(records / 200).max(1) {
         let at = rng.below(items.len() as u64) as usize;
-        items.insert(at, json!({"id": records + n, "name": "new", "price": 1.0, "tags": [], "stock": {}, "active": true}));
+        items.insert(
+            at,
+            json!({"id": records + n, "name": "new", "price": 1.0, "tags": [], "stock": {}, "active": true}),
+        );
         let at = rng.below(items.len() as u64) as usize;
         items.remove(at);
         let from = rng.below(items.len() as u64) as usize;
@@ -112,35 +113,17 @@ fn structural(c: &mut Criterion) {
             d.summary()
         );
         group.throughput(Throughput::Bytes(size as u64));
-        group.bench_with_input(
-            BenchmarkId::new("diff", size),
-            &(&old, &new),
-            |b, (o, n)| {
-                b.iter(|| {
-                    diff(black_box(o), black_box(n), &options)
-                        .ok()
-                        .map(|d| d.ops().len())
-                })
-            },
-        );
+        group.bench_with_input(BenchmarkId::new("diff", size), &(&old, &new), |b, (o, n)| {
+            b.iter(|| diff(black_box(o), black_box(n), &options).ok().map(|d| d.ops().len()))
+        });
         let keyed = DiffOptions::from_json(&json!({"keys": {"/items": "id"}})).expect("options");
-        group.bench_with_input(
-            BenchmarkId::new("diff-keyed", size),
-            &(&old, &new),
-            |b, (o, n)| {
-                b.iter(|| {
-                    diff(black_box(o), black_box(n), &keyed)
-                        .ok()
-                        .map(|d| d.ops().len())
-                })
-            },
-        );
+        group.bench_with_input(BenchmarkId::new("diff-keyed", size), &(&old, &new), |b, (o, n)| {
+            b.iter(|| diff(black_box(o), black_box(n), &keyed).ok().map(|d| d.ops().len()))
+        });
         let patch = d.patch();
-        group.bench_with_input(
-            BenchmarkId::new("apply_patch", size),
-            &(&old, &patch),
-            |b, (o, p)| b.iter(|| apply_patch(black_box(o), black_box(p)).is_ok()),
-        );
+        group.bench_with_input(BenchmarkId::new("apply_patch", size), &(&old, &patch), |b, (o, p)| {
+            b.iter(|| apply_patch(black_box(o), black_box(p)).is_ok())
+        });
     }
     group.finish();
 }
@@ -168,11 +151,7 @@ fn text(c: &mut Criterion) {
         });
     }
     let _ = std::fs::remove_dir_all(&dir);
-    for alg in [
-        TextAlgorithm::Myers,
-        TextAlgorithm::Histogram,
-        TextAlgorithm::Patience,
-    ] {
+    for alg in [TextAlgorithm::Myers, TextAlgorithm::Histogram, TextAlgorithm::Patience] {
         let options = TextOptions { algorithm: alg };
         group.bench_with_input(
             BenchmarkId::new(format!("{alg:?}"), old.len()),
@@ -198,11 +177,9 @@ fn canonical(c: &mut Criterion) {
     group.bench_with_input(BenchmarkId::new("digest", text.len()), &old, |b, v| {
         b.iter(|| toron_core::canon::digest(black_box(v)).ok())
     });
-    group.bench_with_input(
-        BenchmarkId::new("serde_json-from_str", text.len()),
-        &text,
-        |b, t| b.iter(|| serde_json::from_str::<Value>(black_box(t)).is_ok()),
-    );
+    group.bench_with_input(BenchmarkId::new("serde_json-from_str", text.len()), &text, |b, t| {
+        b.iter(|| serde_json::from_str::<Value>(black_box(t)).is_ok())
+    });
     group.bench_with_input(BenchmarkId::new("parse_json", text.len()), &text, |b, t| {
         b.iter(|| toron_core::canon::parse_json(black_box(t)).is_ok())
     });

@@ -47,33 +47,19 @@ fn review_workflow() {
         let r = snaps.check(case, &v1, &o).unwrap();
         assert_eq!(r.status(), CheckStatus::Failed);
         assert!(r.golden_missing());
-        assert!(r
-            .pending_path()
-            .unwrap()
-            .ends_with(format!("{case}.json.new")));
+        assert!(r.pending_path().unwrap().ends_with(format!("{case}.json.new")));
     }
-    let pending: Vec<String> = snaps
-        .pending()
-        .unwrap()
-        .into_iter()
-        .map(|p| p.case)
-        .collect();
+    let pending: Vec<String> = snaps.pending().unwrap().into_iter().map(|p| p.case).collect();
     assert_eq!(pending, ["kv/basic", "kv/partition"]);
     assert_eq!(snaps.accept(Some("kv/basic")).unwrap(), ["kv/basic"]);
     assert_eq!(snaps.reject(None).unwrap(), ["kv/partition"]);
     assert_eq!(snaps.cases().unwrap(), ["kv/basic"]);
 
     // Second run: same value passes; a changed value fails with the golden left alone.
-    assert_eq!(
-        snaps.check("kv/basic", &v1, &o).unwrap().status(),
-        CheckStatus::Passed
-    );
+    assert_eq!(snaps.check("kv/basic", &v1, &o).unwrap().status(), CheckStatus::Passed);
     let golden = snaps.golden_path("kv/basic").unwrap();
     let before = std::fs::read(&golden).unwrap();
-    assert_eq!(
-        snaps.check("kv/basic", &v2, &o).unwrap().status(),
-        CheckStatus::Failed
-    );
+    assert_eq!(snaps.check("kv/basic", &v2, &o).unwrap().status(), CheckStatus::Failed);
     assert_eq!(std::fs::read(&golden).unwrap(), before);
     let p = snaps.pending().unwrap();
     assert_eq!(p[0].golden.as_ref().unwrap().value, v1);
@@ -108,15 +94,8 @@ fn update_mode_and_hand_edited_golden() {
     let e = plain.check("a", &json!([1, 3]), &o).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Snapshot);
     assert_eq!(e.line(), Some(3), "{e}");
-    assert!(
-        e.to_string().starts_with(&format!("{}:3:", path.display())),
-        "{e}"
-    );
-    assert_eq!(
-        std::fs::read_to_string(&path).unwrap(),
-        broken,
-        "nothing overwritten"
-    );
+    assert!(e.to_string().starts_with(&format!("{}:3:", path.display())), "{e}");
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), broken, "nothing overwritten");
     assert_eq!(
         update.check("a", &json!([1, 3]), &o).unwrap().status(),
         CheckStatus::Updated
@@ -202,13 +181,9 @@ fn killed_while_writing_goldens_leaves_whole_files() {
         // Every golden and every candidate parses: a kill never leaves a torn file.
         let snaps = Snapshots::new(&root);
         for case in snaps.cases().unwrap() {
-            snaps
-                .read(&case)
-                .unwrap_or_else(|e| panic!("round {round}: {e}"));
+            snaps.read(&case).unwrap_or_else(|e| panic!("round {round}: {e}"));
         }
-        snaps
-            .pending()
-            .unwrap_or_else(|e| panic!("round {round}: {e}"));
+        snaps.pending().unwrap_or_else(|e| panic!("round {round}: {e}"));
     }
     assert!(!Snapshots::new(&root).cases().unwrap().is_empty());
 }

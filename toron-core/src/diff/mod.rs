@@ -22,11 +22,6 @@
 //! Semantics shared by every surface: numbers compare by value (`1` equals `1.0`), booleans are never
 //! numbers, strings and keys compare code unit by code unit with no Unicode normalisation. Options
 //! ([`DiffOptions`]) add keyed arrays, ignored and redacted paths, tolerances and an operation budget.
-#![allow(
-    clippy::result_large_err,
-    reason = "the crate-wide Error is 152 bytes; boxing it is a decision for error.rs, not this module"
-)]
-
 mod options;
 mod patch;
 pub mod pointer;
@@ -276,10 +271,7 @@ impl Diff {
             return "no differences".to_string();
         }
         let c = self.counts();
-        let mut s = format!(
-            "{} changed, {} added, {} removed",
-            c.changed, c.added, c.removed
-        );
+        let mut s = format!("{} changed, {} added, {} removed", c.changed, c.added, c.removed);
         if c.moved > 0 {
             s.push_str(&format!(", {} moved", c.moved));
         }

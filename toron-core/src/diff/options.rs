@@ -47,11 +47,7 @@ impl Tolerance {
     /// assert!(toron_core::diff::Tolerance::absolute(0.1).accepts(1.0, 1.05));
     /// ```
     pub fn absolute(abs: f64) -> Self {
-        Tolerance {
-            abs,
-            rel: 0.0,
-            ulps: 0,
-        }
+        Tolerance { abs, rel: 0.0, ulps: 0 }
     }
 
     /// A relative tolerance.
@@ -60,11 +56,7 @@ impl Tolerance {
     /// assert!(toron_core::diff::Tolerance::relative(0.1).accepts(100.0, 109.0));
     /// ```
     pub fn relative(rel: f64) -> Self {
-        Tolerance {
-            abs: 0.0,
-            rel,
-            ulps: 0,
-        }
+        Tolerance { abs: 0.0, rel, ulps: 0 }
     }
 
     /// Whether `a` and `b` are equal within this tolerance.
@@ -75,10 +67,7 @@ impl Tolerance {
     /// assert!(!t.accepts(1.0, 1.0 + 2.0 * f64::EPSILON + f64::EPSILON));
     /// ```
     pub fn accepts(&self, a: f64, b: f64) -> bool {
-        #[allow(
-            clippy::float_cmp,
-            reason = "exact equality is the first, cheapest case"
-        )]
+        #[allow(clippy::float_cmp, reason = "exact equality is the first, cheapest case")]
         if a == b {
             return true;
         }
@@ -91,16 +80,10 @@ impl Tolerance {
 
     fn validate(&self) -> std::result::Result<(), String> {
         if !(self.abs.is_finite() && self.abs >= 0.0) {
-            return Err(format!(
-                "abs must be a finite number >= 0, got {}",
-                self.abs
-            ));
+            return Err(format!("abs must be a finite number >= 0, got {}", self.abs));
         }
         if !(self.rel.is_finite() && self.rel >= 0.0) {
-            return Err(format!(
-                "rel must be a finite number >= 0, got {}",
-                self.rel
-            ));
+            return Err(format!("rel must be a finite number >= 0, got {}", self.rel));
         }
         Ok(())
     }
@@ -121,9 +104,7 @@ impl<'de> Deserialize<'de> for Tolerance {
         impl<'de> Visitor<'de> for V {
             type Value = Tolerance;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(
-                    r#"a number (absolute tolerance) or an object {"abs": x, "rel": y, "ulps": n}"#,
-                )
+                f.write_str(r#"a number (absolute tolerance) or an object {"abs": x, "rel": y, "ulps": n}"#)
             }
             fn visit_f64<E: de::Error>(self, v: f64) -> std::result::Result<Tolerance, E> {
                 Ok(Tolerance::absolute(v))
@@ -134,10 +115,7 @@ impl<'de> Deserialize<'de> for Tolerance {
             fn visit_i64<E: de::Error>(self, v: i64) -> std::result::Result<Tolerance, E> {
                 Ok(Tolerance::absolute(v as f64))
             }
-            fn visit_map<A: MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> std::result::Result<Tolerance, A::Error> {
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<Tolerance, A::Error> {
                 let mut t = Tolerance::default();
                 while let Some(key) = map.next_key::<String>()? {
                     match key.as_str() {
@@ -223,17 +201,8 @@ impl DiffOptions {
     /// # Ok::<(), toron_core::Error>(())
     /// ```
     pub fn from_json(value: &Value) -> Result<DiffOptions> {
-        const FIELDS: [&str; 6] = [
-            "keys",
-            "ignore",
-            "redact",
-            "tolerance",
-            "tolerances",
-            "budget",
-        ];
-        let invalid = |field: &str, msg: String| {
-            Error::new(ErrorKind::InvalidArgument, msg).with_field(field)
-        };
+        const FIELDS: [&str; 6] = ["keys", "ignore", "redact", "tolerance", "tolerances", "budget"];
+        let invalid = |field: &str, msg: String| Error::new(ErrorKind::InvalidArgument, msg).with_field(field);
         let map = match value {
             Value::Null => return Ok(DiffOptions::default()),
             Value::Object(map) => map,
@@ -251,7 +220,9 @@ impl DiffOptions {
         if let Some(unknown) = map.keys().find(|k| !FIELDS.contains(&k.as_str())) {
             return Err(invalid(
                 unknown,
-                format!("unknown diff option {unknown:?} (expected keys, ignore, redact, tolerance, tolerances or budget)"),
+                format!(
+                    "unknown diff option {unknown:?} (expected keys, ignore, redact, tolerance, tolerances or budget)"
+                ),
             ));
         }
         // Read each option on its own, so that an error names the option it is about.
@@ -265,18 +236,11 @@ impl DiffOptions {
                     "tolerances" => "an object from path pattern to tolerance",
                     _ => "a whole number of comparison steps, or null",
                 };
-                return Err(invalid(
-                    name,
-                    format!("invalid {name}: {e} (expected {expected})"),
-                ));
+                return Err(invalid(name, format!("invalid {name}: {e} (expected {expected})")));
             }
         }
-        let options = DiffOptions::deserialize(value).map_err(|e| {
-            Error::new(
-                ErrorKind::InvalidArgument,
-                format!("invalid diff options: {e}"),
-            )
-        })?;
+        let options = DiffOptions::deserialize(value)
+            .map_err(|e| Error::new(ErrorKind::InvalidArgument, format!("invalid diff options: {e}")))?;
         options.validate()?;
         Ok(options)
     }
@@ -301,9 +265,7 @@ impl DiffOptions {
     /// assert_eq!(o.validate().unwrap_err().field(), Some("tolerance"));
     /// ```
     pub fn validate(&self) -> Result<()> {
-        let bad = |field: String, msg: String| {
-            Err(Error::new(ErrorKind::InvalidArgument, msg).with_field(field))
-        };
+        let bad = |field: String, msg: String| Err(Error::new(ErrorKind::InvalidArgument, msg).with_field(field));
         for (pattern, member) in &self.keys {
             if let Err(m) = Pattern::parse(pattern) {
                 return bad(format!("keys[{pattern:?}]"), m);
@@ -332,10 +294,7 @@ impl DiffOptions {
                 return bad(format!("tolerances[{pattern:?}]"), m);
             }
             if let Err(m) = t.validate() {
-                return bad(
-                    format!("tolerances[{pattern:?}]"),
-                    format!("invalid tolerance: {m}"),
-                );
+                return bad(format!("tolerances[{pattern:?}]"), format!("invalid tolerance: {m}"));
             }
         }
         Ok(())
@@ -355,18 +314,11 @@ pub(crate) struct Pattern(pub(crate) Vec<PatSeg>);
 
 impl Pattern {
     pub(crate) fn parse(text: &str) -> std::result::Result<Pattern, String> {
-        let tokens = super::pointer::parse_pointer(text)
-            .map_err(|m| format!("invalid path pattern {text:?}: {m}"))?;
+        let tokens = super::pointer::parse_pointer(text).map_err(|m| format!("invalid path pattern {text:?}: {m}"))?;
         Ok(Pattern(
             tokens
                 .into_iter()
-                .map(|t| {
-                    if t == "*" {
-                        PatSeg::Any
-                    } else {
-                        PatSeg::Lit(t)
-                    }
-                })
+                .map(|t| if t == "*" { PatSeg::Any } else { PatSeg::Lit(t) })
                 .collect(),
         ))
     }
@@ -393,8 +345,7 @@ impl Rules {
     pub(crate) fn compile(options: &DiffOptions) -> Result<Rules> {
         options.validate()?;
         let mut rules = Vec::new();
-        let parse =
-            |p: &str| Pattern::parse(p).map_err(|m| Error::new(ErrorKind::InvalidArgument, m));
+        let parse = |p: &str| Pattern::parse(p).map_err(|m| Error::new(ErrorKind::InvalidArgument, m));
         for p in &options.ignore {
             rules.push((parse(p)?, Action::Ignore));
         }
@@ -466,10 +417,7 @@ mod tests {
         .unwrap();
         assert_eq!(DiffOptions::from_json(&o.to_json()).unwrap(), o);
         let e = DiffOptions::from_json(&json!({"tolerance": "big"})).unwrap_err();
-        assert_eq!(
-            (e.kind(), e.field()),
-            (ErrorKind::InvalidArgument, Some("tolerance"))
-        );
+        assert_eq!((e.kind(), e.field()), (ErrorKind::InvalidArgument, Some("tolerance")));
         let e = DiffOptions::from_json(&json!({"tolerances": {"/x": {"abz": 1}}})).unwrap_err();
         assert_eq!(e.field(), Some("tolerances"));
         assert!(e.message().contains("abz"), "{}", e.message());
@@ -485,11 +433,7 @@ mod tests {
         assert_eq!(e.field(), Some("tolerence"));
         let e = DiffOptions::from_json(&json!({"ignore": "/a"})).unwrap_err();
         assert_eq!(e.field(), Some("ignore"));
-        assert!(
-            e.message().contains("a list of path patterns"),
-            "{}",
-            e.message()
-        );
+        assert!(e.message().contains("a list of path patterns"), "{}", e.message());
     }
 
     #[test]
@@ -499,9 +443,6 @@ mod tests {
         assert!(Tolerance::relative(0.5).accepts(10.0, 6.0));
         assert!(!Tolerance::relative(0.5).accepts(10.0, 4.0));
         assert_eq!(ulps_apart(0.0, -0.0), 0);
-        assert_eq!(
-            ulps_apart(f64::MIN_POSITIVE, -f64::MIN_POSITIVE),
-            2 * (1u64 << 52)
-        );
+        assert_eq!(ulps_apart(f64::MIN_POSITIVE, -f64::MIN_POSITIVE), 2 * (1u64 << 52));
     }
 }

@@ -72,13 +72,7 @@ impl<'r> Engine<'r> {
         self.budget.is_some_and(|b| self.steps > b)
     }
 
-    fn push(
-        &mut self,
-        kind: OpKind,
-        from: Option<String>,
-        value: Option<Value>,
-        old: Option<Value>,
-    ) {
+    fn push(&mut self, kind: OpKind, from: Option<String>, value: Option<Value>, old: Option<Value>) {
         self.ops.push(Op {
             kind,
             path: self.path.clone(),
@@ -93,11 +87,7 @@ impl<'r> Engine<'r> {
         if !self.rules.has_redact || live.is_empty() {
             return v.clone();
         }
-        if self
-            .rules
-            .here(live, depth)
-            .any(|a| matches!(a, Action::Redact))
-        {
+        if self.rules.here(live, depth).any(|a| matches!(a, Action::Redact)) {
             return Value::String(REDACTED.to_string());
         }
         match v {
@@ -110,12 +100,7 @@ impl<'r> Engine<'r> {
             ),
             Value::Object(map) => Value::Object(
                 map.iter()
-                    .map(|(k, x)| {
-                        (
-                            k.clone(),
-                            self.shown(x, &self.rules.step(live, depth, k), depth + 1),
-                        )
-                    })
+                    .map(|(k, x)| (k.clone(), self.shown(x, &self.rules.step(live, depth, k), depth + 1)))
                     .collect(),
             ),
             other => other.clone(),
@@ -134,14 +119,7 @@ impl<'r> Engine<'r> {
     }
 
     /// Compare `old` and `new` at the current path.
-    pub(crate) fn node(
-        &mut self,
-        old: &Value,
-        new: &Value,
-        live: &[u32],
-        depth: usize,
-        tol: Option<Tolerance>,
-    ) {
+    pub(crate) fn node(&mut self, old: &Value, new: &Value, live: &[u32], depth: usize, tol: Option<Tolerance>) {
         self.steps += 1;
         let here = self.here(live, depth, tol);
         if here.ignore || here.redact {
@@ -156,9 +134,7 @@ impl<'r> Engine<'r> {
         }
         match (old, new) {
             (Value::Object(a), Value::Object(b)) => self.object(a, b, live, depth, here.tolerance),
-            (Value::Array(a), Value::Array(b)) => {
-                self.array(a, b, live, depth, here.tolerance, here.key)
-            }
+            (Value::Array(a), Value::Array(b)) => self.array(a, b, live, depth, here.tolerance, here.key),
             _ => {
                 if !scalar_equal(old, new, here.tolerance) {
                     self.replace(old, new, live, depth);
@@ -168,39 +144,22 @@ impl<'r> Engine<'r> {
     }
 
     /// Equality under the options, without alignment (used past the budget).
-    fn equivalent(
-        &self,
-        old: &Value,
-        new: &Value,
-        live: &[u32],
-        depth: usize,
-        tol: Option<Tolerance>,
-    ) -> bool {
+    fn equivalent(&self, old: &Value, new: &Value, live: &[u32], depth: usize, tol: Option<Tolerance>) -> bool {
         let here = self.here(live, depth, tol);
         if here.ignore || here.redact {
             return true;
         }
         match (old, new) {
             (Value::Object(a), Value::Object(b)) => merge(a, b).all(|(k, x, y)| match (x, y) {
-                (Some(x), Some(y)) => self.equivalent(
-                    x,
-                    y,
-                    &self.rules.step(live, depth, k),
-                    depth + 1,
-                    here.tolerance,
-                ),
+                (Some(x), Some(y)) => {
+                    self.equivalent(x, y, &self.rules.step(live, depth, k), depth + 1, here.tolerance)
+                }
                 _ => self.child_ignored(live, depth, k),
             }),
             (Value::Array(a), Value::Array(b)) => {
                 a.len() == b.len()
                     && a.iter().zip(b).enumerate().all(|(i, (x, y))| {
-                        self.equivalent(
-                            x,
-                            y,
-                            &self.rules.step_index(live, depth, i),
-                            depth + 1,
-                            here.tolerance,
-                        )
+                        self.equivalent(x, y, &self.rules.step_index(live, depth, i), depth + 1, here.tolerance)
                     })
             }
             _ => scalar_equal(old, new, here.tolerance),
@@ -212,10 +171,7 @@ impl<'r> Engine<'r> {
             return false;
         }
         let child = self.rules.step(live, depth, key);
-        let ignored = self
-            .rules
-            .here(&child, depth + 1)
-            .any(|a| matches!(a, Action::Ignore));
+        let ignored = self.rules.here(&child, depth + 1).any(|a| matches!(a, Action::Ignore));
         ignored
     }
 
@@ -254,11 +210,7 @@ impl<'r> Engine<'r> {
     }
 
     fn ignored(&self, live: &[u32], depth: usize) -> bool {
-        !live.is_empty()
-            && self
-                .rules
-                .here(live, depth)
-                .any(|a| matches!(a, Action::Ignore))
+        !live.is_empty() && self.rules.here(live, depth).any(|a| matches!(a, Action::Ignore))
     }
 
     /// 128-bit identity of an element under the options (ignored parts left out, redacted ones as the marker).
@@ -284,20 +236,13 @@ impl<'r> Engine<'r> {
         key: Option<&str>,
     ) {
         self.steps += (old.len() + new.len()) as u64;
-        let old_live: Vec<Vec<u32>> = (0..old.len())
-            .map(|i| self.rules.step_index(live, depth, i))
-            .collect();
-        let new_live: Vec<Vec<u32>> = (0..new.len())
-            .map(|j| self.rules.step_index(live, depth, j))
-            .collect();
+        let old_live: Vec<Vec<u32>> = (0..old.len()).map(|i| self.rules.step_index(live, depth, i)).collect();
+        let new_live: Vec<Vec<u32>> = (0..new.len()).map(|j| self.rules.step_index(live, depth, j)).collect();
 
         // pairs: (old index, new index, whether the elements are known to be identical)
         let mut pairs: Vec<(usize, usize, bool)> = Vec::new();
         if let Some(field) = key {
-            let key_of = |engine: &mut Self, v: &Value, l: &[u32]| match v
-                .as_object()
-                .and_then(|m| m.get(field))
-            {
+            let key_of = |engine: &mut Self, v: &Value, l: &[u32]| match v.as_object().and_then(|m| m.get(field)) {
                 Some(k) => {
                     let child = engine.rules.step(l, depth + 1, field);
                     engine.identity(k, &child, depth + 2, b'K')
@@ -339,16 +284,12 @@ impl<'r> Engine<'r> {
                     } => {
                         pairs.extend((0..len).map(|k| (old_index + k, new_index + k, true)));
                     }
-                    DiffOp::Delete {
-                        old_index, old_len, ..
-                    } => {
+                    DiffOp::Delete { old_index, old_len, .. } => {
                         for (i, id) in old_ids.iter().enumerate().skip(old_index).take(old_len) {
                             loose_old.entry(*id).or_default().push_back(i);
                         }
                     }
-                    DiffOp::Insert {
-                        new_index, new_len, ..
-                    } => loose_new.extend(new_index..new_index + new_len),
+                    DiffOp::Insert { new_index, new_len, .. } => loose_new.extend(new_index..new_index + new_len),
                     DiffOp::Replace {
                         old_index,
                         old_len,
@@ -359,10 +300,7 @@ impl<'r> Engine<'r> {
                             loose_old.entry(*id).or_default().push_back(i);
                         }
                         loose_new.extend(new_index..new_index + new_len);
-                        segments.push((
-                            old_index..old_index + old_len,
-                            new_index..new_index + new_len,
-                        ));
+                        segments.push((old_index..old_index + old_len, new_index..new_index + new_len));
                     }
                 }
             }
@@ -385,19 +323,12 @@ impl<'r> Engine<'r> {
                 let left_old: Vec<usize> = olds.filter(|&i| !old_taken[i]).collect();
                 if left_old.len() == left_new.len() {
                     // As many went as came: a replacement, position by position.
-                    pairs.extend(
-                        left_old
-                            .into_iter()
-                            .zip(left_new)
-                            .map(|(i, j)| (i, j, false)),
-                    );
+                    pairs.extend(left_old.into_iter().zip(left_new).map(|(i, j)| (i, j, false)));
                     continue;
                 }
                 let mut cursor = 0;
                 for i in left_old {
-                    let window = left_new[cursor.min(left_new.len())..]
-                        .iter()
-                        .take(PAIR_WINDOW);
+                    let window = left_new[cursor.min(left_new.len())..].iter().take(PAIR_WINDOW);
                     self.steps += PAIR_WINDOW as u64;
                     if let Some(pos) = window.clone().position(|&j| resembles(&old[i], &new[j])) {
                         pairs.push((i, left_new[cursor + pos], false));
@@ -409,10 +340,7 @@ impl<'r> Engine<'r> {
         self.emit_array(old, new, live, depth, tol, pairs, &new_live);
     }
 
-    #[allow(
-        clippy::too_many_arguments,
-        reason = "the array walk's whole state, passed once"
-    )]
+    #[allow(clippy::too_many_arguments, reason = "the array walk's whole state, passed once")]
     fn emit_array(
         &mut self,
         old: &[Value],
@@ -471,10 +399,7 @@ impl<'r> Engine<'r> {
         let current: Vec<usize> = old_to_new.iter().flatten().copied().collect();
         let mut ranks: Vec<usize> = current.clone();
         ranks.sort_unstable();
-        let mut cur_ranks: Vec<usize> = current
-            .iter()
-            .map(|j| ranks.binary_search(j).unwrap_or(0))
-            .collect();
+        let mut cur_ranks: Vec<usize> = current.iter().map(|j| ranks.binary_search(j).unwrap_or(0)).collect();
         let mut stays = vec![false; cur_ranks.len()];
         for r in longest_increasing(&cur_ranks) {
             stays[r] = true;
@@ -491,10 +416,7 @@ impl<'r> Engine<'r> {
             let p = if r == 0 {
                 0
             } else {
-                cur_ranks
-                    .iter()
-                    .position(|&x| x == r - 1)
-                    .map_or(0, |x| x + 1)
+                cur_ranks.iter().position(|&x| x == r - 1).map_or(0, |x| x + 1)
             };
             cur_ranks.insert(p, r);
             if p != q {
@@ -581,9 +503,7 @@ fn scalar_equal(a: &Value, b: &Value, tol: Option<Tolerance>) -> bool {
         (Value::String(x), Value::String(y)) => x == y,
         (Value::Number(x), Value::Number(y)) => {
             num_key(x) == num_key(y)
-                || tol.is_some_and(|t| {
-                    t.accepts(x.as_f64().unwrap_or(0.0), y.as_f64().unwrap_or(0.0))
-                })
+                || tol.is_some_and(|t| t.accepts(x.as_f64().unwrap_or(0.0), y.as_f64().unwrap_or(0.0)))
         }
         _ => false,
     }

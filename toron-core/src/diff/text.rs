@@ -104,12 +104,7 @@ pub fn text_diff(old: &[u8], new: &[u8], options: &TextOptions) -> TextDiff {
 }
 
 /// Give equal lines equal numbers (deterministic: by a sort of the lines, no hashing).
-fn intern(
-    old: &[u8],
-    old_lines: &[Range<usize>],
-    new: &[u8],
-    new_lines: &[Range<usize>],
-) -> (Vec<u32>, Vec<u32>) {
+fn intern(old: &[u8], old_lines: &[Range<usize>], new: &[u8], new_lines: &[Range<usize>]) -> (Vec<u32>, Vec<u32>) {
     let mut all: Vec<(&[u8], u32)> = Vec::with_capacity(old_lines.len() + new_lines.len());
     for (i, r) in old_lines.iter().enumerate() {
         all.push((&old[r.clone()], i as u32));
@@ -329,11 +324,7 @@ impl TextDiff {
                 for (o, n, lines) in &hunks {
                     let header = hunk_header(o, n);
                     if html {
-                        let _ = writeln!(
-                            out,
-                            "<span style=\"color:#0550ae\">{}</span>",
-                            html_escape(&header)
-                        );
+                        let _ = writeln!(out, "<span style=\"color:#0550ae\">{}</span>", html_escape(&header));
                     } else {
                         let _ = writeln!(out, "{CYAN}{header}{RESET}");
                     }
@@ -346,19 +337,14 @@ impl TextDiff {
                         }
                         // A run of removed lines then added lines: pair them for intra-line highlights.
                         let dels = lines[k..].iter().take_while(|l| l.tag == '-').count();
-                        let adds = lines[k + dels..]
-                            .iter()
-                            .take_while(|l| l.tag == '+')
-                            .count();
+                        let adds = lines[k + dels..].iter().take_while(|l| l.tag == '+').count();
                         let (rem, add) = (&lines[k..k + dels], &lines[k + dels..k + dels + adds]);
                         let mut pieces = Vec::with_capacity(dels + adds);
                         for (x, line) in rem.iter().enumerate() {
                             pieces.push((
                                 '-',
                                 match add.get(x) {
-                                    Some(other) if !self.binary => {
-                                        highlight(line.bytes, other.bytes).0
-                                    }
+                                    Some(other) if !self.binary => highlight(line.bytes, other.bytes).0,
                                     _ => vec![(false, line.bytes)],
                                 },
                             ));
@@ -367,9 +353,7 @@ impl TextDiff {
                             pieces.push((
                                 '+',
                                 match rem.get(x) {
-                                    Some(other) if !self.binary => {
-                                        highlight(other.bytes, line.bytes).1
-                                    }
+                                    Some(other) if !self.binary => highlight(other.bytes, line.bytes).1,
                                     _ => vec![(false, line.bytes)],
                                 },
                             ));
@@ -392,14 +376,8 @@ impl TextDiff {
         let missing_newline = segs.last().is_some_and(|(_, b)| !b.ends_with(b"\n"));
         if html {
             let (bg, mark) = match tag {
-                '-' => (
-                    "#ffebe9",
-                    "<del style=\"background:#ffcecb;text-decoration:none\">",
-                ),
-                '+' => (
-                    "#e6ffec",
-                    "<ins style=\"background:#aceebb;text-decoration:none\">",
-                ),
+                '-' => ("#ffebe9", "<del style=\"background:#ffcecb;text-decoration:none\">"),
+                '+' => ("#e6ffec", "<ins style=\"background:#aceebb;text-decoration:none\">"),
                 _ => ("transparent", ""),
             };
             let close = if tag == '-' { "</del>" } else { "</ins>" };
@@ -478,8 +456,7 @@ fn highlight<'a>(old: &'a [u8], new: &'a [u8]) -> (Segments<'a>, Segments<'a>) {
     let nc: Vec<(usize, char)> = n.char_indices().collect();
     let ochars: Vec<char> = oc.iter().map(|&(_, c)| c).collect();
     let nchars: Vec<char> = nc.iter().map(|&(_, c)| c).collect();
-    let byte_at =
-        |idx: &[(usize, char)], total: usize, k: usize| idx.get(k).map_or(total, |&(b, _)| b);
+    let byte_at = |idx: &[(usize, char)], total: usize, k: usize| idx.get(k).map_or(total, |&(b, _)| b);
     let mut os = Vec::new();
     let mut ns = Vec::new();
     for op in similar::capture_diff_slices(Algorithm::Myers, &ochars, &nchars) {
@@ -537,10 +514,7 @@ mod tests {
     #[test]
     fn highlights_pair_lines() {
         let (o, n) = highlight(b"abc\n", b"aXc\n");
-        assert_eq!(
-            o,
-            [(false, &b"a"[..]), (true, &b"b"[..]), (false, &b"c\n"[..])]
-        );
+        assert_eq!(o, [(false, &b"a"[..]), (true, &b"b"[..]), (false, &b"c\n"[..])]);
         assert_eq!(n[1], (true, &b"X"[..]));
     }
 
