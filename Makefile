@@ -26,7 +26,7 @@ test: setup lint-check doc fuzz-build test-rust test-python test-c
 
 test-rust:
 	cargo test --workspace --exclude toron-py
-	cargo test --doc -p toron-core
+	cargo run -q --example simulate
 
 ## lint-check: rustfmt and clippy (-D warnings) and the Python linter, without changing files
 lint-check: setup
