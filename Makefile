@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: setup demo test test-rust lint lint-check format bench doc
+.PHONY: setup demo test test-rust lint lint-check format bench doc fuzz-build
 
 ## setup: create .venv and install the build and test tools (maturin, pytest, mypy, ruff, ...)
 setup: $(VENV)/.ready
@@ -22,11 +22,11 @@ demo: setup python-build
 	$(PY) examples/python/demo.py
 
 ## test: every test: Rust, Python, C/C++ under valgrind, header freshness, vectors, clippy, rustfmt
-test: setup lint-check test-rust test-python test-c
+test: setup lint-check doc fuzz-build test-rust test-python test-c
 
 test-rust:
 	cargo test --workspace --exclude toron-py
-	cargo test --doc -p toron-core
+	cargo run -q --example simulate
 
 ## lint-check: rustfmt and clippy (-D warnings) and the Python linter, without changing files
 lint-check: setup
@@ -40,8 +40,13 @@ format: setup
 	cargo fmt --all
 	$(VENV)/bin/ruff format python tests/python examples/python benches
 
+## doc: rustdoc of the core with warnings as errors (broken links, missing docs)
 doc:
 	RUSTDOCFLAGS="-D warnings" cargo doc --no-deps -p toron-core
+
+## fuzz-build: the cargo-fuzz targets (own workspace in fuzz/) still compile; run them with `cargo fuzz run`
+fuzz-build:
+	cargo check --manifest-path fuzz/Cargo.toml --bins
 
 ## bench: criterion benches and the side-by-side comparisons with the peers (SimPy, ...)
 bench: setup python-build

@@ -61,7 +61,11 @@ fn sweep(c: &mut Criterion) {
     g.sample_size(10);
     let scenario = queue(50_000);
     let seeds: Vec<u64> = (0..16).collect();
-    let events: u64 = sim::sweep(&scenario, &seeds, None).expect("runs").iter().map(|o| o.stats.events).sum();
+    let events: u64 = sim::sweep(&scenario, &seeds, None)
+        .expect("runs")
+        .iter()
+        .map(|o| o.stats.events)
+        .sum();
     g.throughput(Throughput::Elements(events));
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     for threads in [1, cores] {

@@ -1,5 +1,81 @@
-"""Toron: a deterministic test-operations engine (the Python surface of toron-core)."""
+"""Toron: a deterministic test-operations engine (the Python surface of toron-core).
 
-from toron._toron import __version__
+>>> import toron
+>>> scenario = toron.Scenario.from_file("examples/scenarios/mm1.toml")
+>>> outcome = toron.simulate(scenario, seed=42)
+>>> outcome.digest == toron.simulate(scenario, seed=42).digest
+True
 
-__all__ = ["__version__"]
+Errors are raised as subclasses of :class:`toron.Error`, each also subclassing the stdlib exception a user
+would catch (``ScenarioError`` is a ``ValueError``, ``IoError`` an ``OSError``). ``simulate`` and ``sweep``
+release the GIL and stop promptly on Ctrl-C (``KeyboardInterrupt``).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable
+from concurrent.futures import Executor
+from typing import SupportsIndex
+
+from toron import _toron
+from toron._toron import (
+    ArchiveError,
+    CancelledError,
+    CanonicalError,
+    Error,
+    InvalidArgumentError,
+    IoError,
+    JsonError,
+    Outcome,
+    PatchError,
+    Scenario,
+    ScenarioError,
+    SimulationError,
+    SnapshotError,
+    __version__,
+    simulate,
+)
+
+__all__ = [
+    "ArchiveError",
+    "CancelledError",
+    "CanonicalError",
+    "Error",
+    "InvalidArgumentError",
+    "IoError",
+    "JsonError",
+    "Outcome",
+    "PatchError",
+    "Scenario",
+    "ScenarioError",
+    "SimulationError",
+    "SnapshotError",
+    "__version__",
+    "simulate",
+    "sweep",
+]
+
+
+def sweep(
+    scenario: Scenario,
+    seeds: Iterable[SupportsIndex],
+    threads: SupportsIndex | None = None,
+    *,
+    executor: Executor | None = None,
+) -> list[Outcome]:
+    """Simulate `scenario` once per seed; the outcomes come back in seed order and equal what
+    :func:`simulate` gives for each seed alone.
+
+    By default the sweep runs in this process on all cores (or `threads` threads), with the GIL released,
+    and stops promptly on Ctrl-C. With `executor` (any :class:`concurrent.futures.Executor`: a process
+    pool, or a Dask or Ray executor when one machine is not enough) each seed is one task; scenarios and
+    outcomes pickle, and `threads` must then be None.
+    """
+    if executor is None:
+        return _toron.sweep(scenario, seeds, threads)
+    if threads is not None:
+        _toron._raise_error(
+            "invalid_argument", "threads and executor are exclusive (the executor decides where seeds run)"
+        )
+    return list(executor.map(simulate, itertools.repeat(scenario), seeds))

@@ -55,11 +55,7 @@ fn child(test: &str) -> bool {
             // Runs of 10 cases each, all started "in the same second" so the two processes fight over tags.
             for chunk in (start..end).collect::<Vec<_>>().chunks(10) {
                 let mut run = archive
-                    .new_run_at(
-                        "2.5.0",
-                        json!({"pid": std::process::id()}),
-                        UtcTime::from_unix(T),
-                    )
+                    .new_run_at("2.5.0", json!({"pid": std::process::id()}), UtcTime::from_unix(T))
                     .unwrap();
                 for &i in chunk {
                     run.add_case(
@@ -85,8 +81,7 @@ fn child(test: &str) -> bool {
                     if matches!(i % 4, 0) {
                         v["blob"] = json!(noise(i, 300_000 + (i as usize % 13) * 1000));
                     }
-                    run.add_case(&format!("c{i}"), &v, CaseRecord::new().seed(i))
-                        .unwrap();
+                    run.add_case(&format!("c{i}"), &v, CaseRecord::new().seed(i)).unwrap();
                     if i == first {
                         println!("started");
                     }
@@ -102,13 +97,7 @@ fn child(test: &str) -> bool {
 
 fn spawn(test_name: &str, role: &str, root: &Path) -> std::process::Child {
     Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            test_name,
-            "--nocapture",
-            "--test-threads=1",
-            "-q",
-        ])
+        .args(["--exact", test_name, "--nocapture", "--test-threads=1", "-q"])
         .env(CHILD_ENV, role)
         .env(ROOT_ENV, root)
         .stdout(Stdio::piped())
@@ -133,6 +122,32 @@ fn check_runs_readable(archive: &Archive) -> usize {
     n
 }
 
+/// Read every object not read before (objects are immutable, so once is enough); temporary files are skipped.
+fn read_new_objects(archive: &Archive, seen: &mut BTreeSet<String>, round: usize) {
+    let Ok(shards) = std::fs::read_dir(archive.root().join("objects")) else {
+        return;
+    };
+    for shard in shards {
+        let shard = shard.unwrap();
+        let prefix = shard.file_name().to_string_lossy().into_owned();
+        for file in std::fs::read_dir(shard.path()).unwrap() {
+            let name = file.unwrap().file_name().to_string_lossy().into_owned();
+            if name.starts_with('.') {
+                continue;
+            }
+            let id = format!("{prefix}{name}");
+            if seen.contains(&id) {
+                continue;
+            }
+            let oid = ObjectId::parse(&id).unwrap();
+            archive
+                .get(&oid)
+                .unwrap_or_else(|e| panic!("round {round}, during writes: {e}"));
+            seen.insert(id);
+        }
+    }
+}
+
 #[test]
 fn two_processes_write_the_same_archive() {
     if child("concurrent") {
@@ -149,19 +164,11 @@ fn two_processes_write_the_same_archive() {
         let out = child.wait_with_output().unwrap();
         assert!(out.status.success(), "child failed: {:?}", out.status);
         let text = String::from_utf8(out.stdout).unwrap();
-        tags.extend(
-            text.lines()
-                .filter_map(|l| l.strip_prefix("tag "))
-                .map(str::to_string),
-        );
+        tags.extend(text.lines().filter_map(|l| l.strip_prefix("tag ")).map(str::to_string));
     }
     assert_eq!(tags.len(), 30, "15 runs per process");
     let unique: BTreeSet<&String> = tags.iter().collect();
-    assert_eq!(
-        unique.len(),
-        30,
-        "tags are unique across processes: {tags:?}"
-    );
+    assert_eq!(unique.len(), 30, "tags are unique across processes: {tags:?}");
     let archive = Archive::open(&root);
     // Nothing lost: every value is there and reads back verified.
     for i in 0..200 {
@@ -191,13 +198,14 @@ fn killed_writers_leave_an_archive_that_verifies() {
     let archive = Archive::open(&root);
     let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
     let mut leftovers = 0;
+    let mut seen = BTreeSet::new();
     for round in 0..30 {
         let mut child = spawn(
             "archive::killed_writers_leave_an_archive_that_verifies",
             &format!("loop:{}", round * 1_000_000),
             &root,
         );
-        // Wait until the child is writing, then kill it after a pseudo-random delay (0..25 ms).
+        // Wait until the child is writing, read while it writes, then kill it after a pseudo-random delay.
         // (libtest prints its own lines first; skip them.)
         let mut out = BufReader::new(child.stdout.take().unwrap());
         let mut started = false;
@@ -215,14 +223,18 @@ fn killed_writers_leave_an_archive_that_verifies() {
         seed ^= seed << 13;
         seed ^= seed >> 7;
         seed ^= seed << 17;
-        std::thread::sleep(Duration::from_millis(seed % 25));
+        // While it writes, read the archive: a reader must never see a partial object or manifest.
+        for _ in 0..1 + seed % 6 {
+            read_new_objects(&archive, &mut seen, round);
+            for run in archive.runs().unwrap() {
+                archive.manifest(&run.tag).unwrap();
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
         child.kill().unwrap(); // SIGKILL on Unix
         let status = child.wait().unwrap();
         drop(out);
-        assert!(
-            !status.success(),
-            "round {round}: the child was killed, not finished"
-        );
+        assert!(!status.success(), "round {round}: the child was killed, not finished");
         let report = archive.verify().unwrap();
         assert!(report.is_ok(), "round {round}: {:#?}", report.problems);
         leftovers = report.leftovers.len();
@@ -236,11 +248,7 @@ fn killed_writers_leave_an_archive_that_verifies() {
     // Leftovers are temporary files or manifest-less run directories, never anything else.
     for path in &report.leftovers {
         let name = path.file_name().unwrap().to_string_lossy();
-        assert!(
-            name.ends_with(".tmp") || name.starts_with("run-"),
-            "{}",
-            path.display()
-        );
+        assert!(name.ends_with(".tmp") || name.starts_with("run-"), "{}", path.display());
     }
     eprintln!(
         "killed writers: {} objects, {} runs, {leftovers} leftovers",
@@ -252,9 +260,7 @@ fn killed_writers_leave_an_archive_that_verifies() {
 fn corrupt_object_is_reported_by_id_and_path() {
     let scratch = Scratch::new("archive-corrupt");
     let archive = Archive::open(scratch.path().join(".toron"));
-    let mut run = archive
-        .new_run_at("2.5.0", Value::Null, UtcTime::from_unix(T))
-        .unwrap();
+    let mut run = archive.new_run_at("2.5.0", Value::Null, UtcTime::from_unix(T)).unwrap();
     let id = run.add_case("c", &output(3), CaseRecord::new()).unwrap();
     run.finish().unwrap();
     let path = archive.object_path(&id);

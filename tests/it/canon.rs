@@ -24,8 +24,7 @@ fn canonical_vectors() {
     let mut failures = Vec::new();
     for case in cases {
         let name = field(case, "name");
-        let value =
-            canon::parse_json(field(case, "input")).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let value = canon::parse_json(field(case, "input")).unwrap_or_else(|e| panic!("{name}: {e}"));
         let text = canon::canonical_string(&value).unwrap_or_else(|e| panic!("{name}: {e}"));
         let digest = canon::digest(&value).unwrap();
         if text != field(case, "canonical") || digest != field(case, "digest") {

@@ -22,21 +22,20 @@ fn diff_vectors() {
     let mut failures = Vec::new();
     for case in v["cases"].as_array().expect("cases") {
         let name = case["name"].as_str().expect("name");
-        let options =
-            DiffOptions::from_json(&case["options"]).unwrap_or_else(|e| panic!("{name}: {e}"));
-        let d =
-            diff(&case["old"], &case["new"], &options).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let options = DiffOptions::from_json(&case["options"]).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let d = diff(&case["old"], &case["new"], &options).unwrap_or_else(|e| panic!("{name}: {e}"));
         let coarse = case["coarse"].as_bool().unwrap_or(false);
         if d.patch() != case["patch"] || d.summary() != case["summary"] || d.is_coarse() != coarse {
-            failures.push(serde_json::json!({"name": name, "patch": d.patch(), "summary": d.summary(), "coarse": d.is_coarse()}));
+            failures.push(
+                serde_json::json!({"name": name, "patch": d.patch(), "summary": d.summary(), "coarse": d.is_coarse()}),
+            );
         }
         let exact = options.ignore.is_empty()
             && options.redact.is_empty()
             && options.tolerance.is_none()
             && options.tolerances.is_empty();
         if exact {
-            let patched =
-                apply_patch(&case["old"], &d.patch()).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let patched = apply_patch(&case["old"], &d.patch()).unwrap_or_else(|e| panic!("{name}: {e}"));
             assert!(
                 values_equal(&patched, &case["new"]),
                 "{name}: the patch does not give new"
@@ -44,10 +43,7 @@ fn diff_vectors() {
         }
         for f in Format::ALL {
             let r = d.render(*f);
-            assert!(
-                !r.contains("secret"),
-                "{name}: {f:?} shows a redacted value"
-            );
+            assert!(!r.contains("secret"), "{name}: {f:?} shows a redacted value");
             if *f == Format::Json {
                 let j: Value = serde_json::from_str(&r).expect("JSON rendering");
                 assert_eq!(j["coarse"], d.is_coarse(), "{name}");
@@ -57,11 +53,7 @@ fn diff_vectors() {
             }
         }
     }
-    assert!(
-        failures.is_empty(),
-        "mismatches:\n{}",
-        Value::Array(failures)
-    );
+    assert!(failures.is_empty(), "mismatches:\n{}", Value::Array(failures));
 }
 
 #[test]
@@ -88,6 +80,17 @@ fn apply_vectors() {
     }
 }
 
+#[test]
+fn option_error_vectors() {
+    let v = vectors();
+    for case in v["option_errors"].as_array().expect("option_errors") {
+        let name = case["name"].as_str().expect("name");
+        let e = DiffOptions::from_json(&case["options"]).expect_err(name);
+        assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{name}");
+        assert_eq!(e.field(), case["field"].as_str(), "{name}: {e}");
+    }
+}
+
 fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("toron-it-diff-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -108,15 +111,7 @@ fn gnu_patch_gives_new(name: &str, old: &[u8], new: &[u8], algorithm: TextAlgori
     std::fs::write(dir.join("change.patch"), &unified).unwrap();
     let out = Command::new("patch")
         .current_dir(&dir)
-        .args([
-            "--batch",
-            "--silent",
-            "-o",
-            "out.txt",
-            "old.txt",
-            "-i",
-            "change.patch",
-        ])
+        .args(["--batch", "--silent", "-o", "out.txt", "old.txt", "-i", "change.patch"])
         .output()
         .expect("GNU patch is installed (apt-get install patch)");
     assert!(
@@ -176,11 +171,7 @@ fn unified_diffs_apply_with_gnu_patch() {
         ("no-newline-both", b"a\nb".to_vec(), b"a\nc".to_vec()),
         ("from-empty", b"".to_vec(), b"x\ny\n".to_vec()),
         ("to-empty", b"x\ny\n".to_vec(), b"".to_vec()),
-        (
-            "crlf",
-            b"a\r\nb\r\nc\r\n".to_vec(),
-            b"a\r\nb2\r\nc\r\n".to_vec(),
-        ),
+        ("crlf", b"a\r\nb\r\nc\r\n".to_vec(), b"a\r\nb2\r\nc\r\n".to_vec()),
         (
             "not-utf8",
             b"ok\n\xff\xfe\nend\n".to_vec(),
@@ -189,11 +180,7 @@ fn unified_diffs_apply_with_gnu_patch() {
         ("same", b"same\n".to_vec(), b"same\n".to_vec()),
     ];
     for (name, old, new) in &cases {
-        for alg in [
-            TextAlgorithm::Myers,
-            TextAlgorithm::Patience,
-            TextAlgorithm::Histogram,
-        ] {
+        for alg in [TextAlgorithm::Myers, TextAlgorithm::Patience, TextAlgorithm::Histogram] {
             gnu_patch_gives_new(&format!("{name}-{alg:?}"), old, new, alg);
         }
     }

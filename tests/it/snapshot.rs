@@ -47,33 +47,19 @@ fn review_workflow() {
         let r = snaps.check(case, &v1, &o).unwrap();
         assert_eq!(r.status(), CheckStatus::Failed);
         assert!(r.golden_missing());
-        assert!(r
-            .pending_path()
-            .unwrap()
-            .ends_with(format!("{case}.json.new")));
+        assert!(r.pending_path().unwrap().ends_with(format!("{case}.json.new")));
     }
-    let pending: Vec<String> = snaps
-        .pending()
-        .unwrap()
-        .into_iter()
-        .map(|p| p.case)
-        .collect();
+    let pending: Vec<String> = snaps.pending().unwrap().into_iter().map(|p| p.case).collect();
     assert_eq!(pending, ["kv/basic", "kv/partition"]);
     assert_eq!(snaps.accept(Some("kv/basic")).unwrap(), ["kv/basic"]);
     assert_eq!(snaps.reject(None).unwrap(), ["kv/partition"]);
     assert_eq!(snaps.cases().unwrap(), ["kv/basic"]);
 
     // Second run: same value passes; a changed value fails with the golden left alone.
-    assert_eq!(
-        snaps.check("kv/basic", &v1, &o).unwrap().status(),
-        CheckStatus::Passed
-    );
+    assert_eq!(snaps.check("kv/basic", &v1, &o).unwrap().status(), CheckStatus::Passed);
     let golden = snaps.golden_path("kv/basic").unwrap();
     let before = std::fs::read(&golden).unwrap();
-    assert_eq!(
-        snaps.check("kv/basic", &v2, &o).unwrap().status(),
-        CheckStatus::Failed
-    );
+    assert_eq!(snaps.check("kv/basic", &v2, &o).unwrap().status(), CheckStatus::Failed);
     assert_eq!(std::fs::read(&golden).unwrap(), before);
     let p = snaps.pending().unwrap();
     assert_eq!(p[0].golden.as_ref().unwrap().value, v1);
@@ -108,15 +94,8 @@ fn update_mode_and_hand_edited_golden() {
     let e = plain.check("a", &json!([1, 3]), &o).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Snapshot);
     assert_eq!(e.line(), Some(3), "{e}");
-    assert!(
-        e.to_string().starts_with(&format!("{}:3:", path.display())),
-        "{e}"
-    );
-    assert_eq!(
-        std::fs::read_to_string(&path).unwrap(),
-        broken,
-        "nothing overwritten"
-    );
+    assert!(e.to_string().starts_with(&format!("{}:3:", path.display())), "{e}");
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), broken, "nothing overwritten");
     assert_eq!(
         update.check("a", &json!([1, 3]), &o).unwrap().status(),
         CheckStatus::Updated
@@ -125,4 +104,86 @@ fn update_mode_and_hand_edited_golden() {
         plain.check("a", &json!([1, 3]), &o).unwrap().status(),
         CheckStatus::Passed
     );
+}
+
+const CHILD_ENV: &str = "TORON_IT_SNAPSHOT_CHILD";
+
+#[test]
+fn killed_while_writing_goldens_leaves_whole_files() {
+    let o = DiffOptions::default();
+    if let Ok(root) = std::env::var(CHILD_ENV) {
+        // Child: rewrite goldens and candidates forever, with values large enough that writes take a while.
+        let update = Snapshots::new(&root).update(true);
+        let plain = Snapshots::new(&root);
+        let mut i: u64 = 0;
+        loop {
+            let v = json!({"i": i, "rows": (0..2000).map(|k| json!({"k": k, "v": (k * 7 + i) % 1000})).collect::<Vec<_>>()});
+            let case = format!("s/c{}", i % 4);
+            update.check(&case, &v, &o).unwrap();
+            plain.check(&case, &json!({"other": i}), &o).unwrap();
+            if matches!(i % 3, 0) {
+                plain.accept(Some(&case)).unwrap();
+            }
+            if i == 0 {
+                println!("started");
+            }
+            i += 1;
+        }
+    }
+    use std::io::BufRead;
+    let scratch = Scratch::new("snap-killed");
+    let root = scratch.path().join("snapshots");
+    let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+    for round in 0..15 {
+        let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "snapshot::killed_while_writing_goldens_leaves_whole_files",
+                "--nocapture",
+                "-q",
+            ])
+            .env(CHILD_ENV, &root)
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+        let mut started = false;
+        for _ in 0..20 {
+            let mut line = String::new();
+            if out.read_line(&mut line).unwrap() == 0 {
+                break;
+            }
+            if line.trim() == "started" {
+                started = true;
+                break;
+            }
+        }
+        assert!(started, "round {round}: the child never started");
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        // While it writes, read: a reader must never see a partial golden or candidate.
+        for _ in 0..1 + seed % 10 {
+            let snaps = Snapshots::new(&root);
+            for case in snaps.cases().unwrap() {
+                snaps
+                    .read(&case)
+                    .unwrap_or_else(|e| panic!("round {round}, during writes: {e}"));
+            }
+            snaps
+                .pending()
+                .unwrap_or_else(|e| panic!("round {round}, during writes: {e}"));
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        child.kill().unwrap();
+        assert!(!child.wait().unwrap().success());
+        drop(out);
+        // Every golden and every candidate parses: a kill never leaves a torn file.
+        let snaps = Snapshots::new(&root);
+        for case in snaps.cases().unwrap() {
+            snaps.read(&case).unwrap_or_else(|e| panic!("round {round}: {e}"));
+        }
+        snaps.pending().unwrap_or_else(|e| panic!("round {round}: {e}"));
+    }
+    assert!(!Snapshots::new(&root).cases().unwrap().is_empty());
 }

@@ -20,11 +20,6 @@
 //! (An integer literal too long for 64 bits is read by `serde_json` as a double, like JavaScript's `JSON.parse`
 //! does, and is then accepted as that double.)
 
-#![allow(
-    clippy::result_large_err,
-    reason = "the crate-wide Error is 152 bytes; boxing it is a decision for error.rs, not this module"
-)]
-
 use std::cell::RefCell;
 use std::fmt;
 
@@ -125,8 +120,7 @@ impl<'de> DeserializeSeed<'de> for ValueSeed<'_> {
                     Err(self.fail(
                         ErrorKind::Canonical,
                         None,
-                        "number out of range: a JSON number must fit in an IEEE-754 double"
-                            .to_string(),
+                        "number out of range: a JSON number must fit in an IEEE-754 double".to_string(),
                     ))
                 } else {
                     Err(e)
@@ -153,15 +147,10 @@ impl<'de> Visitor<'de> for ValueSeed<'_> {
             // Exactly a double (2^53), or the ECMAScript form of one (1152921504606847000 for 2^60): keep it
             // as that double, as JSON.parse does.
             let f = v as f64;
-            if (f < 18_446_744_073_709_551_616.0 && f as u64 == v) || format_f64(f) == v.to_string()
-            {
+            if (f < 18_446_744_073_709_551_616.0 && f as u64 == v) || format_f64(f) == v.to_string() {
                 return self.visit_f64(f);
             }
-            return Err(self.fail(
-                ErrorKind::Canonical,
-                None,
-                unsafe_integer_message(&v.to_string()),
-            ));
+            return Err(self.fail(ErrorKind::Canonical, None, unsafe_integer_message(&v.to_string())));
         }
         Ok(Value::Number(v.into()))
     }
@@ -171,22 +160,14 @@ impl<'de> Visitor<'de> for ValueSeed<'_> {
             if f as i64 == v || format_f64(f) == v.to_string() {
                 return self.visit_f64(f);
             }
-            return Err(self.fail(
-                ErrorKind::Canonical,
-                None,
-                unsafe_integer_message(&v.to_string()),
-            ));
+            return Err(self.fail(ErrorKind::Canonical, None, unsafe_integer_message(&v.to_string())));
         }
         Ok(Value::Number(v.into()))
     }
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<Value, E> {
         match Number::from_f64(v) {
             Some(n) => Ok(Value::Number(n)),
-            None => Err(self.fail(
-                ErrorKind::Canonical,
-                None,
-                "a JSON number must be finite".to_string(),
-            )),
+            None => Err(self.fail(ErrorKind::Canonical, None, "a JSON number must be finite".to_string())),
         }
     }
     fn visit_str<E>(self, v: &str) -> Result<Value, E> {
@@ -354,9 +335,7 @@ pub(crate) fn number_error(n: &Number) -> Option<String> {
     } else {
         match n.as_f64() {
             Some(f) if f.is_finite() => None,
-            _ => Some(
-                "a number must be finite (NaN and the infinities have no JSON form)".to_string(),
-            ),
+            _ => Some("a number must be finite (NaN and the infinities have no JSON form)".to_string()),
         }
     }
 }
@@ -364,9 +343,9 @@ pub(crate) fn number_error(n: &Number) -> Option<String> {
 /// Append the ECMAScript form of a number that passed [`number_error`].
 fn push_number(out: &mut Vec<u8>, n: &Number) {
     if let Some(u) = n.as_u64() {
-        out.extend_from_slice(u.to_string().as_bytes());
+        out.extend_from_slice(itoa::Buffer::new().format(u).as_bytes());
     } else if let Some(i) = n.as_i64() {
-        out.extend_from_slice(i.to_string().as_bytes());
+        out.extend_from_slice(itoa::Buffer::new().format(i).as_bytes());
     } else {
         let f = n.as_f64().unwrap_or(0.0);
         if f == 0.0 {
@@ -415,14 +394,7 @@ fn push_string(out: &mut Vec<u8>, s: &str) {
         };
         out.extend_from_slice(&bytes[start..i]);
         if esc.is_empty() {
-            out.extend_from_slice(&[
-                b'\\',
-                b'u',
-                b'0',
-                b'0',
-                HEX[(b >> 4) as usize],
-                HEX[(b & 0xf) as usize],
-            ]);
+            out.extend_from_slice(&[b'\\', b'u', b'0', b'0', HEX[(b >> 4) as usize], HEX[(b & 0xf) as usize]]);
         } else {
             out.extend_from_slice(esc);
         }
@@ -444,16 +416,38 @@ pub(crate) fn sorted_entries(map: &Map<String, Value>) -> Vec<(&String, &Value)>
     entries
 }
 
-struct Writer<'a> {
-    out: &'a mut Vec<u8>,
-    path: Vec<Seg>,
+struct Writer<'o, 'v> {
+    out: &'o mut Vec<u8>,
+    /// Where the writer is, borrowed from the value (only turned into a pointer on error).
+    path: Vec<SegRef<'v>>,
     /// `Some(depth)` for the pretty form.
     pretty: Option<usize>,
     /// False when only checking.
     emit: bool,
 }
 
-impl Writer<'_> {
+/// A borrowed path step, so writing clones no keys.
+#[derive(Clone, Copy)]
+enum SegRef<'v> {
+    Key(&'v str),
+    Index(usize),
+}
+
+fn pointer_of_refs(segs: &[SegRef<'_>]) -> String {
+    let mut p = String::new();
+    for s in segs {
+        match s {
+            SegRef::Key(k) => push_pointer_token(&mut p, k),
+            SegRef::Index(i) => {
+                p.push('/');
+                p.push_str(&i.to_string());
+            }
+        }
+    }
+    p
+}
+
+impl<'v> Writer<'_, 'v> {
     fn newline(&mut self, depth: usize) {
         if self.emit {
             self.out.push(b'\n');
@@ -461,16 +455,14 @@ impl Writer<'_> {
         }
     }
 
-    fn value(&mut self, value: &Value) -> Result<()> {
+    fn value(&mut self, value: &'v Value) -> Result<()> {
         match value {
             Value::Null => self.raw(b"null"),
             Value::Bool(true) => self.raw(b"true"),
             Value::Bool(false) => self.raw(b"false"),
             Value::Number(n) => {
                 if let Some(msg) = number_error(n) {
-                    return Err(
-                        Error::new(ErrorKind::Canonical, msg).with_path(pointer_of(&self.path))
-                    );
+                    return Err(Error::new(ErrorKind::Canonical, msg).with_path(pointer_of_refs(&self.path)));
                 }
                 if self.emit {
                     push_number(self.out, n);
@@ -492,7 +484,7 @@ impl Writer<'_> {
                         self.newline(depth + 1);
                         self.pretty = Some(depth + 1);
                     }
-                    self.path.push(Seg::Index(i));
+                    self.path.push(SegRef::Index(i));
                     self.value(item)?;
                     self.path.pop();
                 }
@@ -519,7 +511,7 @@ impl Writer<'_> {
                         push_string(self.out, k);
                     }
                     self.raw(if self.pretty.is_some() { b": " } else { b":" });
-                    self.path.push(Seg::Key(k.clone()));
+                    self.path.push(SegRef::Key(k));
                     self.value(v)?;
                     self.path.pop();
                 }
@@ -583,8 +575,7 @@ pub fn canonical_bytes(value: &Value) -> Result<Vec<u8>> {
 /// ```
 pub fn canonical_string(value: &Value) -> Result<String> {
     let bytes = canonical_bytes(value)?;
-    Ok(String::from_utf8(bytes)
-        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
+    Ok(String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
 }
 
 /// The identity of `value`: blake3 of its canonical bytes, as 64 lowercase hex characters.
@@ -631,8 +622,7 @@ pub fn to_pretty(value: &Value) -> Result<String> {
     }
     .value(value)?;
     out.push(b'\n');
-    Ok(String::from_utf8(out)
-        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
+    Ok(String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
 }
 
 /// proptest strategies for JSON values that the canonical encoding accepts, reused by the bindings' tests.
@@ -666,12 +656,9 @@ pub mod strategy {
         prop_oneof![
             Just(Value::Null),
             any::<bool>().prop_map(Value::Bool),
-            (-9_007_199_254_740_991i64..=9_007_199_254_740_991)
-                .prop_map(|i| Value::Number(i.into())),
+            (-9_007_199_254_740_991i64..=9_007_199_254_740_991).prop_map(|i| Value::Number(i.into())),
             (-20i64..20).prop_map(|i| Value::Number(i.into())),
-            finite_f64().prop_map(|f| Number::from_f64(f)
-                .map(Value::Number)
-                .unwrap_or(Value::Null)),
+            finite_f64().prop_map(|f| Number::from_f64(f).map(Value::Number).unwrap_or(Value::Null)),
             any::<String>().prop_map(Value::String),
             "[a-c~/]{0,3}".prop_map(Value::String),
         ]
@@ -691,9 +678,8 @@ pub mod strategy {
         leaf().prop_recursive(4, 64, 8, |inner| {
             prop_oneof![
                 prop::collection::vec(inner.clone(), 0..8).prop_map(Value::Array),
-                prop::collection::vec((key(), inner), 0..8).prop_map(|entries| Value::Object(
-                    entries.into_iter().collect::<Map<String, Value>>()
-                )),
+                prop::collection::vec((key(), inner), 0..8)
+                    .prop_map(|entries| Value::Object(entries.into_iter().collect::<Map<String, Value>>())),
             ]
         })
     }
@@ -727,23 +713,12 @@ mod tests {
         let input = r#"{"\u20ac":"Euro Sign","\r":"Carriage Return","\ufb33":"Hebrew Letter Dalet With Dagesh","1":"One","\ud83d\ude00":"Emoji: Grinning Face","\u0080":"Control","\u00f6":"Latin Small Letter O With Diaeresis"}"#;
         let v = parse_json(input).unwrap();
         let keys: Vec<String> = match &v {
-            Value::Object(m) => sorted_entries(m)
-                .into_iter()
-                .map(|(k, _)| k.clone())
-                .collect(),
+            Value::Object(m) => sorted_entries(m).into_iter().map(|(k, _)| k.clone()).collect(),
             _ => unreachable!(),
         };
         assert_eq!(
             keys,
-            [
-                "\r",
-                "1",
-                "\u{80}",
-                "\u{f6}",
-                "\u{20ac}",
-                "\u{1f600}",
-                "\u{fb33}"
-            ]
+            ["\r", "1", "\u{80}", "\u{f6}", "\u{20ac}", "\u{1f600}", "\u{fb33}"]
         );
     }
 
@@ -781,10 +756,7 @@ mod tests {
 
     #[test]
     fn control_characters_escape_lowercase() {
-        let s: String = (0u8..0x20)
-            .map(char::from)
-            .chain(['\u{7f}', '\u{2028}', '/'])
-            .collect();
+        let s: String = (0u8..0x20).map(char::from).chain(['\u{7f}', '\u{2028}', '/']).collect();
         let got = canonical_string(&Value::String(s)).unwrap();
         assert_eq!(
             got,
@@ -801,10 +773,7 @@ mod tests {
         let e = parse_json("{\"a~/\": -9007199254740993}").unwrap_err();
         assert_eq!((e.kind(), e.path()), (ErrorKind::Canonical, Some("/a~0~1")));
         let e = parse_json("[1] x").unwrap_err();
-        assert_eq!(
-            (e.kind(), e.line(), e.column()),
-            (ErrorKind::Json, Some(1), Some(5))
-        );
+        assert_eq!((e.kind(), e.line(), e.column()), (ErrorKind::Json, Some(1), Some(5)));
         assert!(
             e.message().starts_with("invalid JSON: trailing characters"),
             "{}",
@@ -828,17 +797,9 @@ mod tests {
     }
 
     fn significant_digits(text: &str) -> usize {
-        let mantissa = text
-            .trim_start_matches('-')
-            .split(['e', 'E'])
-            .next()
-            .unwrap_or("");
+        let mantissa = text.trim_start_matches('-').split(['e', 'E']).next().unwrap_or("");
         let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
-        digits
-            .trim_start_matches('0')
-            .trim_end_matches('0')
-            .len()
-            .max(1)
+        digits.trim_start_matches('0').trim_end_matches('0').len().max(1)
     }
 
     /// Re-insert the entries of every object in reverse order (serde_json's map sorts them anyway; this
@@ -846,12 +807,7 @@ mod tests {
     fn reversed(v: &Value) -> Value {
         match v {
             Value::Array(a) => Value::Array(a.iter().map(reversed).collect()),
-            Value::Object(m) => Value::Object(
-                m.iter()
-                    .rev()
-                    .map(|(k, v)| (k.clone(), reversed(v)))
-                    .collect(),
-            ),
+            Value::Object(m) => Value::Object(m.iter().rev().map(|(k, v)| (k.clone(), reversed(v))).collect()),
             v => v.clone(),
         }
     }

@@ -6,8 +6,10 @@ use std::path::PathBuf;
 
 /// What went wrong, without the detail. Bindings match on this exhaustively, so adding a kind forces each
 /// surface (Python exception class, C status code) to decide how to expose it.
+///
+/// Deliberately not `#[non_exhaustive]`: inside the workspace, adding a kind must break each binding's
+/// exhaustive `match` until the binding decides how to expose it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
 pub enum ErrorKind {
     /// A scenario file or structure is invalid (syntax, unknown field, wrong type, bad value, dangling id).
     Scenario,
@@ -76,7 +78,11 @@ impl ErrorKind {
 /// `Display` gives one line a person can act on, e.g.
 /// `examples/scenarios/kv.toml:14:8: field fault[0].node: unknown node "primery" (expected one of: primary, backup)`.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Error {
+pub struct Error(Box<Inner>);
+
+/// Boxed so that `Result<T, Error>` stays one pointer wide on the happy path.
+#[derive(Debug, Clone, PartialEq)]
+struct Inner {
     kind: ErrorKind,
     message: String,
     file: Option<PathBuf>,
@@ -85,6 +91,7 @@ pub struct Error {
     field: Option<String>,
     path: Option<String>,
     op_index: Option<usize>,
+    io_kind: Option<std::io::ErrorKind>,
 }
 
 /// The core's result type.
@@ -93,7 +100,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 impl Error {
     /// A new error of `kind` with a message that says what was wrong and what was expected.
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        Error {
+        Error(Box::new(Inner {
             kind,
             message: message.into(),
             file: None,
@@ -102,89 +109,98 @@ impl Error {
             field: None,
             path: None,
             op_index: None,
-        }
+            io_kind: None,
+        }))
     }
 
     /// Attach the file the error is about.
     pub fn with_file(mut self, file: impl Into<PathBuf>) -> Self {
-        self.file = Some(file.into());
+        self.0.file = Some(file.into());
         self
     }
 
     /// Attach a 1-based line (and optionally column).
     pub fn with_line(mut self, line: usize, column: Option<usize>) -> Self {
-        self.line = Some(line);
-        self.column = column;
+        self.0.line = Some(line);
+        self.0.column = column;
         self
     }
 
     /// Attach the dotted field name (`fault[0].node`).
     pub fn with_field(mut self, field: impl Into<String>) -> Self {
-        self.field = Some(field.into());
+        self.0.field = Some(field.into());
         self
     }
 
     /// Attach an RFC 6901 JSON pointer (`/fault/0/node`).
     pub fn with_path(mut self, path: impl Into<String>) -> Self {
-        self.path = Some(path.into());
+        self.0.path = Some(path.into());
         self
     }
 
     /// Attach the index of the operation (in a JSON Patch) that failed.
     pub fn with_op_index(mut self, index: usize) -> Self {
-        self.op_index = Some(index);
+        self.0.op_index = Some(index);
         self
     }
 
     /// The kind.
     pub fn kind(&self) -> ErrorKind {
-        self.kind
+        self.0.kind
     }
     /// What was wrong and what was expected, without the location.
     pub fn message(&self) -> &str {
-        &self.message
+        &self.0.message
     }
     /// The file, if the error is about one.
     pub fn file(&self) -> Option<&std::path::Path> {
-        self.file.as_deref()
+        self.0.file.as_deref()
     }
     /// The 1-based line in the file, if known.
     pub fn line(&self) -> Option<usize> {
-        self.line
+        self.0.line
     }
     /// The 1-based column in the file, if known.
     pub fn column(&self) -> Option<usize> {
-        self.column
+        self.0.column
     }
     /// The dotted field name, if the error is about one field.
     pub fn field(&self) -> Option<&str> {
-        self.field.as_deref()
+        self.0.field.as_deref()
     }
     /// The RFC 6901 pointer of the value, if known.
     pub fn path(&self) -> Option<&str> {
-        self.path.as_deref()
+        self.0.path.as_deref()
     }
 
     /// The index of the failing operation, for patch errors.
     pub fn op_index(&self) -> Option<usize> {
-        self.op_index
+        self.0.op_index
     }
 
-    pub(crate) fn io(err: &std::io::Error, file: &std::path::Path) -> Self {
-        Error::new(ErrorKind::Io, format!("cannot read or write the file: {err}")).with_file(file)
+    /// The operating system's error kind, for I/O errors (bindings map `NotFound` to `FileNotFoundError`).
+    pub fn io_kind(&self) -> Option<std::io::ErrorKind> {
+        self.0.io_kind
+    }
+
+    /// An I/O error about `file`, keeping the OS error kind.
+    pub fn io(err: &std::io::Error, file: &std::path::Path) -> Self {
+        let mut e = Error::new(ErrorKind::Io, format!("cannot read or write the file: {err}")).with_file(file);
+        e.0.io_kind = Some(err.kind());
+        e
     }
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut located = false;
-        if let Some(file) = &self.file {
+        if let Some(file) = &self.0.file {
             write!(f, "{}", file.display())?;
             located = true;
         }
-        if let Some(line) = self.line {
+        if let Some(line) = self.0.line {
             write!(f, "{}{line}", if located { ":" } else { "line " })?;
-            if let Some(col) = self.column {
+            if let Some(col) = self.0.column {
                 write!(f, ":{col}")?;
             }
             located = true;
@@ -192,18 +208,18 @@ impl fmt::Display for Error {
         if located {
             write!(f, ": ")?;
         }
-        if let Some(field) = &self.field {
+        if let Some(field) = &self.0.field {
             write!(f, "field {field}: ")?;
         }
-        if let Some(index) = self.op_index {
+        if let Some(index) = self.0.op_index {
             write!(f, "operation {index}: ")?;
         }
-        if self.field.is_none() {
-            if let Some(path) = &self.path {
+        if self.0.field.is_none() {
+            if let Some(path) = &self.0.path {
                 write!(f, "at {path}: ")?;
             }
         }
-        write!(f, "{}", self.message)
+        write!(f, "{}", self.0.message)
     }
 }
 

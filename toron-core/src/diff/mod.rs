@@ -22,11 +22,6 @@
 //! Semantics shared by every surface: numbers compare by value (`1` equals `1.0`), booleans are never
 //! numbers, strings and keys compare code unit by code unit with no Unicode normalisation. Options
 //! ([`DiffOptions`]) add keyed arrays, ignored and redacted paths, tolerances and an operation budget.
-#![allow(
-    clippy::result_large_err,
-    reason = "the crate-wide Error is 152 bytes; boxing it is a decision for error.rs, not this module"
-)]
-
 mod options;
 mod patch;
 pub mod pointer;
@@ -276,10 +271,7 @@ impl Diff {
             return "no differences".to_string();
         }
         let c = self.counts();
-        let mut s = format!(
-            "{} changed, {} added, {} removed",
-            c.changed, c.added, c.removed
-        );
+        let mut s = format!("{} changed, {} added, {} removed", c.changed, c.added, c.removed);
         if c.moved > 0 {
             s.push_str(&format!(", {} moved", c.moved));
         }
@@ -287,6 +279,28 @@ impl Diff {
             s.push_str(" (coarse: operation budget exhausted, whole subtrees replaced)");
         }
         s
+    }
+
+    /// The machine form (what [`Format::Json`] prints): `summary`, `patch`, `changes` (each operation with
+    /// its `old` value where there is one) and `coarse`.
+    ///
+    /// ```
+    /// let d = toron_core::diff::diff(&serde_json::json!({"a": 1}), &serde_json::json!({}), &Default::default())?;
+    /// assert_eq!(d.to_json(), serde_json::json!({
+    ///     "summary": "0 changed, 0 added, 1 removed",
+    ///     "patch": [{"op": "remove", "path": "/a"}],
+    ///     "changes": [{"op": "remove", "path": "/a", "old": 1}],
+    ///     "coarse": false
+    /// }));
+    /// # Ok::<(), toron_core::Error>(())
+    /// ```
+    pub fn to_json(&self) -> Value {
+        json!({
+            "summary": self.summary(),
+            "patch": self.patch(),
+            "changes": self.ops.iter().map(Op::to_change).collect::<Vec<_>>(),
+            "coarse": self.coarse,
+        })
     }
 
     /// Render for people ([`Format::Text`], [`Format::Color`], [`Format::Html`]) or machines ([`Format::Json`]).
@@ -302,12 +316,7 @@ impl Diff {
     pub fn render(&self, format: Format) -> String {
         match format {
             Format::Json => {
-                let v = json!({
-                    "summary": self.summary(),
-                    "patch": self.patch(),
-                    "changes": self.ops.iter().map(Op::to_change).collect::<Vec<_>>(),
-                    "coarse": self.coarse,
-                });
+                let v = self.to_json();
                 let mut s = crate::canon::to_pretty(&v).unwrap_or_else(|_| v.to_string());
                 if s.ends_with('\n') {
                     s.pop();

@@ -47,11 +47,7 @@ impl Tolerance {
     /// assert!(toron_core::diff::Tolerance::absolute(0.1).accepts(1.0, 1.05));
     /// ```
     pub fn absolute(abs: f64) -> Self {
-        Tolerance {
-            abs,
-            rel: 0.0,
-            ulps: 0,
-        }
+        Tolerance { abs, rel: 0.0, ulps: 0 }
     }
 
     /// A relative tolerance.
@@ -60,11 +56,7 @@ impl Tolerance {
     /// assert!(toron_core::diff::Tolerance::relative(0.1).accepts(100.0, 109.0));
     /// ```
     pub fn relative(rel: f64) -> Self {
-        Tolerance {
-            abs: 0.0,
-            rel,
-            ulps: 0,
-        }
+        Tolerance { abs: 0.0, rel, ulps: 0 }
     }
 
     /// Whether `a` and `b` are equal within this tolerance.
@@ -75,10 +67,7 @@ impl Tolerance {
     /// assert!(!t.accepts(1.0, 1.0 + 2.0 * f64::EPSILON + f64::EPSILON));
     /// ```
     pub fn accepts(&self, a: f64, b: f64) -> bool {
-        #[allow(
-            clippy::float_cmp,
-            reason = "exact equality is the first, cheapest case"
-        )]
+        #[allow(clippy::float_cmp, reason = "exact equality is the first, cheapest case")]
         if a == b {
             return true;
         }
@@ -91,16 +80,10 @@ impl Tolerance {
 
     fn validate(&self) -> std::result::Result<(), String> {
         if !(self.abs.is_finite() && self.abs >= 0.0) {
-            return Err(format!(
-                "abs must be a finite number >= 0, got {}",
-                self.abs
-            ));
+            return Err(format!("abs must be a finite number >= 0, got {}", self.abs));
         }
         if !(self.rel.is_finite() && self.rel >= 0.0) {
-            return Err(format!(
-                "rel must be a finite number >= 0, got {}",
-                self.rel
-            ));
+            return Err(format!("rel must be a finite number >= 0, got {}", self.rel));
         }
         Ok(())
     }
@@ -121,9 +104,7 @@ impl<'de> Deserialize<'de> for Tolerance {
         impl<'de> Visitor<'de> for V {
             type Value = Tolerance;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(
-                    r#"a number (absolute tolerance) or an object {"abs": x, "rel": y, "ulps": n}"#,
-                )
+                f.write_str(r#"a number (absolute tolerance) or an object {"abs": x, "rel": y, "ulps": n}"#)
             }
             fn visit_f64<E: de::Error>(self, v: f64) -> std::result::Result<Tolerance, E> {
                 Ok(Tolerance::absolute(v))
@@ -134,10 +115,7 @@ impl<'de> Deserialize<'de> for Tolerance {
             fn visit_i64<E: de::Error>(self, v: i64) -> std::result::Result<Tolerance, E> {
                 Ok(Tolerance::absolute(v as f64))
             }
-            fn visit_map<A: MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> std::result::Result<Tolerance, A::Error> {
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<Tolerance, A::Error> {
                 let mut t = Tolerance::default();
                 while let Some(key) = map.next_key::<String>()? {
                     match key.as_str() {
@@ -165,7 +143,8 @@ impl<'de> Deserialize<'de> for Tolerance {
 ///
 /// - `keys`: `{"/items": "id"}` matches the records of the array at `/items` by their `id` member instead of by
 ///   position (records without it are matched by their whole value).
-/// - `ignore`: differences at or below these paths do not appear at all.
+/// - `ignore`: differences at or below these paths do not appear at all. (The insertion or removal of a whole
+///   array element is still reported, so that the indices of the patch stay right.)
 /// - `redact`: values at or below these paths never appear: both sides are compared as the marker
 ///   [`REDACTED`](super::REDACTED), so only their appearance or disappearance is reported, and any value an
 ///   operation carries shows the marker in their place. A patch with redacted values therefore writes the
@@ -222,26 +201,46 @@ impl DiffOptions {
     /// # Ok::<(), toron_core::Error>(())
     /// ```
     pub fn from_json(value: &Value) -> Result<DiffOptions> {
-        if value.is_null() {
-            return Ok(DiffOptions::default());
-        }
-        let options = DiffOptions::deserialize(value).map_err(|e| {
-            let msg = e.to_string();
-            let field = ["keys", "ignore", "redact", "tolerances", "tolerance", "budget"]
-                .into_iter()
-                .find(|f| value.get(*f).is_some() && msg_mentions_field(&msg, f, value));
-            let err = Error::new(
-                ErrorKind::InvalidArgument,
-                format!(
-                    "invalid diff options: {msg} (expected an object with keys, ignore, redact, tolerance, \
-                     tolerances, budget)"
-                ),
-            );
-            match field {
-                Some(f) => err.with_field(f),
-                None => err,
+        const FIELDS: [&str; 6] = ["keys", "ignore", "redact", "tolerance", "tolerances", "budget"];
+        let invalid = |field: &str, msg: String| Error::new(ErrorKind::InvalidArgument, msg).with_field(field);
+        let map = match value {
+            Value::Null => return Ok(DiffOptions::default()),
+            Value::Object(map) => map,
+            other => {
+                return Err(Error::new(
+                    ErrorKind::InvalidArgument,
+                    format!(
+                        "diff options must be an object (with keys, ignore, redact, tolerance, tolerances, budget), \
+                         got {}",
+                        super::patch::type_name(other)
+                    ),
+                ))
             }
-        })?;
+        };
+        if let Some(unknown) = map.keys().find(|k| !FIELDS.contains(&k.as_str())) {
+            return Err(invalid(
+                unknown,
+                format!(
+                    "unknown diff option {unknown:?} (expected keys, ignore, redact, tolerance, tolerances or budget)"
+                ),
+            ));
+        }
+        // Read each option on its own, so that an error names the option it is about.
+        for (name, v) in map {
+            let single = Value::Object(std::iter::once((name.clone(), v.clone())).collect());
+            if let Err(e) = DiffOptions::deserialize(&single) {
+                let expected = match name.as_str() {
+                    "keys" => "an object from array path pattern to member name, such as {\"/items\": \"id\"}",
+                    "ignore" | "redact" => "a list of path patterns, such as [\"/meta/timestamp\"]",
+                    "tolerance" => "a number (absolute) or an object {\"abs\": x, \"rel\": y}",
+                    "tolerances" => "an object from path pattern to tolerance",
+                    _ => "a whole number of comparison steps, or null",
+                };
+                return Err(invalid(name, format!("invalid {name}: {e} (expected {expected})")));
+            }
+        }
+        let options = DiffOptions::deserialize(value)
+            .map_err(|e| Error::new(ErrorKind::InvalidArgument, format!("invalid diff options: {e}")))?;
         options.validate()?;
         Ok(options)
     }
@@ -266,9 +265,7 @@ impl DiffOptions {
     /// assert_eq!(o.validate().unwrap_err().field(), Some("tolerance"));
     /// ```
     pub fn validate(&self) -> Result<()> {
-        let bad = |field: String, msg: String| {
-            Err(Error::new(ErrorKind::InvalidArgument, msg).with_field(field))
-        };
+        let bad = |field: String, msg: String| Err(Error::new(ErrorKind::InvalidArgument, msg).with_field(field));
         for (pattern, member) in &self.keys {
             if let Err(m) = Pattern::parse(pattern) {
                 return bad(format!("keys[{pattern:?}]"), m);
@@ -297,23 +294,11 @@ impl DiffOptions {
                 return bad(format!("tolerances[{pattern:?}]"), m);
             }
             if let Err(m) = t.validate() {
-                return bad(
-                    format!("tolerances[{pattern:?}]"),
-                    format!("invalid tolerance: {m}"),
-                );
+                return bad(format!("tolerances[{pattern:?}]"), format!("invalid tolerance: {m}"));
             }
         }
         Ok(())
     }
-}
-
-fn msg_mentions_field(msg: &str, field: &str, value: &Value) -> bool {
-    // serde's messages do not name the field of a type error; find the one member whose own parse fails.
-    let Some(v) = value.get(field) else {
-        return false;
-    };
-    let single = serde_json::json!({ field: v });
-    DiffOptions::deserialize(&single).is_err() || msg.contains(field)
 }
 
 /// One segment of a path pattern.
@@ -329,18 +314,11 @@ pub(crate) struct Pattern(pub(crate) Vec<PatSeg>);
 
 impl Pattern {
     pub(crate) fn parse(text: &str) -> std::result::Result<Pattern, String> {
-        let tokens = super::pointer::parse_pointer(text)
-            .map_err(|m| format!("invalid path pattern {text:?}: {m}"))?;
+        let tokens = super::pointer::parse_pointer(text).map_err(|m| format!("invalid path pattern {text:?}: {m}"))?;
         Ok(Pattern(
             tokens
                 .into_iter()
-                .map(|t| {
-                    if t == "*" {
-                        PatSeg::Any
-                    } else {
-                        PatSeg::Lit(t)
-                    }
-                })
+                .map(|t| if t == "*" { PatSeg::Any } else { PatSeg::Lit(t) })
                 .collect(),
         ))
     }
@@ -367,8 +345,7 @@ impl Rules {
     pub(crate) fn compile(options: &DiffOptions) -> Result<Rules> {
         options.validate()?;
         let mut rules = Vec::new();
-        let parse =
-            |p: &str| Pattern::parse(p).map_err(|m| Error::new(ErrorKind::InvalidArgument, m));
+        let parse = |p: &str| Pattern::parse(p).map_err(|m| Error::new(ErrorKind::InvalidArgument, m));
         for p in &options.ignore {
             rules.push((parse(p)?, Action::Ignore));
         }
@@ -440,10 +417,7 @@ mod tests {
         .unwrap();
         assert_eq!(DiffOptions::from_json(&o.to_json()).unwrap(), o);
         let e = DiffOptions::from_json(&json!({"tolerance": "big"})).unwrap_err();
-        assert_eq!(
-            (e.kind(), e.field()),
-            (ErrorKind::InvalidArgument, Some("tolerance"))
-        );
+        assert_eq!((e.kind(), e.field()), (ErrorKind::InvalidArgument, Some("tolerance")));
         let e = DiffOptions::from_json(&json!({"tolerances": {"/x": {"abz": 1}}})).unwrap_err();
         assert_eq!(e.field(), Some("tolerances"));
         assert!(e.message().contains("abz"), "{}", e.message());
@@ -455,6 +429,11 @@ mod tests {
         assert_eq!(e.field(), Some("tolerances[\"/x\"]"));
         let e = DiffOptions::from_json(&json!([1])).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::InvalidArgument);
+        let e = DiffOptions::from_json(&json!({"ignore": [], "tolerence": 1})).unwrap_err();
+        assert_eq!(e.field(), Some("tolerence"));
+        let e = DiffOptions::from_json(&json!({"ignore": "/a"})).unwrap_err();
+        assert_eq!(e.field(), Some("ignore"));
+        assert!(e.message().contains("a list of path patterns"), "{}", e.message());
     }
 
     #[test]
@@ -464,9 +443,6 @@ mod tests {
         assert!(Tolerance::relative(0.5).accepts(10.0, 6.0));
         assert!(!Tolerance::relative(0.5).accepts(10.0, 4.0));
         assert_eq!(ulps_apart(0.0, -0.0), 0);
-        assert_eq!(
-            ulps_apart(f64::MIN_POSITIVE, -f64::MIN_POSITIVE),
-            2 * (1u64 << 52)
-        );
+        assert_eq!(ulps_apart(f64::MIN_POSITIVE, -f64::MIN_POSITIVE), 2 * (1u64 << 52));
     }
 }

@@ -33,10 +33,7 @@ pub fn apply_patch(value: &Value, patch: &Value) -> Result<Value> {
     let Value::Array(ops) = patch else {
         return Err(Error::new(
             ErrorKind::Patch,
-            format!(
-                "a JSON Patch must be an array of operations, got {}",
-                type_name(patch)
-            ),
+            format!("a JSON Patch must be an array of operations, got {}", type_name(patch)),
         ));
     };
     let mut doc = value.clone();
@@ -87,10 +84,7 @@ fn pointer_member(
     let Value::String(s) = v else {
         return Err((
             None,
-            format!(
-                "{name:?} must be a string (a JSON pointer), got {}",
-                type_name(v)
-            ),
+            format!("{name:?} must be a string (a JSON pointer), got {}", type_name(v)),
         ));
     };
     let tokens = parse_pointer(s).map_err(|m| (Some(s.clone()), m))?;
@@ -107,21 +101,16 @@ fn apply_one(doc: &mut Value, op: &Value) -> OpResult {
             ),
         ));
     };
-    let kind =
-        match op.get("op") {
-            Some(Value::String(s)) => s.as_str(),
-            Some(other) => {
-                return Err((
-                    None,
-                    format!("\"op\" must be a string, got {}", type_name(other)),
-                ))
-            }
-            None => return Err((
+    let kind = match op.get("op") {
+        Some(Value::String(s)) => s.as_str(),
+        Some(other) => return Err((None, format!("\"op\" must be a string, got {}", type_name(other)))),
+        None => {
+            return Err((
                 None,
-                "an operation needs an \"op\" member (add, remove, replace, move, copy or test)"
-                    .into(),
-            )),
-        };
+                "an operation needs an \"op\" member (add, remove, replace, move, copy or test)".into(),
+            ))
+        }
+    };
     let (path, tokens) = pointer_member(op, "path")?;
     let fail = |msg: String| Err((Some(path.clone()), msg));
     match kind {
@@ -149,8 +138,7 @@ fn apply_one(doc: &mut Value, op: &Value) -> OpResult {
                 return fail(format!("cannot move {from:?} into one of its own children"));
             }
             // The patch works on a copy, so a move whose target fails after the removal changes nothing.
-            let value = remove(doc, &from_tokens)
-                .map_err(|m| (Some(from.clone()), format!("from: {m}")))?;
+            let value = remove(doc, &from_tokens).map_err(|m| (Some(from.clone()), format!("from: {m}")))?;
             add(doc, &tokens, value).or_else(fail)
         }
         "copy" => {
@@ -174,9 +162,7 @@ fn apply_one(doc: &mut Value, op: &Value) -> OpResult {
         }
         other => Err((
             Some(path.clone()),
-            format!(
-                "unknown operation {other:?} (expected add, remove, replace, move, copy or test)"
-            ),
+            format!("unknown operation {other:?} (expected add, remove, replace, move, copy or test)"),
         )),
     }
 }
@@ -206,16 +192,11 @@ fn get<'a>(doc: &'a Value, tokens: &[String]) -> std::result::Result<&'a Value, 
     Ok(cur)
 }
 
-fn get_mut<'a>(
-    doc: &'a mut Value,
-    tokens: &[String],
-) -> std::result::Result<&'a mut Value, String> {
+fn get_mut<'a>(doc: &'a mut Value, tokens: &[String]) -> std::result::Result<&'a mut Value, String> {
     let mut cur = doc;
     for (depth, t) in tokens.iter().enumerate() {
         cur = match cur {
-            Value::Object(m) => m
-                .get_mut(t)
-                .ok_or_else(|| missing(tokens, depth, "member"))?,
+            Value::Object(m) => m.get_mut(t).ok_or_else(|| missing(tokens, depth, "member"))?,
             Value::Array(a) => {
                 let len = a.len();
                 let i = array_index(t).ok_or_else(|| bad_index(t, len, false))?;
@@ -231,10 +212,7 @@ fn missing(tokens: &[String], depth: usize, what: &str) -> String {
     let at = if depth == 0 {
         "the root object".to_string()
     } else {
-        format!(
-            "the object at {}",
-            super::pointer::to_pointer(&tokens[..depth])
-        )
+        format!("the object at {}", super::pointer::to_pointer(&tokens[..depth]))
     };
     format!("no {what} {:?} in {at}", tokens[depth])
 }
@@ -242,11 +220,7 @@ fn missing(tokens: &[String], depth: usize, what: &str) -> String {
 fn bad_index(token: &str, len: usize, allow_dash: bool) -> String {
     format!(
         "{token:?} is not an array index (expected 0..={}{})",
-        if allow_dash {
-            len
-        } else {
-            len.saturating_sub(1)
-        },
+        if allow_dash { len } else { len.saturating_sub(1) },
         if allow_dash { " or \"-\"" } else { "" }
     )
 }
@@ -277,8 +251,7 @@ fn add(doc: &mut Value, tokens: &[String], value: Value) -> std::result::Result<
         *doc = value;
         return Ok(());
     };
-    let parent =
-        get_mut(doc, parent_tokens).map_err(|m| format!("the parent does not exist: {m}"))?;
+    let parent = get_mut(doc, parent_tokens).map_err(|m| format!("the parent does not exist: {m}"))?;
     match parent {
         Value::Object(m) => {
             m.insert(last.clone(), value);
@@ -291,10 +264,7 @@ fn add(doc: &mut Value, tokens: &[String], value: Value) -> std::result::Result<
             }
             let i = array_index(last).ok_or_else(|| bad_index(last, a.len(), true))?;
             if i > a.len() {
-                return Err(format!(
-                    "index {i} is out of range (expected 0..={} or \"-\")",
-                    a.len()
-                ));
+                return Err(format!("index {i} is out of range (expected 0..={} or \"-\")", a.len()));
             }
             a.insert(i, value);
             Ok(())

@@ -51,17 +51,13 @@ impl Format {
 impl FromStr for Format {
     type Err = Error;
     fn from_str(s: &str) -> Result<Self, Error> {
-        Format::ALL
-            .iter()
-            .copied()
-            .find(|f| f.name() == s)
-            .ok_or_else(|| {
-                Error::new(
-                    ErrorKind::InvalidArgument,
-                    format!("unknown format {s:?} (expected text, color, html or json)"),
-                )
-                .with_field("format")
-            })
+        Format::ALL.iter().copied().find(|f| f.name() == s).ok_or_else(|| {
+            Error::new(
+                ErrorKind::InvalidArgument,
+                format!("unknown format {s:?} (expected text, color, html or json)"),
+            )
+            .with_field("format")
+        })
     }
 }
 
@@ -198,10 +194,7 @@ pub(crate) fn render_ops(diff: &Diff, format: Format) -> String {
             let _ = match op.kind {
                 OpKind::Add => writeln!(out, "{GREEN}+ {path}: {new}{RESET}"),
                 OpKind::Remove => writeln!(out, "{RED}- {path}: {old}{RESET}"),
-                OpKind::Replace => writeln!(
-                    out,
-                    "{YELLOW}~ {path}:{RESET} {RED}{old}{RESET} -> {GREEN}{new}{RESET}"
-                ),
+                OpKind::Replace => writeln!(out, "{YELLOW}~ {path}:{RESET} {RED}{old}{RESET} -> {GREEN}{new}{RESET}"),
                 OpKind::Move => writeln!(out, "{CYAN}> {path}: moved from {from}{RESET}"),
             };
         } else {

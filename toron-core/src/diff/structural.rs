@@ -72,13 +72,7 @@ impl<'r> Engine<'r> {
         self.budget.is_some_and(|b| self.steps > b)
     }
 
-    fn push(
-        &mut self,
-        kind: OpKind,
-        from: Option<String>,
-        value: Option<Value>,
-        old: Option<Value>,
-    ) {
+    fn push(&mut self, kind: OpKind, from: Option<String>, value: Option<Value>, old: Option<Value>) {
         self.ops.push(Op {
             kind,
             path: self.path.clone(),
@@ -93,11 +87,7 @@ impl<'r> Engine<'r> {
         if !self.rules.has_redact || live.is_empty() {
             return v.clone();
         }
-        if self
-            .rules
-            .here(live, depth)
-            .any(|a| matches!(a, Action::Redact))
-        {
+        if self.rules.here(live, depth).any(|a| matches!(a, Action::Redact)) {
             return Value::String(REDACTED.to_string());
         }
         match v {
@@ -110,12 +100,7 @@ impl<'r> Engine<'r> {
             ),
             Value::Object(map) => Value::Object(
                 map.iter()
-                    .map(|(k, x)| {
-                        (
-                            k.clone(),
-                            self.shown(x, &self.rules.step(live, depth, k), depth + 1),
-                        )
-                    })
+                    .map(|(k, x)| (k.clone(), self.shown(x, &self.rules.step(live, depth, k), depth + 1)))
                     .collect(),
             ),
             other => other.clone(),
@@ -134,14 +119,7 @@ impl<'r> Engine<'r> {
     }
 
     /// Compare `old` and `new` at the current path.
-    pub(crate) fn node(
-        &mut self,
-        old: &Value,
-        new: &Value,
-        live: &[u32],
-        depth: usize,
-        tol: Option<Tolerance>,
-    ) {
+    pub(crate) fn node(&mut self, old: &Value, new: &Value, live: &[u32], depth: usize, tol: Option<Tolerance>) {
         self.steps += 1;
         let here = self.here(live, depth, tol);
         if here.ignore || here.redact {
@@ -156,9 +134,7 @@ impl<'r> Engine<'r> {
         }
         match (old, new) {
             (Value::Object(a), Value::Object(b)) => self.object(a, b, live, depth, here.tolerance),
-            (Value::Array(a), Value::Array(b)) => {
-                self.array(a, b, live, depth, here.tolerance, here.key)
-            }
+            (Value::Array(a), Value::Array(b)) => self.array(a, b, live, depth, here.tolerance, here.key),
             _ => {
                 if !scalar_equal(old, new, here.tolerance) {
                     self.replace(old, new, live, depth);
@@ -168,66 +144,22 @@ impl<'r> Engine<'r> {
     }
 
     /// Equality under the options, without alignment (used past the budget).
-    fn equivalent(
-        &self,
-        old: &Value,
-        new: &Value,
-        live: &[u32],
-        depth: usize,
-        tol: Option<Tolerance>,
-    ) -> bool {
+    fn equivalent(&self, old: &Value, new: &Value, live: &[u32], depth: usize, tol: Option<Tolerance>) -> bool {
         let here = self.here(live, depth, tol);
         if here.ignore || here.redact {
             return true;
         }
         match (old, new) {
-            (Value::Object(a), Value::Object(b)) => {
-                let mut ia = a.iter().peekable();
-                let mut ib = b.iter().peekable();
-                loop {
-                    match (ia.peek(), ib.peek()) {
-                        (None, None) => return true,
-                        (Some((ka, va)), Some((kb, vb))) if ka == kb => {
-                            let child = self.rules.step(live, depth, ka);
-                            if !self.equivalent(va, vb, &child, depth + 1, here.tolerance) {
-                                return false;
-                            }
-                            ia.next();
-                            ib.next();
-                        }
-                        (Some((ka, _)), Some((kb, _))) => {
-                            let k = if ka < kb { ia.next() } else { ib.next() };
-                            if !self.child_ignored(
-                                live,
-                                depth,
-                                k.map(|(k, _)| k.as_str()).unwrap_or(""),
-                            ) {
-                                return false;
-                            }
-                        }
-                        (Some((k, _)), None) | (None, Some((k, _))) => {
-                            if !self.child_ignored(live, depth, k) {
-                                return false;
-                            }
-                            if ia.peek().is_some() {
-                                ia.next();
-                            } else {
-                                ib.next();
-                            }
-                        }
-                    }
+            (Value::Object(a), Value::Object(b)) => merge(a, b).all(|(k, x, y)| match (x, y) {
+                (Some(x), Some(y)) => {
+                    self.equivalent(x, y, &self.rules.step(live, depth, k), depth + 1, here.tolerance)
                 }
-            }
+                _ => self.child_ignored(live, depth, k),
+            }),
             (Value::Array(a), Value::Array(b)) => {
                 a.len() == b.len()
                     && a.iter().zip(b).enumerate().all(|(i, (x, y))| {
-                        self.equivalent(
-                            x,
-                            y,
-                            &self.rules.step_index(live, depth, i),
-                            depth + 1,
-                            here.tolerance,
-                        )
+                        self.equivalent(x, y, &self.rules.step_index(live, depth, i), depth + 1, here.tolerance)
                     })
             }
             _ => scalar_equal(old, new, here.tolerance),
@@ -239,10 +171,7 @@ impl<'r> Engine<'r> {
             return false;
         }
         let child = self.rules.step(live, depth, key);
-        let ignored = self
-            .rules
-            .here(&child, depth + 1)
-            .any(|a| matches!(a, Action::Ignore));
+        let ignored = self.rules.here(&child, depth + 1).any(|a| matches!(a, Action::Ignore));
         ignored
     }
 
@@ -255,29 +184,7 @@ impl<'r> Engine<'r> {
         tol: Option<Tolerance>,
     ) {
         let base = self.path.len();
-        let mut ia = old.iter().peekable();
-        let mut ib = new.iter().peekable();
-        loop {
-            let (key, a, b) = match (ia.peek(), ib.peek()) {
-                (None, None) => break,
-                (Some((ka, _)), Some((kb, _))) if ka == kb => {
-                    let (k, a) = ia.next().unwrap_or_else(|| unreachable!());
-                    let (_, b) = ib.next().unwrap_or_else(|| unreachable!());
-                    (k, Some(a), Some(b))
-                }
-                (Some((ka, _)), Some((kb, _))) if ka < kb => {
-                    let (k, a) = ia.next().unwrap_or_else(|| unreachable!());
-                    (k, Some(a), None)
-                }
-                (Some(_), None) => {
-                    let (k, a) = ia.next().unwrap_or_else(|| unreachable!());
-                    (k, Some(a), None)
-                }
-                _ => {
-                    let (k, b) = ib.next().unwrap_or_else(|| unreachable!());
-                    (k, None, Some(b))
-                }
-            };
+        for (key, a, b) in merge(old, new) {
             push_pointer_token(&mut self.path, key);
             let child = self.rules.step(live, depth, key);
             match (a, b) {
@@ -303,11 +210,7 @@ impl<'r> Engine<'r> {
     }
 
     fn ignored(&self, live: &[u32], depth: usize) -> bool {
-        !live.is_empty()
-            && self
-                .rules
-                .here(live, depth)
-                .any(|a| matches!(a, Action::Ignore))
+        !live.is_empty() && self.rules.here(live, depth).any(|a| matches!(a, Action::Ignore))
     }
 
     /// 128-bit identity of an element under the options (ignored parts left out, redacted ones as the marker).
@@ -333,20 +236,13 @@ impl<'r> Engine<'r> {
         key: Option<&str>,
     ) {
         self.steps += (old.len() + new.len()) as u64;
-        let old_live: Vec<Vec<u32>> = (0..old.len())
-            .map(|i| self.rules.step_index(live, depth, i))
-            .collect();
-        let new_live: Vec<Vec<u32>> = (0..new.len())
-            .map(|j| self.rules.step_index(live, depth, j))
-            .collect();
+        let old_live: Vec<Vec<u32>> = (0..old.len()).map(|i| self.rules.step_index(live, depth, i)).collect();
+        let new_live: Vec<Vec<u32>> = (0..new.len()).map(|j| self.rules.step_index(live, depth, j)).collect();
 
         // pairs: (old index, new index, whether the elements are known to be identical)
         let mut pairs: Vec<(usize, usize, bool)> = Vec::new();
         if let Some(field) = key {
-            let key_of = |engine: &mut Self, v: &Value, l: &[u32]| match v
-                .as_object()
-                .and_then(|m| m.get(field))
-            {
+            let key_of = |engine: &mut Self, v: &Value, l: &[u32]| match v.as_object().and_then(|m| m.get(field)) {
                 Some(k) => {
                     let child = engine.rules.step(l, depth + 1, field);
                     engine.identity(k, &child, depth + 2, b'K')
@@ -388,16 +284,12 @@ impl<'r> Engine<'r> {
                     } => {
                         pairs.extend((0..len).map(|k| (old_index + k, new_index + k, true)));
                     }
-                    DiffOp::Delete {
-                        old_index, old_len, ..
-                    } => {
+                    DiffOp::Delete { old_index, old_len, .. } => {
                         for (i, id) in old_ids.iter().enumerate().skip(old_index).take(old_len) {
                             loose_old.entry(*id).or_default().push_back(i);
                         }
                     }
-                    DiffOp::Insert {
-                        new_index, new_len, ..
-                    } => loose_new.extend(new_index..new_index + new_len),
+                    DiffOp::Insert { new_index, new_len, .. } => loose_new.extend(new_index..new_index + new_len),
                     DiffOp::Replace {
                         old_index,
                         old_len,
@@ -408,10 +300,7 @@ impl<'r> Engine<'r> {
                             loose_old.entry(*id).or_default().push_back(i);
                         }
                         loose_new.extend(new_index..new_index + new_len);
-                        segments.push((
-                            old_index..old_index + old_len,
-                            new_index..new_index + new_len,
-                        ));
+                        segments.push((old_index..old_index + old_len, new_index..new_index + new_len));
                     }
                 }
             }
@@ -425,20 +314,33 @@ impl<'r> Engine<'r> {
                     new_taken[j] = true;
                 }
             }
-            // What is left of a replaced segment is compared in place, position by position.
+            // What is left of a replaced segment is compared in place, in order. When more came than went (or
+            // the reverse), each old element pairs with the first of the next few new ones that resembles it
+            // (records sharing at least half their members; anything else pairs freely), so an insertion next
+            // to a changed record stays one `add` and one `replace`.
             for (olds, news) in segments {
-                let left_old = olds.filter(|&i| !old_taken[i]);
-                let left_new = news.filter(|&j| !new_taken[j]);
-                pairs.extend(left_old.zip(left_new).map(|(i, j)| (i, j, false)));
+                let left_new: Vec<usize> = news.filter(|&j| !new_taken[j]).collect();
+                let left_old: Vec<usize> = olds.filter(|&i| !old_taken[i]).collect();
+                if left_old.len() == left_new.len() {
+                    // As many went as came: a replacement, position by position.
+                    pairs.extend(left_old.into_iter().zip(left_new).map(|(i, j)| (i, j, false)));
+                    continue;
+                }
+                let mut cursor = 0;
+                for i in left_old {
+                    let window = left_new[cursor.min(left_new.len())..].iter().take(PAIR_WINDOW);
+                    self.steps += PAIR_WINDOW as u64;
+                    if let Some(pos) = window.clone().position(|&j| resembles(&old[i], &new[j])) {
+                        pairs.push((i, left_new[cursor + pos], false));
+                        cursor += pos + 1;
+                    }
+                }
             }
         }
         self.emit_array(old, new, live, depth, tol, pairs, &new_live);
     }
 
-    #[allow(
-        clippy::too_many_arguments,
-        reason = "the array walk's whole state, passed once"
-    )]
+    #[allow(clippy::too_many_arguments, reason = "the array walk's whole state, passed once")]
     fn emit_array(
         &mut self,
         old: &[Value],
@@ -456,6 +358,30 @@ impl<'r> Engine<'r> {
             old_to_new[i] = Some(j);
             new_matched[j] = true;
         }
+        // Kept elements outside a longest increasing run (in old order, by new index) have to move.
+        let kept: Vec<usize> = old_to_new.iter().flatten().copied().collect();
+        let mut ranks: Vec<usize> = kept.clone();
+        ranks.sort_unstable();
+        let rank_of = |j: usize| ranks.binary_search(&j).unwrap_or(0);
+        let stay = longest_increasing(&kept.iter().map(|&j| rank_of(j)).collect::<Vec<_>>());
+        let mut stays = vec![false; kept.len()];
+        for &r in &stay {
+            stays[r] = true;
+        }
+        let moves = kept.len() - stay.len();
+        // Each move costs a scan of the array; past a fixed amount of work (or the budget), the elements that
+        // would move are removed and added instead: more operations, same result, linear work.
+        if moves > 0 && (moves.saturating_mul(kept.len()) > MOVE_WORK || self.over_budget()) {
+            self.coarse |= self.over_budget();
+            pairs.retain(|&(i, j, _)| {
+                let keep = stays[rank_of(j)];
+                if !keep {
+                    old_to_new[i] = None;
+                    new_matched[j] = false;
+                }
+                keep
+            });
+        }
         // 1. Remove what is not kept, from the end so that each index is still the original one.
         for i in (0..old.len()).rev() {
             if old_to_new[i].is_none() {
@@ -468,17 +394,14 @@ impl<'r> Engine<'r> {
                 self.path.truncate(base);
             }
         }
-        // 2. Reorder what is kept: elements outside a longest increasing run move, in target order, to just
-        //    after their predecessor.
-        let mut current: Vec<usize> = old_to_new.iter().flatten().copied().collect();
+        // 2. Reorder what is kept: in target order, each element outside the run moves to just after its
+        //    predecessor.
+        let current: Vec<usize> = old_to_new.iter().flatten().copied().collect();
         let mut ranks: Vec<usize> = current.clone();
         ranks.sort_unstable();
-        // current holds new indices; rank = position in the sorted order.
-        let rank_of = |j: usize, ranks: &[usize]| ranks.binary_search(&j).unwrap_or(0);
-        let mut cur_ranks: Vec<usize> = current.iter().map(|&j| rank_of(j, &ranks)).collect();
-        let stay = longest_increasing(&cur_ranks);
+        let mut cur_ranks: Vec<usize> = current.iter().map(|j| ranks.binary_search(j).unwrap_or(0)).collect();
         let mut stays = vec![false; cur_ranks.len()];
-        for r in stay {
+        for r in longest_increasing(&cur_ranks) {
             stays[r] = true;
         }
         for (r, &stay) in stays.iter().enumerate() {
@@ -493,10 +416,7 @@ impl<'r> Engine<'r> {
             let p = if r == 0 {
                 0
             } else {
-                cur_ranks
-                    .iter()
-                    .position(|&x| x == r - 1)
-                    .map_or(0, |x| x + 1)
+                cur_ranks.iter().position(|&x| x == r - 1).map_or(0, |x| x + 1)
             };
             cur_ranks.insert(p, r);
             if p != q {
@@ -509,7 +429,6 @@ impl<'r> Engine<'r> {
                 self.path.truncate(base);
             }
         }
-        current.clear();
         // 3. Add what is new, in ascending order: everything before each index is then in place.
         for (j, v) in new.iter().enumerate() {
             if !new_matched[j] {
@@ -535,6 +454,48 @@ impl<'r> Engine<'r> {
     }
 }
 
+/// The members of two objects side by side, in key order: (key, old value, new value).
+fn merge<'a>(
+    a: &'a Map<String, Value>,
+    b: &'a Map<String, Value>,
+) -> impl Iterator<Item = (&'a String, Option<&'a Value>, Option<&'a Value>)> {
+    let mut ia = a.iter().peekable();
+    let mut ib = b.iter().peekable();
+    std::iter::from_fn(move || match (ia.peek(), ib.peek()) {
+        (None, None) => None,
+        (Some((ka, _)), Some((kb, _))) if ka == kb => {
+            let (k, x) = ia.next()?;
+            let (_, y) = ib.next()?;
+            Some((k, Some(x), Some(y)))
+        }
+        (Some((ka, _)), Some((kb, _))) if ka > kb => ib.next().map(|(k, y)| (k, None, Some(y))),
+        (Some(_), _) => ia.next().map(|(k, x)| (k, Some(x), None)),
+        (None, Some(_)) => ib.next().map(|(k, y)| (k, None, Some(y))),
+    })
+}
+
+/// How much scanning (moves x kept elements) an array's moves may cost before they become removes and adds.
+const MOVE_WORK: usize = 20_000_000;
+
+/// How many following new elements a leftover old element may pair with.
+const PAIR_WINDOW: usize = 8;
+
+/// Whether two array elements are alike enough to be compared in place rather than removed and added:
+/// objects when at least half of their members are equal; anything else always.
+fn resembles(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            let most = x.len().max(y.len());
+            let same = x
+                .iter()
+                .filter(|(k, v)| y.get(*k).is_some_and(|w| super::values_equal(v, w)))
+                .count();
+            most == 0 || 2 * same >= most
+        }
+        _ => true,
+    }
+}
+
 fn scalar_equal(a: &Value, b: &Value, tol: Option<Tolerance>) -> bool {
     match (a, b) {
         (Value::Null, Value::Null) => true,
@@ -542,9 +503,7 @@ fn scalar_equal(a: &Value, b: &Value, tol: Option<Tolerance>) -> bool {
         (Value::String(x), Value::String(y)) => x == y,
         (Value::Number(x), Value::Number(y)) => {
             num_key(x) == num_key(y)
-                || tol.is_some_and(|t| {
-                    t.accepts(x.as_f64().unwrap_or(0.0), y.as_f64().unwrap_or(0.0))
-                })
+                || tol.is_some_and(|t| t.accepts(x.as_f64().unwrap_or(0.0), y.as_f64().unwrap_or(0.0)))
         }
         _ => false,
     }

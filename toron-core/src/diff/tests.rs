@@ -13,8 +13,7 @@ fn opts(v: Value) -> DiffOptions {
 
 fn check_patch(old: &Value, new: &Value, options: &DiffOptions) -> Diff {
     let d = diff(old, new, options).unwrap();
-    let patched =
-        apply_patch(old, &d.patch()).unwrap_or_else(|e| panic!("{e}\npatch {}", d.patch()));
+    let patched = apply_patch(old, &d.patch()).unwrap_or_else(|e| panic!("{e}\npatch {}", d.patch()));
     assert!(
         values_equal(&patched, new),
         "old {old}\nnew {new}\npatch {}\ngot {patched}",
@@ -25,16 +24,10 @@ fn check_patch(old: &Value, new: &Value, options: &DiffOptions) -> Diff {
 
 #[test]
 fn insert_at_front_of_large_array_is_one_add() {
-    let old: Vec<Value> = (0..10_000)
-        .map(|i| json!({"id": i, "price": i * 2}))
-        .collect();
+    let old: Vec<Value> = (0..10_000).map(|i| json!({"id": i, "price": i * 2})).collect();
     let mut new = old.clone();
     new.insert(0, json!({"id": -1, "price": 0}));
-    let d = check_patch(
-        &json!({"items": old}),
-        &json!({"items": new}),
-        &DiffOptions::default(),
-    );
+    let d = check_patch(&json!({"items": old}), &json!({"items": new}), &DiffOptions::default());
     assert_eq!(
         d.patch(),
         json!([{"op": "add", "path": "/items/0", "value": {"id": -1, "price": 0}}])
@@ -46,11 +39,7 @@ fn changed_leaf_of_a_record_is_one_replace() {
     let old: Vec<Value> = (0..100).map(|i| json!({"id": i, "price": i})).collect();
     let mut new = old.clone();
     new[5]["price"] = json!(99.5);
-    let d = check_patch(
-        &json!({"items": old}),
-        &json!({"items": new}),
-        &DiffOptions::default(),
-    );
+    let d = check_patch(&json!({"items": old}), &json!({"items": new}), &DiffOptions::default());
     assert_eq!(
         d.patch(),
         json!([{"op": "replace", "path": "/items/5/price", "value": 99.5}])
@@ -60,34 +49,46 @@ fn changed_leaf_of_a_record_is_one_replace() {
 }
 
 #[test]
+fn large_reorders_stay_linear_and_correct() {
+    let old: Vec<Value> = (0..20_000).map(|i| json!(i)).collect();
+    // A reversal would take 19 999 moves, each scanning the array: it becomes removes and adds instead.
+    let rev: Vec<Value> = old.iter().rev().cloned().collect();
+    let d = check_patch(&Value::Array(old.clone()), &Value::Array(rev), &DiffOptions::default());
+    assert_eq!(d.counts().moved, 0);
+    assert!(!d.is_coarse());
+    // A few moves in a large array stay moves.
+    let mut few = old.clone();
+    let x = few.remove(10);
+    few.insert(15_000, x);
+    let d = check_patch(&Value::Array(old.clone()), &Value::Array(few), &DiffOptions::default());
+    assert_eq!(d.patch(), json!([{"op": "move", "from": "/10", "path": "/15000"}]));
+    // Entirely different arrays: one replace per element, no quadratic blow-up.
+    let other: Vec<Value> = (0..20_000).map(|i| json!(i + 1_000_000)).collect();
+    let d = check_patch(&Value::Array(old), &Value::Array(other), &DiffOptions::default());
+    assert_eq!(d.counts().changed, 20_000);
+}
+
+#[test]
 fn semantics_numbers_booleans_strings() {
-    assert!(diff(
-        &json!([1, 2.0, -0.0]),
-        &json!([1.0, 2, 0]),
-        &DiffOptions::default()
-    )
-    .unwrap()
-    .is_empty());
+    assert!(
+        diff(&json!([1, 2.0, -0.0]), &json!([1.0, 2, 0]), &DiffOptions::default())
+            .unwrap()
+            .is_empty()
+    );
     assert!(!diff(&json!(true), &json!(1), &DiffOptions::default())
         .unwrap()
         .is_empty());
     assert!(!diff(&json!(0), &json!(false), &DiffOptions::default())
         .unwrap()
         .is_empty());
-    assert!(!diff(
-        &json!("\u{e9}"),
-        &json!("e\u{301}"),
-        &DiffOptions::default()
-    )
-    .unwrap()
-    .is_empty());
-    assert!(!diff(
-        &json!({"\u{e9}": 1}),
-        &json!({"e\u{301}": 1}),
-        &DiffOptions::default()
-    )
-    .unwrap()
-    .is_empty());
+    assert!(!diff(&json!("\u{e9}"), &json!("e\u{301}"), &DiffOptions::default())
+        .unwrap()
+        .is_empty());
+    assert!(
+        !diff(&json!({"\u{e9}": 1}), &json!({"e\u{301}": 1}), &DiffOptions::default())
+            .unwrap()
+            .is_empty()
+    );
 }
 
 #[test]
@@ -97,12 +98,7 @@ fn keyed_arrays_match_by_key() {
     let new = json!({"items": [{"id": "c", "v": 3}, {"id": "a", "v": 10}, {"id": "d", "v": 4}]});
     let d = check_patch(&old, &new, &o);
     let c = d.counts();
-    assert_eq!(
-        (c.changed, c.added, c.removed, c.moved),
-        (1, 1, 1, 1),
-        "{}",
-        d.patch()
-    );
+    assert_eq!((c.changed, c.added, c.removed, c.moved), (1, 1, 1, 1), "{}", d.patch());
     assert!(d.summary().ends_with("1 moved"));
     // Nested keyed arrays through a wildcard.
     let o = opts(json!({"keys": {"/g/*/items": "id"}}));
@@ -110,19 +106,14 @@ fn keyed_arrays_match_by_key() {
     let new = json!({"g": [{"items": [{"id": 2, "x": 2}, {"id": 1, "x": 5}]}]});
     let d = check_patch(&old, &new, &o);
     assert_eq!(d.counts().changed, 1);
-    assert!(
-        d.ops().iter().any(|op| op.path == "/g/0/items/1/x"),
-        "{}",
-        d.patch()
-    );
+    assert!(d.ops().iter().any(|op| op.path == "/g/0/items/1/x"), "{}", d.patch());
 }
 
 #[test]
 fn ignore_redact_tolerance() {
     let o = opts(json!({"ignore": ["/meta/timestamp", "/items/*/ts"]}));
     let old = json!({"meta": {"timestamp": 1, "v": 1}, "items": [{"ts": 1, "a": 1}]});
-    let new =
-        json!({"meta": {"timestamp": 2, "v": 1}, "items": [{"ts": 2, "a": 1}, {"ts": 3, "a": 2}]});
+    let new = json!({"meta": {"timestamp": 2, "v": 1}, "items": [{"ts": 2, "a": 1}, {"ts": 3, "a": 2}]});
     let d = diff(&old, &new, &o).unwrap();
     assert_eq!(
         d.patch(),
@@ -149,12 +140,7 @@ fn ignore_redact_tolerance() {
         d.patch(),
         json!([{"op": "add", "path": "/user/n", "value": 1}, {"op": "add", "path": "/user/token", "value": "[REDACTED]"}])
     );
-    let d = diff(
-        &json!({}),
-        &json!({"user": {"token": "new-secret", "n": 1}}),
-        &o,
-    )
-    .unwrap();
+    let d = diff(&json!({}), &json!({"user": {"token": "new-secret", "n": 1}}), &o).unwrap();
     for f in Format::ALL {
         let r = d.render(*f);
         assert!(!r.contains("new-secret"), "{r}");
@@ -183,21 +169,12 @@ fn budget_makes_it_coarse_but_correct() {
         budget: Some(20),
         ..Default::default()
     };
-    let d = check_patch(
-        &json!({"items": old, "x": 1}),
-        &json!({"items": new, "x": 2}),
-        &o,
-    );
+    let d = check_patch(&json!({"items": old, "x": 1}), &json!({"items": new, "x": 2}), &o);
     assert!(d.is_coarse());
     for f in Format::ALL {
         assert!(d.render(*f).contains("coarse"), "{f:?}");
     }
-    let full = diff(
-        &json!({"items": old}),
-        &json!({"items": new}),
-        &DiffOptions::default(),
-    )
-    .unwrap();
+    let full = diff(&json!({"items": old}), &json!({"items": new}), &DiffOptions::default()).unwrap();
     assert!(!full.is_coarse());
 }
 
@@ -227,10 +204,7 @@ fn renderings() {
     let same = diff(&json!(1), &json!(1), &DiffOptions::default()).unwrap();
     assert_eq!(same.render(Format::Text), "no differences\n");
     let root = diff(&json!(1), &json!("x"), &DiffOptions::default()).unwrap();
-    assert_eq!(
-        root.patch(),
-        json!([{"op": "replace", "path": "", "value": "x"}])
-    );
+    assert_eq!(root.patch(), json!([{"op": "replace", "path": "", "value": "x"}]));
     assert!(root.render(Format::Text).contains("(root)"));
 }
 
@@ -299,21 +273,14 @@ fn patch_errors() {
             json!([{"op": "replace", "path": "/o"}]),
             Some((0, "/o", "needs a \"value\"")),
         ),
-        (
-            json!([{"op": "remove", "path": ""}]),
-            Some((0, "", "whole document")),
-        ),
+        (json!([{"op": "remove", "path": ""}]), Some((0, "", "whole document"))),
         (json!([7]), None),
     ];
     for (patch, want) in cases {
         let e = apply_patch(&doc, &patch).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::Patch, "{patch}");
         if let Some((i, path, msg)) = want {
-            assert_eq!(
-                (e.op_index(), e.path()),
-                (Some(i), Some(path)),
-                "{patch}: {e}"
-            );
+            assert_eq!((e.op_index(), e.path()), (Some(i), Some(path)), "{patch}: {e}");
             assert!(e.message().contains(msg), "{patch}: {e}");
         }
     }
@@ -330,10 +297,7 @@ fn patch_errors() {
 fn edited_pair() -> impl Strategy<Value = (Value, Value)> {
     (
         strategy::value(),
-        prop::collection::vec(
-            (any::<u8>(), any::<u16>(), any::<u16>(), strategy::leaf()),
-            0..8,
-        ),
+        prop::collection::vec((any::<u8>(), any::<u16>(), any::<u16>(), strategy::leaf()), 0..8),
     )
         .prop_map(|(base, edits)| {
             let mut new = base.clone();
@@ -358,10 +322,7 @@ fn edit(v: &mut Value, kind: u8, a: usize, b: usize, leaf: Value) {
                     &items[k]
                 }
                 Value::Object(m) if !m.is_empty() => {
-                    let (key, x) = m
-                        .iter()
-                        .nth(pick % m.len())
-                        .unwrap_or_else(|| unreachable!());
+                    let (key, x) = m.iter().nth(pick % m.len()).unwrap_or_else(|| unreachable!());
                     crate::canon::push_pointer_token(&mut path, key);
                     x
                 }

@@ -21,17 +21,17 @@ use super::render::{html_escape, no_controls, Format, BOLD, CYAN, GREEN, RED, RE
 ///
 /// ```
 /// use toron_core::diff::text::TextAlgorithm;
-/// assert_eq!(TextAlgorithm::default(), TextAlgorithm::Histogram);
+/// assert_eq!(TextAlgorithm::default(), TextAlgorithm::Myers);
 /// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub enum TextAlgorithm {
-    /// Myers' O(ND) algorithm (with `similar`'s bounded-work heuristics).
+    /// Myers' O(ND) algorithm (with `similar`'s bounded-work heuristics), as GNU `diff` uses; the default.
+    #[default]
     Myers,
     /// Patience diff: anchors on lines that occur once on each side.
     Patience,
-    /// Histogram diff (git's default for `--histogram`): patience generalised to repeated lines; fast on
-    /// large files with scattered changes.
-    #[default]
+    /// Histogram diff (git's `--histogram`): patience generalised to repeated lines; often more readable
+    /// hunks, but its time is less predictable than Myers' on heavily changed files.
     Histogram,
 }
 
@@ -62,7 +62,7 @@ pub struct TextDiff {
 fn split_lines(bytes: &[u8]) -> Vec<Range<usize>> {
     let mut out = Vec::with_capacity(bytes.len() / 40 + 1);
     let mut start = 0;
-    for (i, _) in bytes.iter().enumerate().filter(|(_, &b)| b == b'\n') {
+    for i in memchr::memchr_iter(b'\n', bytes) {
         out.push(start..i + 1);
         start = i + 1;
     }
@@ -103,14 +103,8 @@ pub fn text_diff(old: &[u8], new: &[u8], options: &TextOptions) -> TextDiff {
     }
 }
 
-/// Give equal lines equal numbers (deterministic: numbers follow first appearance).
-fn intern(
-    old: &[u8],
-    old_lines: &[Range<usize>],
-    new: &[u8],
-    new_lines: &[Range<usize>],
-) -> (Vec<u32>, Vec<u32>) {
-    // A sorted table instead of a hash map: O(n log n), and nothing random anywhere near the output.
+/// Give equal lines equal numbers (deterministic: by a sort of the lines, no hashing).
+fn intern(old: &[u8], old_lines: &[Range<usize>], new: &[u8], new_lines: &[Range<usize>]) -> (Vec<u32>, Vec<u32>) {
     let mut all: Vec<(&[u8], u32)> = Vec::with_capacity(old_lines.len() + new_lines.len());
     for (i, r) in old_lines.iter().enumerate() {
         all.push((&old[r.clone()], i as u32));
@@ -330,11 +324,7 @@ impl TextDiff {
                 for (o, n, lines) in &hunks {
                     let header = hunk_header(o, n);
                     if html {
-                        let _ = writeln!(
-                            out,
-                            "<span style=\"color:#0550ae\">{}</span>",
-                            html_escape(&header)
-                        );
+                        let _ = writeln!(out, "<span style=\"color:#0550ae\">{}</span>", html_escape(&header));
                     } else {
                         let _ = writeln!(out, "{CYAN}{header}{RESET}");
                     }
@@ -347,19 +337,14 @@ impl TextDiff {
                         }
                         // A run of removed lines then added lines: pair them for intra-line highlights.
                         let dels = lines[k..].iter().take_while(|l| l.tag == '-').count();
-                        let adds = lines[k + dels..]
-                            .iter()
-                            .take_while(|l| l.tag == '+')
-                            .count();
+                        let adds = lines[k + dels..].iter().take_while(|l| l.tag == '+').count();
                         let (rem, add) = (&lines[k..k + dels], &lines[k + dels..k + dels + adds]);
                         let mut pieces = Vec::with_capacity(dels + adds);
                         for (x, line) in rem.iter().enumerate() {
                             pieces.push((
                                 '-',
                                 match add.get(x) {
-                                    Some(other) if !self.binary => {
-                                        highlight(line.bytes, other.bytes).0
-                                    }
+                                    Some(other) if !self.binary => highlight(line.bytes, other.bytes).0,
                                     _ => vec![(false, line.bytes)],
                                 },
                             ));
@@ -368,9 +353,7 @@ impl TextDiff {
                             pieces.push((
                                 '+',
                                 match rem.get(x) {
-                                    Some(other) if !self.binary => {
-                                        highlight(other.bytes, line.bytes).1
-                                    }
+                                    Some(other) if !self.binary => highlight(other.bytes, line.bytes).1,
                                     _ => vec![(false, line.bytes)],
                                 },
                             ));
@@ -393,14 +376,8 @@ impl TextDiff {
         let missing_newline = segs.last().is_some_and(|(_, b)| !b.ends_with(b"\n"));
         if html {
             let (bg, mark) = match tag {
-                '-' => (
-                    "#ffebe9",
-                    "<del style=\"background:#ffcecb;text-decoration:none\">",
-                ),
-                '+' => (
-                    "#e6ffec",
-                    "<ins style=\"background:#aceebb;text-decoration:none\">",
-                ),
+                '-' => ("#ffebe9", "<del style=\"background:#ffcecb;text-decoration:none\">"),
+                '+' => ("#e6ffec", "<ins style=\"background:#aceebb;text-decoration:none\">"),
                 _ => ("transparent", ""),
             };
             let close = if tag == '-' { "</del>" } else { "</ins>" };
@@ -479,8 +456,7 @@ fn highlight<'a>(old: &'a [u8], new: &'a [u8]) -> (Segments<'a>, Segments<'a>) {
     let nc: Vec<(usize, char)> = n.char_indices().collect();
     let ochars: Vec<char> = oc.iter().map(|&(_, c)| c).collect();
     let nchars: Vec<char> = nc.iter().map(|&(_, c)| c).collect();
-    let byte_at =
-        |idx: &[(usize, char)], total: usize, k: usize| idx.get(k).map_or(total, |&(b, _)| b);
+    let byte_at = |idx: &[(usize, char)], total: usize, k: usize| idx.get(k).map_or(total, |&(b, _)| b);
     let mut os = Vec::new();
     let mut ns = Vec::new();
     for op in similar::capture_diff_slices(Algorithm::Myers, &ochars, &nchars) {
@@ -538,10 +514,95 @@ mod tests {
     #[test]
     fn highlights_pair_lines() {
         let (o, n) = highlight(b"abc\n", b"aXc\n");
-        assert_eq!(
-            o,
-            [(false, &b"a"[..]), (true, &b"b"[..]), (false, &b"c\n"[..])]
-        );
+        assert_eq!(o, [(false, &b"a"[..]), (true, &b"b"[..]), (false, &b"c\n"[..])]);
         assert_eq!(n[1], (true, &b"X"[..]));
+    }
+
+    /// Apply a unified diff the way `patch` does (exact positions, no fuzz), for the property below.
+    fn apply_unified(old: &[u8], diff: &[u8]) -> Vec<u8> {
+        let old_lines: Vec<&[u8]> = split_lines(old).into_iter().map(|r| &old[r]).collect();
+        let mut out: Vec<u8> = Vec::new();
+        let mut next_old = 0usize; // lines of old copied or consumed so far
+        let lines: Vec<&[u8]> = diff.split_inclusive(|&b| b == b'\n').collect();
+        let mut k = 2; // skip --- and +++
+        let mut last: Option<(u8, usize)> = None; // kind and position in out of the last line written
+        while k < lines.len() {
+            let l = lines[k];
+            if l.starts_with(b"@@ -") {
+                let header = std::str::from_utf8(l).unwrap();
+                let old_part = header[4..].split(' ').next().unwrap();
+                let mut it = old_part.split(',');
+                let start: usize = it.next().unwrap().parse().unwrap();
+                let count: usize = it.next().map_or(1, |c| c.parse().unwrap());
+                let first = if count == 0 { start } else { start - 1 };
+                for line in &old_lines[next_old..first] {
+                    out.extend_from_slice(line);
+                }
+                next_old = first;
+                last = None;
+            } else if l.starts_with(b"\\ No newline") {
+                // The previous line had no newline: drop the one we wrote.
+                if let Some((kind, _)) = last {
+                    if kind != b'-' {
+                        assert_eq!(out.pop(), Some(b'\n'));
+                    }
+                }
+            } else {
+                match l[0] {
+                    b' ' => {
+                        out.extend_from_slice(&l[1..]);
+                        next_old += 1;
+                        last = Some((b' ', out.len()));
+                    }
+                    b'-' => {
+                        next_old += 1;
+                        last = Some((b'-', out.len()));
+                    }
+                    b'+' => {
+                        out.extend_from_slice(&l[1..]);
+                        last = Some((b'+', out.len()));
+                    }
+                    other => panic!("unexpected line start {other}"),
+                }
+            }
+            k += 1;
+        }
+        for line in &old_lines[next_old..] {
+            out.extend_from_slice(line);
+        }
+        out
+    }
+
+    fn lines_strategy() -> impl proptest::strategy::Strategy<Value = Vec<u8>> {
+        use proptest::prelude::*;
+        (prop::collection::vec(
+            prop_oneof![
+                Just(&b"a\n"[..]),
+                Just(&b"b\n"[..]),
+                Just(&b"c"[..]),
+                Just(&b"\xff\n"[..]),
+                Just(&b"\n"[..])
+            ],
+            0..30,
+        ))
+        .prop_map(|parts| parts.concat())
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn unified_reproduces_new(old in lines_strategy(), new in lines_strategy(), context in 0usize..4) {
+            for algorithm in [TextAlgorithm::Myers, TextAlgorithm::Patience, TextAlgorithm::Histogram] {
+                let d = text_diff(&old, &new, &TextOptions { algorithm });
+                let unified = d.unified_bytes(context, "a", "b");
+                if old == new {
+                    proptest::prop_assert!(unified.is_empty());
+                } else {
+                    proptest::prop_assert_eq!(apply_unified(&old, &unified), new.clone());
+                }
+                for f in Format::ALL {
+                    let _ = d.render(*f);
+                }
+            }
+        }
     }
 }

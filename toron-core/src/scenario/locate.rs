@@ -140,6 +140,7 @@ impl TomlWalker<'_> {
                             format!("{x} is not allowed (expected a finite number)"),
                         )
                         .with_line(l, Some(c))
+                        .with_field(ptr.trim_start_matches('/').replace('/', "."))
                         .with_path(ptr));
                     }
                 }

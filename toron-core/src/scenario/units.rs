@@ -47,9 +47,11 @@ impl Duration {
         // "1e3s" is accepted; a unit must follow the number.
         let (num, unit) = match split {
             Some(i) => t.split_at(i),
-            None => return Err(format!(
+            None => {
+                return Err(format!(
                 "invalid duration {text:?}: expected a number and a unit, like \"250ms\" (units: ns, us, ms, s, m, h)"
-            )),
+            ))
+            }
         };
         let factor = UNITS.iter().find(|(u, _)| *u == unit).map(|(_, f)| *f).ok_or_else(|| {
             format!("invalid duration {text:?}: unknown unit {unit:?} (expected one of ns, us, ms, s, m, h)")

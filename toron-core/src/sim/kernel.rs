@@ -86,6 +86,11 @@ pub(crate) struct Core {
     next_msg_id: u64,
     next_timer_id: u64,
     queue: BinaryHeap<Event>,
+    /// Events scheduled for the current instant (zero delay), in scheduling order. Every event in `queue`
+    /// for the same instant was scheduled earlier, so the total order is: `queue` entries at `now`, then
+    /// these, then later times — the same (time, sequence) order, without a heap operation for each
+    /// zero-latency delivery.
+    ready: std::collections::VecDeque<Event>,
     pub(crate) names: Arc<[String]>,
     n_nodes: u32,
     /// `(n+1)²` links: nodes, then the clients' shared endpoint.
@@ -110,10 +115,29 @@ impl Core {
     fn push(&mut self, time: Time, kind: EventKind) {
         let seq = self.seq;
         self.seq += 1;
-        self.queue.push(Event {
+        let ev = Event {
             key: (time as u128) << 64 | seq as u128,
             kind,
-        });
+        };
+        if time == self.now {
+            self.ready.push_back(ev);
+        } else {
+            self.queue.push(ev);
+        }
+    }
+
+    /// The next event in (time, sequence) order.
+    #[inline]
+    fn pop(&mut self) -> Option<Event> {
+        if let Some(first) = self.ready.front() {
+            // Heap entries at the current instant precede the ready ones (scheduled earlier).
+            match self.queue.peek() {
+                Some(h) if h.key < first.key => self.queue.pop(),
+                _ => self.ready.pop_front(),
+            }
+        } else {
+            self.queue.pop()
+        }
     }
 
     #[inline]
@@ -313,6 +337,7 @@ pub(crate) fn run(scenario: &Scenario, cfg: RunConfig<'_>) -> Result<Outcome> {
         next_msg_id: 1,
         next_timer_id: 1,
         queue: BinaryHeap::with_capacity(1024),
+        ready: std::collections::VecDeque::with_capacity(64),
         names: names.clone(),
         n_nodes: n as u32,
         links,
@@ -328,7 +353,7 @@ pub(crate) fn run(scenario: &Scenario, cfg: RunConfig<'_>) -> Result<Outcome> {
         violations: Vec::new(),
         coverage: BTreeMap::new(),
     };
-    let mut trace = Trace::new(cfg.trace.map(|w| (w, names.clone())));
+    let mut trace = Trace::new(seed, cfg.trace.map(|w| (w, names.clone())));
 
     let mut slots: Vec<Slot> = cfg
         .factories
@@ -358,8 +383,8 @@ pub(crate) fn run(scenario: &Scenario, cfg: RunConfig<'_>) -> Result<Outcome> {
     let mut load = spec.load.as_ref().map(|l| Load::new(l, scenario, seed));
 
     // Start every node at time 0, in scenario order, then the load.
-    for i in 0..n {
-        start_node(&mut core, &mut slots[i], i as u32);
+    for (i, slot) in slots.iter_mut().enumerate() {
+        start_node(&mut core, slot, i as u32);
     }
     if let Some(load) = &mut load {
         load.start(&mut core);
@@ -371,7 +396,7 @@ pub(crate) fn run(scenario: &Scenario, cfg: RunConfig<'_>) -> Result<Outcome> {
     let mut stopped_by = "idle";
     let mut until_cancel_check = CANCEL_CHECK_EVERY;
 
-    while let Some(ev) = core.queue.pop() {
+    while let Some(ev) = core.pop() {
         if let Some(t) = stop_time {
             if ev.time() > t {
                 core.now = t;

@@ -1,7 +1,7 @@
 //! The trace: every processed event, hashed with blake3 as it happens (memory does not grow with the run),
 //! and optionally written in full as JSON Lines.
 //!
-//! Trace format version 1 (the bytes hashed): the header `toron-trace/1\n`, then per event a record
+//! Trace format version 1 (the bytes hashed): the header `toron-trace/1\n` and the seed (u64), then per event a record
 //! `kind:u8 ‖ time:u64 ‖ fields…` (all integers little-endian, described at each `record_*` call site in
 //! [`TraceRecord::encode`]), then a final record with the run's counters. Changing any of this changes
 //! digests and needs a minor version bump.
@@ -172,6 +172,9 @@ fn encode_body(body: &Body, out: &mut Vec<u8>) {
     }
 }
 
+/// Where the JSON Lines trace goes, with the node names it prints.
+pub(crate) type JsonlTarget = (Box<dyn Write + Send>, std::sync::Arc<[String]>);
+
 /// The streaming hasher and the optional JSON Lines writer.
 pub(crate) struct Trace {
     hasher: blake3::Hasher,
@@ -187,9 +190,11 @@ pub(crate) struct JsonlWriter {
 }
 
 impl Trace {
-    pub(crate) fn new(jsonl: Option<(Box<dyn Write + Send>, std::sync::Arc<[String]>)>) -> Self {
+    pub(crate) fn new(seed: u64, jsonl: Option<JsonlTarget>) -> Self {
         let mut buf = Vec::with_capacity(FLUSH_AT + 256);
         buf.extend_from_slice(HEADER);
+        // The seed is an input of the run: two seeds never share a digest, even when nothing is random.
+        buf.extend_from_slice(&seed.to_le_bytes());
         Trace {
             hasher: blake3::Hasher::new(),
             buf,

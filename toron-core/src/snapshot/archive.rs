@@ -90,10 +90,7 @@ impl ObjectId {
     /// assert!(ObjectId::parse("../../etc/passwd").is_err());
     /// ```
     pub fn parse(s: &str) -> Result<ObjectId> {
-        if s.len() == 64
-            && s.bytes()
-                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-        {
+        if s.len() == 64 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
             Ok(ObjectId(s.to_string()))
         } else {
             Err(Error::new(
@@ -105,9 +102,7 @@ impl ObjectId {
 
     /// The id of `value`: blake3 hex of its canonical bytes (no file is touched).
     pub fn of(value: &Value) -> Result<ObjectId> {
-        Ok(ObjectId(encode::digest_bytes(&encode::canonical_bytes(
-            value,
-        )?)))
+        Ok(ObjectId(encode::digest_bytes(&encode::canonical_bytes(value)?)))
     }
 
     /// The 64 hex digits.
@@ -205,12 +200,7 @@ pub struct RunManifest {
 
 impl RunManifest {
     /// An empty manifest for `tag`.
-    pub fn new(
-        tag: impl Into<String>,
-        engine: impl Into<String>,
-        created: impl Into<String>,
-        meta: Value,
-    ) -> Self {
+    pub fn new(tag: impl Into<String>, engine: impl Into<String>, created: impl Into<String>, meta: Value) -> Self {
         RunManifest {
             toron_archive: ARCHIVE_FORMAT,
             tag: tag.into(),
@@ -349,11 +339,9 @@ impl Archive {
         let stored = match fs::read(path) {
             Ok(b) => b,
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                return Err(Error::new(
-                    ErrorKind::Archive,
-                    format!("object {id} is not in the archive"),
-                )
-                .with_file(path));
+                return Err(
+                    Error::new(ErrorKind::Archive, format!("object {id} is not in the archive")).with_file(path),
+                );
             }
             Err(e) => return Err(archive_io(&e, path)),
         };
@@ -425,8 +413,7 @@ impl Archive {
         }
         let dir = path.parent().unwrap_or(&self.root);
         fs::create_dir_all(dir).map_err(|e| archive_io(&e, dir))?;
-        fsutil::atomic_write(&path, &self.encode_object(&bytes))
-            .map_err(|e| archive_io(&e, &path))?;
+        fsutil::atomic_write(&path, &self.encode_object(&bytes)).map_err(|e| archive_io(&e, &path))?;
         Ok(id)
     }
 
@@ -457,12 +444,7 @@ impl Archive {
     /// Start a run at a given time (tests pass a fixed one). The run directory is created exclusively; when
     /// `run-<v>-<time>` is taken (another run started in the same second, in this process or another) the
     /// next free of `-1`, `-2`, ... is used.
-    pub fn new_run_at(
-        &self,
-        engine_version: &str,
-        meta: Value,
-        time: UtcTime,
-    ) -> Result<RunWriter> {
+    pub fn new_run_at(&self, engine_version: &str, meta: Value, time: UtcTime) -> Result<RunWriter> {
         tag::check_version(engine_version)?;
         let runs = self.runs_dir();
         fs::create_dir_all(&runs).map_err(|e| archive_io(&e, &runs))?;
@@ -483,11 +465,7 @@ impl Archive {
                 Err(e) => return Err(archive_io(&e, &dir)),
             }
         }
-        Err(Error::new(
-            ErrorKind::Archive,
-            format!("no free tag for {base} after 100000 tries"),
-        )
-        .with_file(runs))
+        Err(Error::new(ErrorKind::Archive, format!("no free tag for {base} after 100000 tries")).with_file(runs))
     }
 
     /// Write `manifest` as the manifest of run `tag` (atomically, replacing any previous one). The run
@@ -512,10 +490,7 @@ impl Archive {
         let bytes = match fs::read(&path) {
             Ok(b) => b,
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                return Err(
-                    Error::new(ErrorKind::Archive, format!("run {tag} has no manifest"))
-                        .with_file(path),
-                );
+                return Err(Error::new(ErrorKind::Archive, format!("run {tag} has no manifest")).with_file(path));
             }
             Err(e) => return Err(archive_io(&e, &path)),
         };
@@ -527,10 +502,7 @@ impl Archive {
         if manifest.tag != tag {
             return Err(Error::new(
                 ErrorKind::Archive,
-                format!(
-                    "bad manifest: its tag {:?} is not its run's {tag:?}",
-                    manifest.tag
-                ),
+                format!("bad manifest: its tag {:?} is not its run's {tag:?}", manifest.tag),
             )
             .with_file(path)
             .with_field("tag"));
@@ -569,11 +541,10 @@ impl Archive {
         let manifest = self.manifest(tag)?;
         match manifest.cases.get(case) {
             Some(entry) => self.get(&entry.object),
-            None => Err(Error::new(
-                ErrorKind::Archive,
-                format!("run {tag} has no case {case:?}"),
-            )
-            .with_file(self.manifest_path(tag)?)),
+            None => Err(
+                Error::new(ErrorKind::Archive, format!("run {tag} has no case {case:?}"))
+                    .with_file(self.manifest_path(tag)?),
+            ),
         }
     }
 
@@ -749,8 +720,7 @@ impl RunWriter {
 
     /// Write the manifest (atomically) and return it. Until this, the run is invisible to [`Archive::runs`].
     pub fn finish(self) -> Result<RunManifest> {
-        self.archive
-            .write_manifest(&self.manifest.tag, &self.manifest)?;
+        self.archive.write_manifest(&self.manifest.tag, &self.manifest)?;
         Ok(self.manifest)
     }
 }
@@ -768,8 +738,7 @@ fn check_tag(tag: &str) -> Result<()> {
 }
 
 fn is_lower_hex(s: &str) -> bool {
-    s.bytes()
-        .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 fn archive_io(e: &io::Error, path: &Path) -> Error {
@@ -815,10 +784,7 @@ mod tests {
     #[test]
     fn round_trip_and_layout() {
         let (_d, a) = archive();
-        assert!(
-            !a.root().exists(),
-            "nothing is created before the first write"
-        );
+        assert!(!a.root().exists(), "nothing is created before the first write");
         let v = json!({"b": [1, 2.5, "x"], "a": {"n": null}});
         let id = a.put(&v).unwrap();
         assert_eq!(id, ObjectId::of(&v).unwrap());
@@ -827,21 +793,11 @@ mod tests {
         let path = a.object_path(&id);
         assert_eq!(
             path,
-            a.root()
-                .join("objects")
-                .join(&id.as_str()[..2])
-                .join(&id.as_str()[2..])
+            a.root().join("objects").join(&id.as_str()[..2]).join(&id.as_str()[2..])
         );
-        assert_eq!(
-            fs::read(&path).unwrap(),
-            encode::canonical_bytes(&v).unwrap()
-        );
+        assert_eq!(fs::read(&path).unwrap(), encode::canonical_bytes(&v).unwrap());
         // Same value with keys in another order: same id.
-        assert_eq!(
-            a.put(&json!({"a": {"n": null}, "b": [1, 2.5, "x"]}))
-                .unwrap(),
-            id
-        );
+        assert_eq!(a.put(&json!({"a": {"n": null}, "b": [1, 2.5, "x"]})).unwrap(), id);
     }
 
     #[test]
@@ -896,13 +852,7 @@ mod tests {
         let (_d, a) = archive();
         let t = UtcTime::from_unix(T);
         let tags: Vec<String> = (0..3)
-            .map(|_| {
-                a.new_run_at("2.5.0", Value::Null, t)
-                    .unwrap()
-                    .finish()
-                    .unwrap()
-                    .tag
-            })
+            .map(|_| a.new_run_at("2.5.0", Value::Null, t).unwrap().finish().unwrap().tag)
             .collect();
         assert_eq!(
             tags,
@@ -927,14 +877,7 @@ mod tests {
         let t = UtcTime::from_unix(T);
         let tags: Vec<String> = std::thread::scope(|s| {
             let handles: Vec<_> = (0..8)
-                .map(|_| {
-                    s.spawn(|| {
-                        a.new_run_at("2.5.0", Value::Null, t)
-                            .unwrap()
-                            .tag()
-                            .to_string()
-                    })
-                })
+                .map(|_| s.spawn(|| a.new_run_at("2.5.0", Value::Null, t).unwrap().tag().to_string()))
                 .collect();
             handles.into_iter().map(|h| h.join().unwrap()).collect()
         });
@@ -946,11 +889,7 @@ mod tests {
     fn manifest_round_trip() {
         let (_d, a) = archive();
         let mut run = a
-            .new_run_at(
-                "2.5.0",
-                json!({"profile": "offline"}),
-                UtcTime::from_unix(T),
-            )
+            .new_run_at("2.5.0", json!({"profile": "offline"}), UtcTime::from_unix(T))
             .unwrap();
         run.add_case(
             "kv/b",
@@ -961,29 +900,16 @@ mod tests {
         run.add_case(
             "kv/a",
             &json!({"out": 1}),
-            CaseRecord::new()
-                .scenario("kv")
-                .seed(1)
-                .meta(json!({"x": 1})),
+            CaseRecord::new().scenario("kv").seed(1).meta(json!({"x": 1})),
         )
         .unwrap();
-        run.add_case(
-            "raft/a",
-            &json!({"out": 3}),
-            CaseRecord::new().scenario("raft"),
-        )
-        .unwrap();
-        assert!(
-            a.runs().unwrap().is_empty(),
-            "a run without manifest is not listed"
-        );
+        run.add_case("raft/a", &json!({"out": 3}), CaseRecord::new().scenario("raft"))
+            .unwrap();
+        assert!(a.runs().unwrap().is_empty(), "a run without manifest is not listed");
         let m = run.finish().unwrap();
         assert_eq!(m.created, "2026-11-24T10:15:30Z");
         assert_eq!(m.scenarios, ["kv", "raft"]);
-        assert_eq!(
-            m.cases.keys().collect::<Vec<_>>(),
-            ["kv/a", "kv/b", "raft/a"]
-        );
+        assert_eq!(m.cases.keys().collect::<Vec<_>>(), ["kv/a", "kv/b", "raft/a"]);
         assert_eq!(m.cases["kv/b"].seed, Some(u64::MAX));
         assert_eq!(a.manifest(&m.tag).unwrap(), m);
         assert_eq!(a.get(&m.cases["raft/a"].object).unwrap(), json!({"out": 3}));
@@ -999,23 +925,16 @@ mod tests {
     #[test]
     fn verify_reports_bad_manifests_missing_objects_and_leftovers() {
         let (_d, a) = archive();
-        let mut run = a
-            .new_run_at("2.5.0", Value::Null, UtcTime::from_unix(T))
-            .unwrap();
+        let mut run = a.new_run_at("2.5.0", Value::Null, UtcTime::from_unix(T)).unwrap();
         let id = run.add_case("c", &json!(1), CaseRecord::new()).unwrap();
         let m = run.finish().unwrap();
         // An interrupted run (no manifest) and a temporary file are leftovers, not problems.
-        let pending = a
-            .new_run_at("2.5.0", Value::Null, UtcTime::from_unix(T))
-            .unwrap();
+        let pending = a.new_run_at("2.5.0", Value::Null, UtcTime::from_unix(T)).unwrap();
         let temp = a.object_path(&id).with_file_name(".x.123.0.tmp");
         fs::write(&temp, b"half").unwrap();
         let report = a.verify().unwrap();
         assert!(report.is_ok(), "{report:?}");
-        assert_eq!(
-            report.leftovers,
-            vec![temp, a.root().join("runs").join(pending.tag())]
-        );
+        assert_eq!(report.leftovers, vec![temp, a.root().join("runs").join(pending.tag())]);
         // A removed object is missing from the manifest's point of view.
         fs::remove_file(a.object_path(&id)).unwrap();
         let report = a.verify().unwrap();
@@ -1043,22 +962,15 @@ mod tests {
             a.new_run("../x", Value::Null).unwrap_err().kind(),
             ErrorKind::InvalidArgument
         );
-        assert_eq!(
-            a.manifest("../x").unwrap_err().kind(),
-            ErrorKind::InvalidArgument
-        );
+        assert_eq!(a.manifest("../x").unwrap_err().kind(), ErrorKind::InvalidArgument);
         let m = RunManifest::new("run-a", "2.5.0", "x", Value::Null);
         assert_eq!(
             a.write_manifest("run-b", &m).unwrap_err().kind(),
             ErrorKind::InvalidArgument
         );
-        let mut run = a
-            .new_run_at("2.5.0", Value::Null, UtcTime::from_unix(T))
-            .unwrap();
+        let mut run = a.new_run_at("2.5.0", Value::Null, UtcTime::from_unix(T)).unwrap();
         assert_eq!(
-            run.add_case("../c", &json!(1), CaseRecord::new())
-                .unwrap_err()
-                .kind(),
+            run.add_case("../c", &json!(1), CaseRecord::new()).unwrap_err().kind(),
             ErrorKind::InvalidArgument
         );
         assert!(serde_json::from_str::<ObjectId>("\"ZZ\"").is_err());
@@ -1078,10 +990,7 @@ mod tests {
     fn ids_are_canon_digests_and_unencodable_values_are_refused() {
         let (_d, a) = archive();
         let v = json!({"b": 1.0, "a": [1e21, "\u{e9}"]});
-        assert_eq!(
-            a.put(&v).unwrap().as_str(),
-            crate::canon::digest(&v).unwrap()
-        );
+        assert_eq!(a.put(&v).unwrap().as_str(), crate::canon::digest(&v).unwrap());
         let e = a.put(&json!({"n": u64::MAX})).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::Canonical);
         assert_eq!(e.path(), Some("/n"));

@@ -122,14 +122,8 @@ mod tests {
     #[test]
     fn paths() {
         let root = Path::new("snapshots");
-        assert_eq!(
-            golden_path(root, "s/c").unwrap(),
-            Path::new("snapshots/s/c.json")
-        );
-        assert_eq!(
-            pending_path(root, "s/c").unwrap(),
-            Path::new("snapshots/s/c.json.new")
-        );
+        assert_eq!(golden_path(root, "s/c").unwrap(), Path::new("snapshots/s/c.json"));
+        assert_eq!(pending_path(root, "s/c").unwrap(), Path::new("snapshots/s/c.json.new"));
         assert!(golden_path(root, "../x").is_err());
     }
 }

@@ -56,10 +56,7 @@ pub(crate) fn atomic_write(dest: &Path, bytes: &[u8]) -> io::Result<()> {
     let dir = parent_dir(dest);
     let temp = temp_path_for(dest);
     let result = (|| {
-        let mut file = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&temp)?;
+        let mut file = OpenOptions::new().write(true).create_new(true).open(&temp)?;
         file.write_all(bytes)?;
         file.sync_all()?;
         drop(file);
@@ -162,11 +159,7 @@ mod tests {
         assert_eq!(fs::read(&dest).unwrap(), b"one");
         atomic_write(&dest, b"two").unwrap();
         assert_eq!(fs::read(&dest).unwrap(), b"two");
-        let names: Vec<_> = list_dir(dir.path())
-            .unwrap()
-            .into_iter()
-            .map(|e| e.name)
-            .collect();
+        let names: Vec<_> = list_dir(dir.path()).unwrap().into_iter().map(|e| e.name).collect();
         assert_eq!(names, vec!["a.json".to_string()]);
     }
 
@@ -207,11 +200,7 @@ mod tests {
         for n in ["b", "a", "c"] {
             fs::write(dir.path().join(n), b"").unwrap();
         }
-        let names: Vec<_> = list_dir(dir.path())
-            .unwrap()
-            .into_iter()
-            .map(|e| e.name)
-            .collect();
+        let names: Vec<_> = list_dir(dir.path()).unwrap().into_iter().map(|e| e.name).collect();
         assert_eq!(names, ["a", "b", "c"]);
     }
 }

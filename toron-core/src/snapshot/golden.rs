@@ -90,7 +90,10 @@ impl Golden {
         let doc = encode::parse_json(text).map_err(|e| {
             let mut err = Error::new(
                 ErrorKind::Snapshot,
-                format!("golden file is not valid JSON ({}); fix it by hand or rewrite it in update mode", e.message()),
+                format!(
+                    "golden file is not valid JSON ({}); fix it by hand or rewrite it in update mode",
+                    e.message()
+                ),
             )
             .with_file(file);
             if let Some(line) = e.line() {
@@ -102,12 +105,10 @@ impl Golden {
             err
         })?;
         let bad = |field: &str, why: &str| {
-            Err(
-                Error::new(ErrorKind::Snapshot, format!("golden file header: {why}"))
-                    .with_file(file)
-                    .with_field(field)
-                    .with_path(format!("/{field}")),
-            )
+            Err(Error::new(ErrorKind::Snapshot, format!("golden file header: {why}"))
+                .with_file(file)
+                .with_field(field)
+                .with_path(format!("/{field}")))
         };
         let Value::Object(mut map) = doc else {
             return bad(
@@ -362,11 +363,9 @@ impl Snapshots {
         let new_path = self.pending_path(case)?;
         if let Some(m) = meta {
             if !m.is_object() {
-                return Err(Error::new(
-                    ErrorKind::InvalidArgument,
-                    "snapshot meta must be a JSON object",
-                )
-                .with_field("meta"));
+                return Err(
+                    Error::new(ErrorKind::InvalidArgument, "snapshot meta must be a JSON object").with_field("meta"),
+                );
             }
         }
         let candidate = Golden {
@@ -379,14 +378,7 @@ impl Snapshots {
                 // Update mode replaces an unreadable golden.
                 let d = diff::diff(&Value::Null, value, options)?;
                 self.write_golden(&golden_path, &new_path, &candidate)?;
-                return Ok(self.result(
-                    case,
-                    CheckStatus::Updated,
-                    false,
-                    golden_path,
-                    None,
-                    Some(d),
-                ));
+                return Ok(self.result(case, CheckStatus::Updated, false, golden_path, None, Some(d)));
             }
             Err(e) => return Err(e),
         };
@@ -408,16 +400,8 @@ impl Snapshots {
         }
         let text = candidate.to_text()?;
         ensure_parent(&new_path)?;
-        fsutil::write_if_changed(&new_path, text.as_bytes())
-            .map_err(|e| Error::io(&e, &new_path))?;
-        Ok(self.result(
-            case,
-            CheckStatus::Failed,
-            missing,
-            golden_path,
-            Some(new_path),
-            Some(d),
-        ))
+        fsutil::write_if_changed(&new_path, text.as_bytes()).map_err(|e| Error::io(&e, &new_path))?;
+        Ok(self.result(case, CheckStatus::Failed, missing, golden_path, Some(new_path), Some(d)))
     }
 
     fn result(
@@ -442,8 +426,7 @@ impl Snapshots {
     fn write_golden(&self, golden_path: &Path, new_path: &Path, golden: &Golden) -> Result<()> {
         let text = golden.to_text()?;
         ensure_parent(golden_path)?;
-        fsutil::write_if_changed(golden_path, text.as_bytes())
-            .map_err(|e| Error::io(&e, golden_path))?;
+        fsutil::write_if_changed(golden_path, text.as_bytes()).map_err(|e| Error::io(&e, golden_path))?;
         fsutil::remove_if_exists(new_path).map_err(|e| Error::io(&e, new_path))?;
         Ok(())
     }
@@ -513,11 +496,7 @@ impl Snapshots {
                 if path.is_file() {
                     Ok(vec![c.to_string()])
                 } else {
-                    Err(Error::new(
-                        ErrorKind::Snapshot,
-                        format!("no pending snapshot for case {c:?}"),
-                    )
-                    .with_file(path))
+                    Err(Error::new(ErrorKind::Snapshot, format!("no pending snapshot for case {c:?}")).with_file(path))
                 }
             }
         }
@@ -543,11 +522,9 @@ impl Snapshots {
                 Ok(old) if old == new_bytes => {
                     fsutil::remove_if_exists(&new_path).map_err(|e| Error::io(&e, &new_path))?;
                 }
-                Ok(_) => fsutil::atomic_rename(&new_path, &golden_path)
-                    .map_err(|e| Error::io(&e, &golden_path))?,
+                Ok(_) => fsutil::atomic_rename(&new_path, &golden_path).map_err(|e| Error::io(&e, &golden_path))?,
                 Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                    fsutil::atomic_rename(&new_path, &golden_path)
-                        .map_err(|e| Error::io(&e, &golden_path))?
+                    fsutil::atomic_rename(&new_path, &golden_path).map_err(|e| Error::io(&e, &golden_path))?
                 }
                 Err(e) => return Err(Error::io(&e, &golden_path)),
             }
@@ -607,10 +584,7 @@ fn read_file(path: &Path, case: &str) -> Result<Option<Golden>> {
         Ok(b) => b,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
         Err(e) => {
-            return Err(
-                Error::new(ErrorKind::Snapshot, format!("cannot read golden file: {e}"))
-                    .with_file(path),
-            );
+            return Err(Error::new(ErrorKind::Snapshot, format!("cannot read golden file: {e}")).with_file(path));
         }
     };
     parse_bytes(&bytes, path, case).map(Some)
@@ -620,10 +594,7 @@ fn parse_bytes(bytes: &[u8], path: &Path, case: &str) -> Result<Golden> {
     let text = std::str::from_utf8(bytes).map_err(|e| {
         Error::new(
             ErrorKind::Snapshot,
-            format!(
-                "golden file is not UTF-8 (invalid byte at offset {})",
-                e.valid_up_to()
-            ),
+            format!("golden file is not UTF-8 (invalid byte at offset {})", e.valid_up_to()),
         )
         .with_file(path)
     })?;
@@ -715,10 +686,7 @@ mod tests {
     fn different_value_fails_and_reject_keeps_golden() {
         let (_d, s) = snaps();
         let s_up = s.clone().update(true);
-        assert_eq!(
-            check(&s_up, "a", &json!({"v": 1})).status(),
-            CheckStatus::Created
-        );
+        assert_eq!(check(&s_up, "a", &json!({"v": 1})).status(), CheckStatus::Created);
         let golden = s.golden_path("a").unwrap();
         let before = fs::read(&golden).unwrap();
         let r = check(&s, "a", &json!({"v": 2}));
@@ -786,9 +754,7 @@ mod tests {
         let path = s.golden_path("bad").unwrap();
         let broken = "{\n  \"case\": \"bad\",\n  \"value\": {\"a\": 1,,}\n}\n";
         fs::write(&path, broken).unwrap();
-        let e = s
-            .check("bad", &json!({"a": 1}), &DiffOptions::default())
-            .unwrap_err();
+        let e = s.check("bad", &json!({"a": 1}), &DiffOptions::default()).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::Snapshot);
         assert_eq!(e.file(), Some(path.as_path()));
         assert_eq!(e.line(), Some(3));
@@ -809,12 +775,21 @@ mod tests {
         let p = Path::new("x.json");
         let cases = [
             ("[]", "toron_snapshot"),
-            ("{\"toron_snapshot\": 2, \"case\": \"x\", \"engine\": \"1\", \"value\": 1}", "toron_snapshot"),
+            (
+                "{\"toron_snapshot\": 2, \"case\": \"x\", \"engine\": \"1\", \"value\": 1}",
+                "toron_snapshot",
+            ),
             ("{\"toron_snapshot\": 1, \"engine\": \"1\", \"value\": 1}", "case"),
             ("{\"toron_snapshot\": 1, \"case\": \"x\", \"value\": 1}", "engine"),
             ("{\"toron_snapshot\": 1, \"case\": \"x\", \"engine\": \"1\"}", "value"),
-            ("{\"toron_snapshot\": 1, \"case\": \"x\", \"engine\": \"1\", \"value\": 1, \"meta\": 3}", "meta"),
-            ("{\"toron_snapshot\": 1, \"case\": \"x\", \"engine\": \"1\", \"value\": 1, \"extra\": 3}", "extra"),
+            (
+                "{\"toron_snapshot\": 1, \"case\": \"x\", \"engine\": \"1\", \"value\": 1, \"meta\": 3}",
+                "meta",
+            ),
+            (
+                "{\"toron_snapshot\": 1, \"case\": \"x\", \"engine\": \"1\", \"value\": 1, \"extra\": 3}",
+                "extra",
+            ),
         ];
         for (text, field) in cases {
             let e = Golden::parse(text, p).unwrap_err();
@@ -829,11 +804,7 @@ mod tests {
         let (_d, s) = snaps();
         check(&s.clone().update(true), "a", &json!(1));
         fs::create_dir_all(s.root().join("moved")).unwrap();
-        fs::copy(
-            s.golden_path("a").unwrap(),
-            s.golden_path("moved/b").unwrap(),
-        )
-        .unwrap();
+        fs::copy(s.golden_path("a").unwrap(), s.golden_path("moved/b").unwrap()).unwrap();
         let e = s.read("moved/b").unwrap_err();
         assert_eq!(e.kind(), ErrorKind::Snapshot);
         assert_eq!(e.field(), Some("case"));
@@ -877,19 +848,14 @@ mod tests {
         check(&s, "pending-only", &json!(1));
         assert_eq!(s.unused(&["s/b".to_string()]).unwrap(), ["a", "s/c"]);
         assert_eq!(s.cases().unwrap(), ["a", "s/b", "s/c"]);
-        assert!(Snapshots::new(s.root().join("nothing"))
-            .unused(&[])
-            .unwrap()
-            .is_empty());
+        assert!(Snapshots::new(s.root().join("nothing")).unused(&[]).unwrap().is_empty());
     }
 
     #[test]
     fn invalid_case_names_are_rejected_before_touching_files() {
         let (_d, s) = snaps();
         for bad in ["../escape", "/abs", "a//b", ""] {
-            let e = s
-                .check(bad, &json!(1), &DiffOptions::default())
-                .unwrap_err();
+            let e = s.check(bad, &json!(1), &DiffOptions::default()).unwrap_err();
             assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{bad}");
         }
         assert!(!s.root().exists());
@@ -947,10 +913,7 @@ mod tests {
         assert!(r.golden_missing());
         assert_eq!(r.summary(), "no golden yet");
         let d = r.diff().unwrap();
-        assert_eq!(
-            diff::apply_patch(&Value::Null, &d.patch()).unwrap(),
-            json!({"x": 1})
-        );
+        assert_eq!(diff::apply_patch(&Value::Null, &d.patch()).unwrap(), json!({"x": 1}));
         s.accept(None).unwrap();
         let r = check(&s, "a", &json!({"x": 2, "y": 3}));
         assert_eq!(r.status(), CheckStatus::Failed);
@@ -1001,11 +964,7 @@ mod tests {
         let (_d, s) = snaps();
         let o = opts(json!({"redact": ["/users/*/token"]}));
         let r = s
-            .check(
-                "r",
-                &json!({"users": [{"id": 1, "token": "s3cr3t-one"}]}),
-                &o,
-            )
+            .check("r", &json!({"users": [{"id": 1, "token": "s3cr3t-one"}]}), &o)
             .unwrap();
         assert_eq!(r.status(), CheckStatus::Failed);
         let text = fs::read_to_string(r.pending_path().unwrap()).unwrap();
@@ -1013,11 +972,7 @@ mod tests {
         assert!(text.contains(diff::REDACTED));
         s.accept(None).unwrap();
         let r = s
-            .check(
-                "r",
-                &json!({"users": [{"id": 1, "token": "s3cr3t-two"}]}),
-                &o,
-            )
+            .check("r", &json!({"users": [{"id": 1, "token": "s3cr3t-two"}]}), &o)
             .unwrap();
         assert_eq!(r.status(), CheckStatus::Passed);
         let r = s

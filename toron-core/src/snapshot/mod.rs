@@ -23,13 +23,6 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-// `toron_core::Error` is the crate's one error type and is 152 bytes; shrinking it (boxing its context) is a
-// decision for `error.rs`, shared by every module, not for this one.
-#![allow(
-    clippy::result_large_err,
-    reason = "toron_core::Error's size is decided in error.rs, not here"
-)]
-
 pub mod archive;
 mod case;
 mod encode;
@@ -37,7 +30,5 @@ mod fsutil;
 mod golden;
 mod tag;
 
-pub use golden::{
-    CheckResult, CheckStatus, Golden, Pending, Snapshots, DEFAULT_ROOT, FORMAT_VERSION, UPDATE_ENV,
-};
+pub use golden::{CheckResult, CheckStatus, Golden, Pending, Snapshots, DEFAULT_ROOT, FORMAT_VERSION, UPDATE_ENV};
 pub use tag::UtcTime;

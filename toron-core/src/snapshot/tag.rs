@@ -123,9 +123,7 @@ pub(crate) fn candidate(base: &str, n: u32) -> String {
 pub(crate) fn sequence(tag: &str) -> u32 {
     match tag.rsplit_once('-') {
         Some((head, digits))
-            if head.ends_with('Z')
-                && !digits.is_empty()
-                && digits.bytes().all(|b| b.is_ascii_digit()) =>
+            if head.ends_with('Z') && !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) =>
         {
             digits.parse().unwrap_or(0)
         }
@@ -150,19 +148,10 @@ mod tests {
     #[test]
     fn formats_known_instants() {
         assert_eq!(UtcTime::from_unix(0).compact(), "19700101T000000Z");
-        assert_eq!(
-            UtcTime::from_unix(951_782_400).rfc3339(),
-            "2000-02-29T00:00:00Z"
-        );
-        assert_eq!(
-            UtcTime::from_unix(1_795_515_330).rfc3339(),
-            "2026-11-24T10:15:30Z"
-        );
+        assert_eq!(UtcTime::from_unix(951_782_400).rfc3339(), "2000-02-29T00:00:00Z");
+        assert_eq!(UtcTime::from_unix(1_795_515_330).rfc3339(), "2026-11-24T10:15:30Z");
         assert_eq!(UtcTime::from_unix(-1).rfc3339(), "1969-12-31T23:59:59Z");
-        assert_eq!(
-            UtcTime::from_unix(253_402_300_799).rfc3339(),
-            "9999-12-31T23:59:59Z"
-        );
+        assert_eq!(UtcTime::from_unix(253_402_300_799).rfc3339(), "9999-12-31T23:59:59Z");
     }
 
     #[test]

@@ -1,0 +1,100 @@
+"""Long calls release the GIL and stop promptly on Ctrl-C with KeyboardInterrupt."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+import toron
+from conftest import child_env, load
+
+# A run far longer than any test timeout: 10^9 requests through an M/M/1 queue.
+ENDLESS = """\
+name = "endless"
+stop = { requests = 1_000_000_000 }
+
+[[node]]
+id = "server"
+model = "queue"
+params = { servers = 1, service = { dist = "exponential", mean = "1s" } }
+
+[load]
+mode = "open"
+target = "server"
+rate = "0.9/s"
+timeout = "1h"
+"""
+
+CHILD = """
+import sys, time, toron
+scenario = toron.Scenario.from_str(sys.argv[1])
+call = sys.argv[2]
+print("ready", flush=True)
+started = time.monotonic()
+try:
+    if call == "simulate":
+        toron.simulate(scenario, seed=1)
+    else:
+        toron.sweep(scenario, [1, 2, 3, 4], threads=2)
+except KeyboardInterrupt:
+    print("interrupted after %.3f s" % (time.monotonic() - started), flush=True)
+    sys.exit(42)
+print("finished", flush=True)
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a child process is POSIX")
+@pytest.mark.parametrize("call", ["simulate", "sweep"])
+def test_ctrl_c_stops_a_long_call_with_keyboard_interrupt(call: str) -> None:
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD, ENDLESS, call],
+        env=child_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert child.stdout is not None
+        assert child.stdout.readline().strip() == "ready"
+        time.sleep(0.5)  # well inside the call by now
+        assert child.poll() is None, "the run ended before the signal"
+        sent = time.monotonic()
+        child.send_signal(signal.SIGINT)
+        out, err = child.communicate(timeout=20)
+        stopped = time.monotonic() - sent
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    assert child.returncode == 42, (out, err)
+    assert "interrupted after" in out
+    # "Promptly": the poll interval is 20 ms and the core checks its flag every 65 536 events; seconds
+    # would mean the signal was only seen when the run ended (which is hours away here).
+    assert stopped < 10, stopped
+
+
+def test_simulate_releases_the_gil() -> None:
+    """Another Python thread keeps running while a simulation runs in the background."""
+    scenario = load("mm1")
+    done = threading.Event()
+    result: list[toron.Outcome] = []
+
+    def work() -> None:
+        result.append(toron.sweep(scenario, [1, 2, 3], threads=1)[0])
+        done.set()
+
+    ticks = 0
+    worker = threading.Thread(target=work)
+    worker.start()
+    # While the worker is inside the (GIL-free) call, this thread must get many turns; with the GIL held
+    # it would be stuck in the first `wait` until the call returned.
+    while not done.wait(0.001):
+        ticks += 1
+    worker.join()
+    assert result
+    assert ticks > 20, ticks

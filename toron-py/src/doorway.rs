@@ -1,0 +1,69 @@
+//! The one doorway into long core calls: release the GIL, run the work on a worker thread with a cancel
+//! flag, and poll for Ctrl-C on the calling thread.
+//!
+//! The calling thread, detached from the interpreter, waits on a channel with a short timeout; between
+//! waits it re-attaches only to call `check_signals()` (which runs Python's signal handlers on the main
+//! thread). On `KeyboardInterrupt` (or any exception a signal handler raises) it sets the cancel flag, waits
+//! for the worker to stop — the core checks the flag every 65 536 events — and propagates the exception.
+//! A panic in the worker is resumed on the calling thread, where PyO3 turns it into `PanicException`.
+
+use crate::errors;
+use pyo3::exceptions::PyOSError;
+use pyo3::prelude::*;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::thread;
+use std::time::Duration;
+
+/// How often the waiting thread looks for signals: the bound on Ctrl-C latency (plus the core's check).
+const POLL: Duration = Duration::from_millis(20);
+
+/// Run `work` with the GIL released, stopping it promptly on Ctrl-C.
+pub(crate) fn enter<T, F>(py: Python<'_>, work: F) -> PyResult<T>
+where
+    T: Send,
+    F: FnOnce(&AtomicBool) -> toron_core::Result<T> + Send,
+{
+    let cancel = AtomicBool::new(false);
+    let result: Result<toron_core::Result<T>, PyErr> = py.detach(|| {
+        let cancel = &cancel;
+        thread::scope(|scope| {
+            let (tx, rx) = mpsc::sync_channel(1);
+            let worker = thread::Builder::new()
+                .name("toron-worker".into())
+                .spawn_scoped(scope, move || {
+                    // The receiver outlives the worker (it is joined below), so a failed send cannot happen.
+                    let _ = tx.send(work(cancel));
+                })
+                .map_err(|e| PyOSError::new_err(format!("cannot start a worker thread: {e}")))?;
+            let mut interrupted: Option<PyErr> = None;
+            loop {
+                match rx.recv_timeout(POLL) {
+                    Ok(done) => {
+                        let _ = worker.join();
+                        return match interrupted {
+                            Some(e) => Err(e),
+                            None => Ok(done),
+                        };
+                    }
+                    Err(RecvTimeoutError::Timeout) => {
+                        if interrupted.is_none() {
+                            if let Err(e) = Python::attach(|py| py.check_signals()) {
+                                cancel.store(true, Ordering::Relaxed);
+                                interrupted = Some(e);
+                            }
+                        }
+                    }
+                    Err(RecvTimeoutError::Disconnected) => {
+                        // The worker ended without sending: it panicked.
+                        return match worker.join() {
+                            Err(payload) => std::panic::resume_unwind(payload),
+                            Ok(()) => Err(PyOSError::new_err("the worker thread stopped without a result")),
+                        };
+                    }
+                }
+            }
+        })
+    });
+    result?.map_err(|e| errors::to_pyerr(py, &e))
+}
