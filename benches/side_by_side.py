@@ -5,11 +5,20 @@
 Sections:
   sim     M/M/1, 1M customers in one run: SimPy vs Toron from Python (events/s, wall time, ratio);
           sweep speed-up on all cores; peak memory of a 10M-request run against a 100k-request run.
+  structural
+          generated JSON documents of about 1 MB and 20 MB (records with nested members), about 1 % of leaves
+          changed and array records inserted, deleted and moved (seeded): toron.diff from Python (including
+          the conversion of both documents) vs deepdiff.DeepDiff and jsonpatch.make_patch, with ratios, and
+          the patch size against the number of edits made. Peers run in a child process under a time
+          budget (--budget, default 120 s); one that exceeds it is reported as "> budget", not waited for.
+  text    a 10 MB text with about 1 % of lines changed: toron.text_diff + unified output vs difflib.unified_diff
+          and GNU `diff -u` (a process reading two files: its time includes start-up and reading).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import subprocess
@@ -108,13 +117,222 @@ def bench_sim(customers: int) -> None:
     )
 
 
+# --- structural and text diff ------------------------------------------------------------------------------
+
+WORDS = ["alpha", "beta", "gamma", "delta", "omega", "kappa", "sigma", "theta", "lambda", "zeta"]
+
+
+def make_record(rng: random.Random, i: int) -> dict:
+    """One record: 11 leaves in nested objects and arrays, about 196 bytes of JSON."""
+    return {
+        "id": i,
+        "name": f"{rng.choice(WORDS)}-{rng.randrange(10**6)}",
+        "price": round(rng.uniform(0, 1000), 2),
+        "stock": rng.randrange(1000),
+        "active": rng.random() < 0.8,
+        "tags": [rng.choice(WORDS) for _ in range(2)],
+        "dims": {"w": rng.randrange(100), "h": rng.randrange(100)},
+        "vendor": {"name": rng.choice(WORDS), "country": rng.choice(["FR", "DE", "US", "JP"])},
+    }
+
+
+LEAVES = ["name", "price", "stock", "active", ("tags", 0), ("tags", 1), ("dims", "w"), ("dims", "h"),
+          ("vendor", "name"), ("vendor", "country")]
+
+
+def make_docs(target_bytes: int, seed: int) -> tuple[dict, dict, dict]:
+    """`old` of about `target_bytes`, `new` with about 1 % of leaves changed and 0.1 % of records each
+    inserted, deleted and moved, and what was done."""
+    rng = random.Random(seed)
+    n = max(10, target_bytes // 196)
+    old = {"meta": {"generator": "toron-bench", "seed": seed, "records": n},
+           "items": [make_record(rng, i) for i in range(n)]}
+    items = [json.loads(json.dumps(r)) for r in old["items"]]
+    leaves = n * (len(LEAVES) + 1)
+    changed = 0
+    for _ in range(leaves // 100):
+        r = items[rng.randrange(n)]
+        leaf = rng.choice(LEAVES)
+        if isinstance(leaf, tuple):
+            container, key = r[leaf[0]], leaf[1]
+        else:
+            container, key = r, leaf
+        before = container[key]
+        container[key] = (not before if isinstance(before, bool) else
+                          before + 1 if isinstance(before, (int, float)) else before + "~")
+        changed += 1
+    k = max(1, n // 1000)
+    for _ in range(k):  # deletions
+        items.pop(rng.randrange(len(items)))
+    for j in range(k):  # insertions
+        items.insert(rng.randrange(len(items) + 1), make_record(rng, n + j))
+    for _ in range(k):  # moves
+        items.insert(rng.randrange(len(items)), items.pop(rng.randrange(len(items))))
+    new = {"meta": dict(old["meta"]), "items": items}
+    return old, new, {"leaves": leaves, "changed": changed, "inserted": k, "deleted": k, "moved": k}
+
+
+def peer_in_child(what: str, mb: float, seed: int, budget: float) -> str:
+    """Time a peer in a child process (so that a slow one can be stopped): its seconds, or '> budget'."""
+    cmd = [sys.executable, __file__, "_peer", what, str(mb), str(seed)]
+    try:
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=budget, check=True)
+    except subprocess.TimeoutExpired:
+        return f"> {budget:.0f}"
+    except subprocess.CalledProcessError as e:
+        return f"failed: {e.stderr.strip().splitlines()[-1] if e.stderr.strip() else e.returncode}"
+    return out.stdout.strip()
+
+
+def run_peer(what: str, mb: float, seed: int) -> None:
+    """The child side of `peer_in_child`: prints the peer's wall and CPU seconds (generation not timed)."""
+    if what in ("deepdiff", "jsonpatch"):
+        old, new, _ = make_docs(int(mb * 1e6), seed)
+        if what == "deepdiff":
+            from deepdiff import DeepDiff
+
+            t0, c0 = time.perf_counter(), time.process_time()
+            DeepDiff(old, new)
+        else:
+            import jsonpatch
+
+            t0, c0 = time.perf_counter(), time.process_time()
+            jsonpatch.make_patch(old, new)
+    else:
+        import difflib
+
+        old_text, new_text = make_texts(int(mb * 1e6), seed)
+        t0, c0 = time.perf_counter(), time.process_time()
+        for _ in difflib.unified_diff(old_text.splitlines(True), new_text.splitlines(True), "a", "b"):
+            pass
+    print(f"{time.perf_counter() - t0:.3f} {time.process_time() - c0:.3f}")
+
+
+def ratio(peer: str, ours: float) -> str:
+    try:
+        return f"{float(peer) / ours:8.1f}x"
+    except ValueError:
+        return f"> {float(peer.split()[-1]) / ours:.0f}x" if peer.startswith(">") else "   n/a"
+
+
+def show_peer(name: str, result: str, wall: float, cpu: float) -> None:
+    """One peer's line: wall and CPU seconds and how many times Toron is faster by each."""
+    if not result[0].isdigit():
+        print(f"{name:15}: {result} s (stopped: over the time budget)   toron is {ratio(result, wall)} faster")
+        return
+    pw, pc = result.split()
+    print(
+        f"{name:15}: {float(pw):8.3f} s wall {float(pc):8.3f} s CPU   toron is {ratio(pw, wall)} faster "
+        f"(wall), {ratio(pc, cpu)} (CPU)"
+    )
+
+
+def timed(f: object, repeat: int = 3) -> tuple[float, float, object]:
+    """Best wall and best CPU seconds (all threads of this process) of `repeat` calls of `f`, and its result."""
+    wall = cpu = float("inf")
+    out = None
+    for _ in range(repeat):
+        t0, c0 = time.perf_counter(), time.process_time()
+        out = f()  # type: ignore[operator]
+        wall, cpu = min(wall, time.perf_counter() - t0), min(cpu, time.process_time() - c0)
+    return wall, cpu, out
+
+
+def bench_structural(sizes: list[float], budget: float, seed: int = 4) -> None:
+    for mb in sizes:
+        old, new, did = make_docs(int(mb * 1e6), seed)
+        size = len(json.dumps(old))
+        print(f"== structural diff, {size / 1e6:.1f} MB document, {did['leaves']:,} leaves: {did['changed']:,} "
+              f"changed, {did['inserted']} records inserted, {did['deleted']} deleted, {did['moved']} moved")
+        d = toron.diff(old, new)
+        best, cpu, patch = timed(lambda old=old, new=new: toron.diff(old, new).patch)
+        assert toron.apply_patch(old, patch) == new
+        t_keyed, c_keyed, keyed = timed(lambda old=old, new=new: toron.diff(old, new, keys={"/items": "id"}), 1)
+        print(
+            f"toron          : {best:8.3f} s wall {cpu:8.3f} s CPU   (diff + patch as Python objects, including "
+            "conversion; best of 3)"
+        )
+        print(f"toron keyed    : {t_keyed:8.3f} s wall {c_keyed:8.3f} s CPU   (keys={{'/items': 'id'}})")
+        for peer in ("deepdiff", "jsonpatch"):
+            show_peer(peer, peer_in_child(peer, mb, seed, budget), best, cpu)
+        edits = did["changed"] + did["inserted"] + did["deleted"] + did["moved"]
+        n_keyed = len(keyed.patch)  # type: ignore[attr-defined]
+        print(f"patch size     : {len(patch):,} operations ({d.summary()}) for {edits:,} edits "
+              f"({len(patch) / edits:.2f} per edit); keyed: {n_keyed:,} ({n_keyed / edits:.2f})")
+
+
+def make_texts(target_bytes: int, seed: int) -> tuple[str, str]:
+    """A text of about `target_bytes` (lines of about 60 bytes) and a copy with about 1 % of lines changed
+    (replaced, inserted or deleted)."""
+    rng = random.Random(seed)
+    lines = [f"{i:08d} {' '.join(rng.choice(WORDS) for _ in range(8))}\n" for i in range(target_bytes // 60)]
+    new = list(lines)
+    for _ in range(len(lines) // 100):
+        i = rng.randrange(len(new))
+        op = rng.random()
+        if op < 0.6:
+            new[i] = new[i].replace(" ", " * ", 1)
+        elif op < 0.8:
+            new.insert(i, f"inserted {rng.randrange(10**9)}\n")
+        else:
+            new.pop(i)
+    return "".join(lines), "".join(new)
+
+
+def bench_text(mb: float, budget: float, seed: int = 5) -> None:
+    import tempfile
+
+    old, new = make_texts(int(mb * 1e6), seed)
+    print(f"== text diff, {len(old) / 1e6:.1f} MB, {old.count(chr(10)):,} lines, about 1 % changed")
+    best, cpu, out = timed(lambda: toron.text_diff(old, new).unified(3, "a", "b"))
+    with tempfile.TemporaryDirectory() as tmp:
+        a, b = os.path.join(tmp, "a"), os.path.join(tmp, "b")
+        with open(a, "w") as f:
+            f.write(old)
+        with open(b, "w") as f:
+            f.write(new)
+        import resource
+
+        t_gnu = c_gnu = float("inf")
+        for _ in range(3):
+            r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+            t0 = time.perf_counter()
+            gnu = subprocess.run(["diff", "-u", a, b], capture_output=True, check=False)
+            t_gnu = min(t_gnu, time.perf_counter() - t0)
+            r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+            c_gnu = min(c_gnu, r1.ru_utime - r0.ru_utime + r1.ru_stime - r0.ru_stime)
+    assert isinstance(out, str)
+    hunks = out.count("\n@@ ") + out.startswith("@@ ")
+    print(
+        f"toron          : {best:8.3f} s wall {cpu:8.3f} s CPU   (text_diff + unified output, best of 3; "
+        f"{hunks:,} hunks, {len(out) / 1e6:.2f} MB)"
+    )
+    print(
+        f"GNU diff -u    : {t_gnu:8.3f} s wall {c_gnu:8.3f} s CPU   toron is {t_gnu / best:8.2f}x faster (wall), "
+        f"{c_gnu / cpu:8.2f}x (CPU) (output {len(gnu.stdout) / 1e6:.2f} MB; best of 3)"
+    )
+    show_peer("difflib", peer_in_child("difflib", mb, seed, budget), best, cpu)
+
+
 def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "_peer":
+        run_peer(sys.argv[2], float(sys.argv[3]), int(sys.argv[4]))
+        return
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("sections", nargs="*", default=["sim"], help="sections to run (default: all)")
+    ap.add_argument("sections", nargs="*", default=["sim", "structural", "text"],
+                    help="sections to run (default: all)")
     ap.add_argument("--customers", type=int, default=1_000_000)
+    ap.add_argument("--sizes", default="1,20", help="structural: document sizes in MB (default 1,20)")
+    ap.add_argument("--text-mb", type=float, default=10.0, help="text: size of the text in MB (default 10)")
+    ap.add_argument("--budget", type=float, default=120.0,
+                    help="seconds a peer may take before it is stopped and reported as over the budget")
     args = ap.parse_args()
     if "sim" in args.sections:
         bench_sim(args.customers)
+    if "structural" in args.sections:
+        bench_structural([float(s) for s in args.sizes.split(",")], args.budget)
+    if "text" in args.sections:
+        bench_text(args.text_mb, args.budget)
 
 
 if __name__ == "__main__":

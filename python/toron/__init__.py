@@ -9,6 +9,22 @@ True
 Errors are raised as subclasses of :class:`toron.Error`, each also subclassing the stdlib exception a user
 would catch (``ScenarioError`` is a ``ValueError``, ``IoError`` an ``OSError``). ``simulate`` and ``sweep``
 release the GIL and stop promptly on Ctrl-C (``KeyboardInterrupt``).
+
+Snapshots and diffs:
+
+>>> d = toron.diff({"items": [1, 2], "total": 3}, {"items": [0, 1, 2], "total": 3})
+>>> d.summary()
+'0 changed, 1 added, 0 removed'
+>>> d.patch
+[{'op': 'add', 'path': '/items/0', 'value': 0}]
+>>> toron.apply_patch({"items": [1, 2], "total": 3}, d.patch)
+{'items': [0, 1, 2], 'total': 3}
+>>> len(toron.digest({"b": 1, "a": 2.0}))
+64
+
+``toron.Snapshots(root)`` keeps golden files (``snapshots/<case>.json``) and ``toron.Archive(root)`` the
+content-addressed run archive (``.toron/``); the ``toron`` command line reviews pending goldens and diffs JSON
+files, and the pytest plugin gives a ``snapshot`` fixture and ``--snapshot-update``.
 """
 
 from __future__ import annotations
@@ -20,40 +36,70 @@ from typing import SupportsIndex
 
 from toron import _toron
 from toron._toron import (
+    Archive,
     ArchiveError,
     CancelledError,
     CanonicalError,
+    CheckResult,
+    Diff,
     Error,
     InvalidArgumentError,
     IoError,
     JsonError,
     Outcome,
     PatchError,
+    Pending,
+    RunWriter,
     Scenario,
     ScenarioError,
     SimulationError,
     SnapshotError,
+    Snapshots,
+    TextDiff,
     __version__,
+    apply_patch,
+    canonical,
+    diff,
+    digest,
+    parse_json,
+    pretty,
+    read_json,
     simulate,
+    text_diff,
 )
 
 __all__ = [
+    "Archive",
     "ArchiveError",
     "CancelledError",
     "CanonicalError",
+    "CheckResult",
+    "Diff",
     "Error",
     "InvalidArgumentError",
     "IoError",
     "JsonError",
     "Outcome",
     "PatchError",
+    "Pending",
+    "RunWriter",
     "Scenario",
     "ScenarioError",
     "SimulationError",
     "SnapshotError",
+    "Snapshots",
+    "TextDiff",
     "__version__",
+    "apply_patch",
+    "canonical",
+    "diff",
+    "digest",
+    "parse_json",
+    "pretty",
+    "read_json",
     "simulate",
     "sweep",
+    "text_diff",
 ]
 
 

@@ -7,30 +7,51 @@ from typing import Any, ClassVar, Literal, NoReturn, SupportsIndex
 from typing_extensions import TypeAlias, final
 
 __all__ = [
+    "Archive",
     "ArchiveError",
     "CancelledError",
     "CanonicalError",
+    "CheckResult",
+    "Diff",
     "Error",
     "InvalidArgumentError",
     "IoError",
     "JsonError",
     "Outcome",
     "PatchError",
+    "Pending",
+    "RunWriter",
     "Scenario",
     "ScenarioError",
     "SimulationError",
     "SnapshotError",
+    "Snapshots",
+    "TextDiff",
     "__version__",
     "_error_class_for_kind",
     "_error_kinds",
     "_raise_error",
+    "apply_patch",
+    "canonical",
+    "diff",
+    "digest",
+    "parse_json",
+    "pretty",
+    "read_json",
     "simulate",
     "sweep",
+    "text_diff",
 ]
 
 __version__: str
 
 _PathLike: TypeAlias = str | os.PathLike[str]
+
+#: A JSON-like value: None, bool, int, float, str, lists (or tuples) and str-keyed mappings of them.
+_Json: TypeAlias = Any
+#: A tolerance: a number (absolute) or {"abs": x, "rel": y, "ulps": n} with any of the members.
+_Tolerance: TypeAlias = float | Mapping[str, float]
+_Format: TypeAlias = Literal["text", "color", "html", "json"]
 
 class Error(Exception):
     """Base of every error Toron raises; the context attributes are None when unknown."""
@@ -140,3 +161,199 @@ def _raise_error(
     path: str | None = None,
     op_index: int | None = None,
 ) -> NoReturn: ...
+
+# --- canonical JSON and identity -------------------------------------------------------------------------
+
+def canonical(value: _Json) -> bytes:
+    """The RFC 8785 canonical bytes of `value`; CanonicalError naming the path of what JSON cannot carry."""
+
+def digest(value: _Json) -> str:
+    """The identity of `value`: blake3 of its canonical bytes, 64 lowercase hex characters."""
+
+def pretty(value: _Json) -> str:
+    """Readable JSON in canonical key order and number form (2-space indent, final newline)."""
+
+def parse_json(text: str | bytes) -> Any:
+    """Parse JSON text strictly: JsonError with line and column, CanonicalError for an unsafe number."""
+
+def read_json(path: _PathLike) -> Any:
+    """Read and parse a JSON file as `parse_json` does; errors also name the file."""
+
+# --- structural and text diff ----------------------------------------------------------------------------
+
+@final
+class Diff:
+    """Operations that turn `old` into `new`; `bool(d)` is true when they differ."""
+
+    @property
+    def patch(self) -> list[dict[str, Any]]: ...
+    @property
+    def changes(self) -> list[dict[str, Any]]: ...
+    @property
+    def counts(self) -> dict[str, int]: ...
+    @property
+    def coarse(self) -> bool: ...
+    @property
+    def steps(self) -> int: ...
+    def summary(self) -> str: ...
+    def render(self, format: _Format = "text") -> str: ...
+    def __bool__(self) -> bool: ...
+    def __len__(self) -> int: ...
+    def __eq__(self, other: object, /) -> bool: ...
+    __hash__: ClassVar[None]  # type: ignore[assignment]
+
+def diff(
+    old: _Json,
+    new: _Json,
+    *,
+    keys: Mapping[str, str] | None = None,
+    ignore: Iterable[str] | None = None,
+    redact: Iterable[str] | None = None,
+    tolerance: _Tolerance | None = None,
+    tolerances: Mapping[str, _Tolerance] | None = None,
+    budget: int | None = None,
+) -> Diff:
+    """Compare two JSON-like values (releases the GIL while comparing)."""
+
+def apply_patch(value: _Json, patch: Iterable[Mapping[str, Any]]) -> Any:
+    """Apply an RFC 6902 patch to a copy of `value`; PatchError with op_index and path."""
+
+@final
+class TextDiff:
+    """A line diff of two texts; `bool(d)` is true when they differ."""
+
+    def unified(self, context: int = 3, old_name: str = "a", new_name: str = "b") -> str: ...
+    def unified_bytes(self, context: int = 3, old_name: str = "a", new_name: str = "b") -> bytes: ...
+    def summary(self) -> str: ...
+    def render(self, format: _Format = "text") -> str: ...
+    @property
+    def binary(self) -> bool: ...
+    @property
+    def counts(self) -> tuple[int, int]: ...
+    def __bool__(self) -> bool: ...
+
+def text_diff(
+    old: str | bytes, new: str | bytes, *, algorithm: Literal["myers", "patience", "histogram"] = "myers"
+) -> TextDiff:
+    """Compare two texts line by line (releases the GIL); non-UTF-8 input falls back to lines of bytes."""
+
+# --- golden files ----------------------------------------------------------------------------------------
+
+@final
+class CheckResult:
+    """The outcome of `Snapshots.check`; `bool(r)` is `r.passed`."""
+
+    @property
+    def case(self) -> str: ...
+    @property
+    def status(self) -> Literal["passed", "failed", "created", "updated"]: ...
+    @property
+    def passed(self) -> bool: ...
+    @property
+    def golden_missing(self) -> bool: ...
+    @property
+    def golden_path(self) -> str: ...
+    @property
+    def pending_path(self) -> str | None: ...
+    @property
+    def diff(self) -> Diff | None: ...
+    def summary(self) -> str: ...
+    def __bool__(self) -> bool: ...
+
+@final
+class Pending:
+    """A candidate waiting for review (`<case>.json.new`)."""
+
+    @property
+    def case(self) -> str: ...
+    @property
+    def golden_path(self) -> str: ...
+    @property
+    def new_path(self) -> str: ...
+    @property
+    def golden(self) -> Any: ...
+    @property
+    def candidate(self) -> Any: ...
+    @property
+    def diff(self) -> Diff: ...
+
+@final
+class Snapshots:
+    """A directory of golden files; `update=None` reads TORON_SNAPSHOT_UPDATE once, now."""
+
+    def __new__(cls, root: _PathLike = "snapshots", *, update: bool | None = None) -> Snapshots: ...
+    @property
+    def root(self) -> str: ...
+    @property
+    def update(self) -> bool: ...
+    def check(
+        self,
+        case: str,
+        value: _Json,
+        *,
+        update: bool | None = None,
+        meta: Mapping[str, Any] | None = None,
+        keys: Mapping[str, str] | None = None,
+        ignore: Iterable[str] | None = None,
+        redact: Iterable[str] | None = None,
+        tolerance: _Tolerance | None = None,
+        tolerances: Mapping[str, _Tolerance] | None = None,
+        budget: int | None = None,
+    ) -> CheckResult: ...
+    def read(self, case: str) -> Any: ...
+    def golden_path(self, case: str) -> str: ...
+    def pending_path(self, case: str) -> str: ...
+    def cases(self) -> list[str]: ...
+    def pending_cases(self) -> list[str]: ...
+    def pending(
+        self,
+        *,
+        keys: Mapping[str, str] | None = None,
+        ignore: Iterable[str] | None = None,
+        redact: Iterable[str] | None = None,
+        tolerance: _Tolerance | None = None,
+        tolerances: Mapping[str, _Tolerance] | None = None,
+        budget: int | None = None,
+    ) -> list[Pending]: ...
+    def accept(self, case: str | None = None) -> list[str]: ...
+    def reject(self, case: str | None = None) -> list[str]: ...
+    def unused(self, seen_cases: Iterable[str]) -> list[str]: ...
+
+# --- run archive -----------------------------------------------------------------------------------------
+
+@final
+class RunWriter:
+    """Writes one run: `add_case` for each case, then `finish()` (or leave a `with` block)."""
+
+    @property
+    def tag(self) -> str: ...
+    def add_case(
+        self,
+        case: str,
+        output: _Json,
+        *,
+        scenario: str | None = None,
+        seed: int | None = None,
+        meta: Mapping[str, Any] | None = None,
+    ) -> str: ...
+    def finish(self) -> dict[str, Any]: ...
+    def __enter__(self) -> RunWriter: ...
+    def __exit__(self, exc_type: object, _exc: object, _tb: object) -> bool: ...
+
+@final
+class Archive:
+    """A content-addressed run archive (`.toron/` by default); reads verify the hash."""
+
+    def __new__(cls, root: _PathLike = ".toron", *, compress: bool = True) -> Archive: ...
+    @property
+    def root(self) -> str: ...
+    def put(self, value: _Json) -> str: ...
+    def get(self, id: str) -> Any: ...
+    def contains(self, id: str) -> bool: ...
+    def __contains__(self, key: str, /) -> bool: ...
+    def object_path(self, id: str) -> str: ...
+    def new_run(self, meta: Mapping[str, Any] | None = None, *, engine: str = ...) -> RunWriter: ...
+    def manifest(self, tag: str) -> dict[str, Any]: ...
+    def output(self, tag: str, case: str) -> Any: ...
+    def runs(self) -> list[dict[str, Any]]: ...
+    def verify(self) -> dict[str, Any]: ...

@@ -1,14 +1,17 @@
 //! Python objects ↔ `serde_json::Value`.
 //!
 //! Python → JSON accepts `None`, `bool`, `int` and integer-likes with `__index__` (from -2^63 to 2^64-1),
-//! finite `float`, `str`, `list`, `tuple` and mappings with `str` keys. Anything else is a
-//! `toron.ScenarioError` (a `ValueError`) naming the JSON pointer (`/network/loss`) and dotted field
-//! (`network.loss`) of the offending value — never a panic.
+//! finite `float`, `str`, `list`, `tuple` and mappings with `str` keys. Anything else is an error naming the
+//! JSON pointer (`/network/loss`) and dotted field (`network.loss`) of the offending value — never a panic:
+//! a `toron.ScenarioError` from [`to_value`] (scenarios), a `toron.CanonicalError` from [`to_canonical`]
+//! (values that are diffed, hashed or stored, which must also pass `canon::check`: integers within
+//! ±(2^53 - 1)), a `toron.InvalidArgumentError` from [`to_argument`] (options). All three are `ValueError`s.
 
 use crate::errors;
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyMapping, PyString, PyTuple};
 use serde_json::{Map, Number, Value};
+use toron_core::{Error as CoreError, ErrorKind};
 
 /// Deeper nesting than this is refused (it also stops a self-containing list).
 const MAX_DEPTH: usize = 128;
@@ -21,17 +24,22 @@ enum Seg {
 
 struct Walk {
     path: Vec<Seg>,
+    /// The kind of error a value that cannot be converted raises.
+    kind: ErrorKind,
+    /// Where the value comes from, prefixed to the pointer of errors (`/keys` for the `keys` argument).
+    prefix: String,
 }
 
 impl Walk {
     fn pointer(&self) -> String {
-        self.path
-            .iter()
-            .map(|s| match s {
-                Seg::Key(k) => format!("/{}", k.replace('~', "~0").replace('/', "~1")),
-                Seg::Index(i) => format!("/{i}"),
-            })
-            .collect()
+        let mut out = self.prefix.clone();
+        for s in &self.path {
+            match s {
+                Seg::Key(k) => toron_core::canon::push_pointer_token(&mut out, k),
+                Seg::Index(i) => out.push_str(&format!("/{i}")),
+            }
+        }
+        out
     }
 
     fn dotted(&self) -> String {
@@ -51,7 +59,15 @@ impl Walk {
     }
 
     fn error(&self, message: impl Into<String>) -> PyErr {
-        errors::scenario_error(&self.pointer(), &self.dotted(), message)
+        if self.kind == ErrorKind::Scenario {
+            return errors::scenario_error(&self.pointer(), &self.dotted(), message);
+        }
+        let mut err = CoreError::new(self.kind, message);
+        let pointer = self.pointer();
+        if !pointer.is_empty() {
+            err = err.with_path(pointer);
+        }
+        errors::map(err)
     }
 
     fn value(&mut self, obj: &Bound<'_, PyAny>) -> PyResult<Value> {
@@ -113,6 +129,18 @@ impl Walk {
     }
 
     fn integer(&self, obj: &Bound<'_, PyAny>) -> PyResult<Value> {
+        if self.kind == ErrorKind::Canonical {
+            // The canonical range is checked here, with the path, rather than by `canon::check` afterwards.
+            let limit = toron_core::canon::MAX_SAFE_INTEGER;
+            return match obj.extract::<i64>() {
+                Ok(i) if i.unsigned_abs() <= limit => Ok(Value::from(i)),
+                _ => Err(self.error(format!(
+                    "integer {} is beyond the canonical range (expected from -(2^53-1) to 2^53-1; \
+                     JSON numbers are doubles, pass a float or a string for larger values)",
+                    obj.str()?
+                ))),
+            };
+        }
         if let Ok(i) = obj.extract::<i64>() {
             return Ok(Value::from(i));
         }
@@ -149,9 +177,12 @@ impl Walk {
                     return Err(self.error(format!("key {shown} is not a string (expected str keys)")));
                 }
             };
-            self.path.push(Seg::Key(key.clone()));
+            self.path.push(Seg::Key(key));
             let value = self.value(&v)?;
-            self.path.pop();
+            // Take the key back instead of cloning it for the path (a measurable cost on large documents).
+            let Some(Seg::Key(key)) = self.path.pop() else {
+                unreachable!("the segment pushed above")
+            };
             out.insert(key, value);
         }
         Ok(Value::Object(out))
@@ -160,7 +191,40 @@ impl Walk {
 
 /// A Python object as a JSON value, or a `toron.ScenarioError` naming the path of what cannot be one.
 pub(crate) fn to_value(obj: &Bound<'_, PyAny>) -> PyResult<Value> {
-    Walk { path: Vec::new() }.value(obj)
+    Walk {
+        path: Vec::new(),
+        kind: ErrorKind::Scenario,
+        prefix: String::new(),
+    }
+    .value(obj)
+}
+
+/// A Python object as a JSON value that the canonical encoding accepts (what is diffed, hashed and stored),
+/// or a `toron.CanonicalError` naming the path of the first value that cannot be one: NaN, an infinity, an
+/// integer beyond ±(2^53 - 1), a key that is not a `str`, a type JSON has not.
+pub(crate) fn to_canonical(obj: &Bound<'_, PyAny>) -> PyResult<Value> {
+    let value = Walk {
+        path: Vec::new(),
+        kind: ErrorKind::Canonical,
+        prefix: String::new(),
+    }
+    .value(obj)?;
+    // Every number was checked on the way; this is the core's own word on it (cheap next to the conversion).
+    toron_core::canon::check(&value).map_err(errors::map)?;
+    Ok(value)
+}
+
+/// An argument (diff options, metadata) as a JSON value, or a `toron.InvalidArgumentError` naming
+/// `/<name>/...`, the path inside the argument.
+pub(crate) fn to_argument(obj: &Bound<'_, PyAny>, name: &str) -> PyResult<Value> {
+    let mut prefix = String::new();
+    toron_core::canon::push_pointer_token(&mut prefix, name);
+    Walk {
+        path: Vec::new(),
+        kind: ErrorKind::InvalidArgument,
+        prefix,
+    }
+    .value(obj)
 }
 
 /// A JSON value as Python objects (`dict`, `list`, `str`, `int`, `float`, `bool`, `None`).

@@ -2,7 +2,9 @@
 //! errors and releases the GIL; every decision is toron-core's.
 //!
 //! One module per core concept: [`scenario`] (`toron.Scenario`), [`sim`] (`toron.simulate`, `toron.sweep`,
-//! `toron.Outcome`), [`errors`] (the exception hierarchy under `toron.Error`), [`convert`] (Python objects ↔
+//! `toron.Outcome`), [`canon`] (`toron.canonical`, `toron.digest`, `toron.parse_json`), [`diff`] (`toron.diff`,
+//! `toron.apply_patch`, `toron.text_diff`), [`snapshot`] (`toron.Snapshots`), [`archive`] (`toron.Archive`),
+//! [`errors`] (the exception hierarchy under `toron.Error`), [`convert`] (Python objects ↔
 //! JSON values) and [`doorway`] (the one place that releases the GIL and polls for Ctrl-C).
 #![allow(
     clippy::result_large_err,
@@ -11,11 +13,15 @@
 
 use pyo3::prelude::*;
 
+mod archive;
+mod canon;
 mod convert;
+mod diff;
 mod doorway;
 mod errors;
 mod scenario;
 mod sim;
+mod snapshot;
 
 /// The native module.
 #[pymodule]
@@ -26,5 +32,20 @@ fn _toron(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<sim::PyOutcome>()?;
     m.add_function(wrap_pyfunction!(sim::simulate, m)?)?;
     m.add_function(wrap_pyfunction!(sim::sweep, m)?)?;
+    m.add_function(wrap_pyfunction!(canon::canonical, m)?)?;
+    m.add_function(wrap_pyfunction!(canon::digest, m)?)?;
+    m.add_function(wrap_pyfunction!(canon::pretty, m)?)?;
+    m.add_function(wrap_pyfunction!(canon::parse_json, m)?)?;
+    m.add_function(wrap_pyfunction!(canon::read_json, m)?)?;
+    m.add_class::<diff::PyDiff>()?;
+    m.add_class::<diff::PyTextDiff>()?;
+    m.add_function(wrap_pyfunction!(diff::diff, m)?)?;
+    m.add_function(wrap_pyfunction!(diff::apply_patch, m)?)?;
+    m.add_function(wrap_pyfunction!(diff::text_diff, m)?)?;
+    m.add_class::<snapshot::PySnapshots>()?;
+    m.add_class::<snapshot::PyCheckResult>()?;
+    m.add_class::<snapshot::PyPending>()?;
+    m.add_class::<archive::PyArchive>()?;
+    m.add_class::<archive::PyRunWriter>()?;
     Ok(())
 }

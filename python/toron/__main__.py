@@ -1,0 +1,7 @@
+"""``python -m toron``: the ``toron`` command line."""
+
+import sys
+
+from toron.cli import main
+
+sys.exit(main())
