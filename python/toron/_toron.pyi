@@ -17,8 +17,10 @@ __all__ = [
     "InvalidArgumentError",
     "IoError",
     "JsonError",
+    "ManifestError",
     "Outcome",
     "PatchError",
+    "RunError",
     "Pending",
     "RunWriter",
     "Scenario",
@@ -75,6 +77,8 @@ class CanonicalError(Error, ValueError): ...
 class PatchError(Error, ValueError): ...
 class SnapshotError(Error): ...
 class ArchiveError(Error): ...
+class ManifestError(Error, ValueError): ...
+class RunError(Error): ...
 
 @final
 class Scenario:

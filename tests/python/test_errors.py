@@ -19,6 +19,8 @@ EXPECTED: dict[str, tuple[type[toron.Error], tuple[type[BaseException], ...]]] =
     "patch": (toron.PatchError, (ValueError,)),
     "snapshot": (toron.SnapshotError, ()),
     "archive": (toron.ArchiveError, ()),
+    "manifest": (toron.ManifestError, (ValueError,)),
+    "run": (toron.RunError, ()),
 }
 
 

@@ -27,6 +27,8 @@ pub(crate) struct Classes {
     pub(crate) patch: Py<PyType>,
     pub(crate) snapshot: Py<PyType>,
     pub(crate) archive: Py<PyType>,
+    pub(crate) manifest: Py<PyType>,
+    pub(crate) run: Py<PyType>,
 }
 
 static CLASSES: PyOnceLock<Classes> = PyOnceLock::new();
@@ -89,6 +91,12 @@ pub(crate) fn classes(py: Python<'_>) -> PyResult<&'static Classes> {
             patch: sub("PatchError", "A JSON Patch cannot be applied (names the operation index and path).", Some(&value_error))?,
             snapshot: sub("SnapshotError", "A golden file is missing, unreadable or invalid.", None)?,
             archive: sub("ArchiveError", "The run archive is corrupt or cannot be written.", None)?,
+            manifest: sub(
+                "ManifestError",
+                "The test-operations manifest (testops.toml) is invalid; path, line and field say where.",
+                Some(&value_error),
+            )?,
+            run: sub("RunError", "A run could not be started or finished (harness failure, unknown run id).", None)?,
             base,
         })
     })
@@ -108,6 +116,8 @@ pub(crate) fn class_for(classes: &Classes, kind: ErrorKind) -> Option<&Py<PyType
         ErrorKind::Patch => Some(&classes.patch),
         ErrorKind::Snapshot => Some(&classes.snapshot),
         ErrorKind::Archive => Some(&classes.archive),
+        ErrorKind::Manifest => Some(&classes.manifest),
+        ErrorKind::Run => Some(&classes.run),
     }
 }
 
@@ -240,6 +250,8 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
         ("PatchError", &c.patch),
         ("SnapshotError", &c.snapshot),
         ("ArchiveError", &c.archive),
+        ("ManifestError", &c.manifest),
+        ("RunError", &c.run),
     ] {
         m.add(name, class.bind(py))?;
     }
