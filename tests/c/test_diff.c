@@ -18,34 +18,7 @@
 
 #include "toron.h"
 
-static int failures = 0;
-static int checks = 0;
-
-#define CHECK(cond)                                                                         \
-  do {                                                                                      \
-    checks++;                                                                               \
-    if (!(cond)) {                                                                          \
-      failures++;                                                                           \
-      fprintf(stderr, "%s:%d: CHECK failed: %s (last error: %s)\n", __FILE__, __LINE__, #cond, \
-              toron_last_error_message());                                                  \
-    }                                                                                       \
-  } while (0)
-
-#define CHECK_STATUS(call, expected)                                                              \
-  do {                                                                                            \
-    toron_status got_ = (call);                                                                   \
-    checks++;                                                                                     \
-    if (got_ != (expected)) {                                                                     \
-      failures++;                                                                                 \
-      fprintf(stderr, "%s:%d: %s returned %s, expected %s (last error: %s)\n", __FILE__, __LINE__, \
-              #call, toron_status_name((int)got_), #expected, toron_last_error_message());         \
-    }                                                                                             \
-  } while (0)
-
-static int str_eq(const char *a, const char *b) { return a != NULL && b != NULL && strcmp(a, b) == 0; }
-static int contains(const char *haystack, const char *needle) {
-  return haystack != NULL && needle != NULL && strstr(haystack, needle) != NULL;
-}
+#include "check.h"
 static int ends_with(const char *s, const char *suffix) {
   size_t n = s ? strlen(s) : 0, m = strlen(suffix);
   return s != NULL && n >= m && strcmp(s + n - m, suffix) == 0;
