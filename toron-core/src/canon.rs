@@ -253,7 +253,8 @@ pub fn parse_json(text: &str) -> Result<Value> {
         Ok(v) => Ok(v),
         Err(e) => {
             let line = e.line();
-            let column = e.column();
+            // serde_json reports column 0 at the end of a line (an unexpected end of input): columns are 1-based.
+            let column = e.column().max(1);
             let err = match state.into_inner().error {
                 Some(err) => err,
                 None => {
@@ -774,6 +775,8 @@ mod tests {
         assert_eq!((e.kind(), e.path()), (ErrorKind::Canonical, Some("/a~0~1")));
         let e = parse_json("[1] x").unwrap_err();
         assert_eq!((e.kind(), e.line(), e.column()), (ErrorKind::Json, Some(1), Some(5)));
+        let eof = parse_json("{\"a\":2,\n").unwrap_err();
+        assert_eq!((eof.kind(), eof.line(), eof.column()), (ErrorKind::Json, Some(2), Some(1)), "{eof}");
         assert!(
             e.message().starts_with("invalid JSON: trailing characters"),
             "{}",
