@@ -776,7 +776,11 @@ mod tests {
         let e = parse_json("[1] x").unwrap_err();
         assert_eq!((e.kind(), e.line(), e.column()), (ErrorKind::Json, Some(1), Some(5)));
         let eof = parse_json("{\"a\":2,\n").unwrap_err();
-        assert_eq!((eof.kind(), eof.line(), eof.column()), (ErrorKind::Json, Some(2), Some(1)), "{eof}");
+        assert_eq!(
+            (eof.kind(), eof.line(), eof.column()),
+            (ErrorKind::Json, Some(2), Some(1)),
+            "{eof}"
+        );
         assert!(
             e.message().starts_with("invalid JSON: trailing characters"),
             "{}",
