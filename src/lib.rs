@@ -14,3 +14,30 @@ pub fn repo_root() -> PathBuf {
 pub fn repo_path(relative: &str) -> PathBuf {
     repo_root().join(relative)
 }
+
+/// Read a child's stdout until a line equal to `marker` (libtest prints its own lines first); `false` if the
+/// child ends or 20 lines pass without it. Returns the reader so the caller can keep the pipe open.
+pub fn wait_for_line(
+    stdout: std::process::ChildStdout,
+    marker: &str,
+) -> (bool, std::io::BufReader<std::process::ChildStdout>) {
+    use std::io::BufRead;
+    let mut out = std::io::BufReader::new(stdout);
+    for _ in 0..20 {
+        let mut line = String::new();
+        match out.read_line(&mut line) {
+            Ok(0) | Err(_) => break,
+            Ok(_) if line.trim() == marker => return (true, out),
+            Ok(_) => {}
+        }
+    }
+    (false, out)
+}
+
+/// One xorshift64 step: a tiny deterministic generator for test timing choices (not for simulations).
+pub fn xorshift(seed: &mut u64) -> u64 {
+    *seed ^= *seed << 13;
+    *seed ^= *seed >> 7;
+    *seed ^= *seed << 17;
+    *seed
+}

@@ -4,7 +4,6 @@
 //! same test function then plays the child's part instead of the parent's.
 
 use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -207,22 +206,9 @@ fn killed_writers_leave_an_archive_that_verifies() {
         );
         // Wait until the child is writing, read while it writes, then kill it after a pseudo-random delay.
         // (libtest prints its own lines first; skip them.)
-        let mut out = BufReader::new(child.stdout.take().unwrap());
-        let mut started = false;
-        for _ in 0..20 {
-            let mut line = String::new();
-            if out.read_line(&mut line).unwrap() == 0 {
-                break;
-            }
-            if line.trim() == "started" {
-                started = true;
-                break;
-            }
-        }
+        let (started, out) = toron_suite::wait_for_line(child.stdout.take().unwrap(), "started");
         assert!(started, "round {round}: the child never started writing");
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
+        toron_suite::xorshift(&mut seed);
         // While it writes, read the archive: a reader must never see a partial object or manifest.
         for _ in 0..1 + seed % 6 {
             read_new_objects(&archive, &mut seen, round);

@@ -130,7 +130,6 @@ fn killed_while_writing_goldens_leaves_whole_files() {
             i += 1;
         }
     }
-    use std::io::BufRead;
     let scratch = Scratch::new("snap-killed");
     let root = scratch.path().join("snapshots");
     let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
@@ -146,22 +145,9 @@ fn killed_while_writing_goldens_leaves_whole_files() {
             .stdout(std::process::Stdio::piped())
             .spawn()
             .unwrap();
-        let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
-        let mut started = false;
-        for _ in 0..20 {
-            let mut line = String::new();
-            if out.read_line(&mut line).unwrap() == 0 {
-                break;
-            }
-            if line.trim() == "started" {
-                started = true;
-                break;
-            }
-        }
+        let (started, out) = toron_suite::wait_for_line(child.stdout.take().unwrap(), "started");
         assert!(started, "round {round}: the child never started");
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
+        toron_suite::xorshift(&mut seed);
         // While it writes, read: a reader must never see a partial golden or candidate.
         for _ in 0..1 + seed % 10 {
             let snaps = Snapshots::new(&root);
