@@ -96,6 +96,13 @@ pub struct GoldenResult {
     pub status: String,
     /// A one-line summary of the difference, if any.
     pub summary: Option<String>,
+    /// The difference rendered as a self-contained HTML fragment (for `index.html`), if there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub html: Option<String>,
+    /// The candidate value's identity (blake3 of its canonical JSON), when it did not match; the candidate is
+    /// the case's output in the run's archive.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub candidate: Option<String>,
 }
 
 /// One attempt of a case.
@@ -557,28 +564,35 @@ fn golden(ctx: &CaseContext<'_>, suite: &str, case: &Case, a: &mut Attempt) {
         // Never write under snapshots/: compare only; the candidate stays in the archive.
         let snaps = Snapshots::new(root);
         let res = match snaps.read(&id) {
-            Ok(None) => Ok(("missing", Some("no golden file (check mode: not written)".to_string()))),
+            Ok(None) => Ok((
+                "missing",
+                Some("no golden file (check mode: not written)".to_string()),
+                None,
+            )),
             Ok(Some(g)) => crate::diff::diff(&g.value, &a.output, options).map(|d| {
                 if d.is_empty() {
-                    ("passed", None)
+                    ("passed", None, None)
                 } else {
-                    ("failed", Some(d.summary()))
+                    ("failed", Some(d.summary()), Some(d.render(crate::diff::Format::Html)))
                 }
             }),
             Err(e) => Err(e),
         };
         match res {
-            Ok((status, summary)) => {
+            Ok((status, summary, html)) => {
                 if status != "passed" {
                     a.fail(
                         CaseOutcome::Failed,
                         format!("golden {id}: {}", summary.clone().unwrap_or_default()),
                     );
                 }
+                let candidate = (status != "passed").then(|| crate::canon::digest(&a.output).ok()).flatten();
                 a.golden = Some(GoldenResult {
                     case: id,
                     status: status.to_string(),
                     summary,
+                    html,
+                    candidate,
                 });
             }
             Err(e) => a.fail(CaseOutcome::Errored, e.to_string()),
@@ -594,10 +608,14 @@ fn golden(ctx: &CaseContext<'_>, suite: &str, case: &Case, a: &mut Attempt) {
             if !r.passed() {
                 a.fail(CaseOutcome::Failed, format!("golden {id}: {}", r.summary()));
             }
+            let html = r.diff().map(|d| d.render(crate::diff::Format::Html));
+            let candidate = (!r.passed()).then(|| crate::canon::digest(&a.output).ok()).flatten();
             a.golden = Some(GoldenResult {
                 case: id,
                 status: r.status().name().to_string(),
                 summary,
+                html,
+                candidate,
             });
         }
         Err(e) => a.fail(CaseOutcome::Errored, e.to_string()),
