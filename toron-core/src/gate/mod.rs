@@ -210,13 +210,22 @@ pub struct RuleResult {
 pub struct Verdict {
     /// GO when no `block` rule failed.
     pub go: bool,
-    /// `"GO"` or `"NO-GO"`.
+    /// `"GO"` or `"NO-GO"` (`"none"` for a run that never reached its gates, see [`Verdict::none`]).
     pub verdict: String,
     /// Every rule, in manifest order.
     pub rules: Vec<RuleResult>,
 }
 
 impl Verdict {
+    /// The verdict of a run that never reached its gates (interrupted, or still running): `"none"`, not GO.
+    pub fn none() -> Verdict {
+        Verdict {
+            go: false,
+            verdict: "none".to_string(),
+            rules: Vec::new(),
+        }
+    }
+
     /// The rules that failed and block.
     pub fn blocking_failures(&self) -> impl Iterator<Item = &RuleResult> {
         self.rules

@@ -14,7 +14,8 @@
 //!                               "violations", "latency", "throughput"}], "exit_code", "stdout", "stderr",
 //!                               "digest", "determinism", "golden", "coverage": [covered, valid] } ] } ],
 //!   "gates": [ rule results, as in verdict.json ],
-//!   "verdict": "GO" | "NO-GO"
+//!   "verdict": "GO" | "NO-GO",
+//!   "unused_goldens": [ "suite/case", .. ]   (goldens of fully-run suites no case compared; never deleted)
 //! }
 //! ```
 //!
@@ -40,13 +41,6 @@ pub const SCHEMA_VERSION: u64 = 1;
 
 /// `report.json` as a value.
 pub fn report_json(result: &RunResult) -> Value {
-    let seed_source = if result.seed.is_some() {
-        "option"
-    } else if std::env::var_os("SIM_SEED").is_some() {
-        "SIM_SEED"
-    } else {
-        "scenario"
-    };
     json!({
         "schema": REPORT_SCHEMA,
         "version": SCHEMA_VERSION,
@@ -57,7 +51,7 @@ pub fn report_json(result: &RunResult) -> Value {
             "engine": crate::VERSION,
             "platform": { "os": std::env::consts::OS, "arch": std::env::consts::ARCH },
             "seed": result.seed,
-            "seed_source": seed_source,
+            "seed_source": result.seed_source,
             "started": result.started,
             "duration": result.duration,
             "state": result.state.name(),
@@ -67,6 +61,7 @@ pub fn report_json(result: &RunResult) -> Value {
         "cases": result.cases,
         "gates": result.verdict.rules,
         "verdict": result.verdict.verdict,
+        "unused_goldens": result.unused_goldens,
     })
 }
 

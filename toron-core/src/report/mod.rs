@@ -12,6 +12,7 @@
 )]
 
 pub mod coverage;
+pub mod determinism;
 pub mod json;
 pub mod junit;
 mod kpi;

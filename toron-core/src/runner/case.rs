@@ -82,9 +82,36 @@ pub struct DeterminismResult {
     pub threads: Vec<usize>,
     /// Repeats per seed and thread count.
     pub repeats: u32,
+    /// Separate processes per seed (1: in this process only).
+    #[serde(default = "one")]
+    pub processes: u32,
     /// When not deterministic: the first divergent event of two traced re-runs of the first drifting seed
     /// (`None` when the traced pair agreed, i.e. the drift did not reproduce).
     pub drift: Option<super::drift::Divergence>,
+    /// A command's artifacts: file → identity → times seen over the repeats.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub artifacts: BTreeMap<String, BTreeMap<String, u64>>,
+    /// A command's artifacts that drifted: the first differing JSON paths with both values.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub artifact_drift: Vec<ValueDrift>,
+}
+
+fn one() -> u32 {
+    1
+}
+
+/// A JSON value that differs between two repeats of a command: the artifact, the JSON path (RFC 6901) and both
+/// values (`None`: absent on that side).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ValueDrift {
+    /// The artifact file, as named in the manifest.
+    pub artifact: String,
+    /// The JSON path.
+    pub path: String,
+    /// The value in the first repeat.
+    pub a: Option<Value>,
+    /// The value in the repeat that differed.
+    pub b: Option<Value>,
 }
 
 /// A golden comparison.
@@ -222,6 +249,8 @@ pub(crate) struct CaseContext<'a> {
     pub check: bool,
     pub cancel: &'a Arc<AtomicBool>,
     pub logs: Option<&'a Path>,
+    /// The command that simulates in a separate process (determinism `processes > 1`).
+    pub worker: Option<&'a [String]>,
 }
 
 /// Run a case with its retries.
@@ -316,7 +345,7 @@ impl Drop for Watchdog {
     }
 }
 
-fn run_attempt(ctx: &CaseContext<'_>, suite: &str, case: &Case, number: u32) -> Attempt {
+pub(crate) fn run_attempt(ctx: &CaseContext<'_>, suite: &str, case: &Case, number: u32) -> Attempt {
     let started = Instant::now();
     let mut a = Attempt::new(number);
     let timeout = case.timeout.unwrap_or(ctx.manifest.defaults.timeout);
@@ -326,7 +355,7 @@ fn run_attempt(ctx: &CaseContext<'_>, suite: &str, case: &Case, number: u32) -> 
     let stop: &AtomicBool = &dog.flag;
     match case.kind {
         CaseKind::Sim | CaseKind::Chaos | CaseKind::Load => simulate_case(ctx, case, stop, &mut a),
-        CaseKind::Determinism => determinism_case(ctx, case, stop, &mut a),
+        CaseKind::Determinism => determinism_case(ctx, suite, case, stop, &mut a),
         CaseKind::Command => command_case(ctx, suite, case, stop, timeout, &mut a),
     }
     let timed_out = dog.timed_out.load(Ordering::SeqCst);
@@ -408,12 +437,9 @@ fn simulate_case(ctx: &CaseContext<'_>, case: &Case, stop: &AtomicBool, a: &mut 
     a.output = Value::Object(out);
 }
 
-fn determinism_case(ctx: &CaseContext<'_>, case: &Case, stop: &AtomicBool, a: &mut Attempt) {
+fn determinism_case(ctx: &CaseContext<'_>, suite: &str, case: &Case, stop: &AtomicBool, a: &mut Attempt) {
     if !case.argv.is_empty() {
-        return a.fail(
-            CaseOutcome::Errored,
-            "determinism checks of commands are not implemented yet (only scenarios)",
-        );
+        return command_determinism(ctx, suite, case, stop, a);
     }
     let Some(scenario) = &case.scenario else {
         return a.fail(CaseOutcome::Errored, "the case has no scenario");
@@ -444,6 +470,22 @@ fn determinism_case(ctx: &CaseContext<'_>, case: &Case, stop: &AtomicBool, a: &m
             Err(e) => return a.fail(CaseOutcome::Errored, e.to_string()),
         }
     }
+    if case.processes > 1 {
+        for &seed in &seeds {
+            for p in 0..case.processes {
+                if stop.load(Ordering::SeqCst) {
+                    return a.fail(CaseOutcome::Cancelled, "stopped");
+                }
+                match simulate_in_process(ctx, suite, case, scenario, seed, p) {
+                    Ok(d) => {
+                        runs += 1;
+                        *digests.entry(seed).or_default().entry(d).or_insert(0) += 1;
+                    }
+                    Err(m) => return a.fail(CaseOutcome::Errored, m),
+                }
+            }
+        }
+    }
     let deterministic = digests.values().all(|d| d.len() == 1);
     let mut drift = None;
     if !deterministic {
@@ -468,8 +510,173 @@ fn determinism_case(ctx: &CaseContext<'_>, case: &Case, stop: &AtomicBool, a: &m
         deterministic,
         threads: case.threads.clone(),
         repeats: case.repeats,
+        processes: case.processes,
         drift,
+        artifacts: BTreeMap::new(),
+        artifact_drift: Vec::new(),
     });
+}
+
+/// Simulate `seed` in a separate process: `<worker...> simulate <scenario.json> --seed N --json`; returns the
+/// digest it printed.
+fn simulate_in_process(
+    ctx: &CaseContext<'_>,
+    suite: &str,
+    case: &Case,
+    scenario: &crate::scenario::Scenario,
+    seed: u64,
+    n: u32,
+) -> Result<String, String> {
+    let Some(worker) = ctx.worker.filter(|w| !w.is_empty()) else {
+        return Err(format!(
+            "processes = {} needs a worker command to simulate in separate processes (set {WORKER_ENV}, e.g. \
+             \"python -m toron\", or the run's worker option; the Python surface sets it)",
+            case.processes
+        ));
+    };
+    let dir = ctx
+        .logs
+        .ok_or_else(|| "the run has no logs directory for the worker's scenario".to_string())?;
+    let file = dir.join(format!("{suite}.{}.scenario.json", case.name));
+    if !file.exists() {
+        let text = serde_json::to_string(&scenario.to_value()).map_err(|e| e.to_string())?;
+        std::fs::write(&file, text).map_err(|e| format!("cannot write {}: {e}", file.display()))?;
+    }
+    let mut argv: Vec<String> = worker.to_vec();
+    argv.extend([
+        "simulate".to_string(),
+        file.to_string_lossy().into_owned(),
+        "--seed".to_string(),
+        seed.to_string(),
+        "--json".to_string(),
+    ]);
+    let log = dir.join(format!("{suite}.{}.process-{seed}-{n}", case.name));
+    let out = run_command(&argv, &BTreeMap::new(), ctx.manifest.root(), ctx.cancel, Some(&log))
+        .map_err(|e| format!("worker {}: {e}", argv.join(" ")))?;
+    let parsed: Value = serde_json::from_str(out.stdout.trim()).map_err(|e| {
+        format!(
+            "worker {} printed no outcome JSON ({e}); stderr: {}",
+            argv.join(" "),
+            out.stderr.trim()
+        )
+    })?;
+    parsed
+        .get("digest")
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .ok_or_else(|| format!("worker {}: the outcome has no digest", argv.join(" ")))
+}
+
+/// The environment variable naming the worker command (whitespace-separated argv, or a JSON array).
+pub const WORKER_ENV: &str = "TORON_WORKER";
+
+/// The worker command from [`WORKER_ENV`], if set.
+pub(crate) fn worker_from_env() -> Option<Vec<String>> {
+    let text = std::env::var(WORKER_ENV).ok()?;
+    let text = text.trim();
+    if text.starts_with('[') {
+        serde_json::from_str(text).ok()
+    } else {
+        Some(text.split_whitespace().map(str::to_string).collect()).filter(|v: &Vec<String>| !v.is_empty())
+    }
+}
+
+/// Run a command `repeats` times and compare its artifacts' identities; where they differ, the first differing
+/// JSON paths with both values.
+fn command_determinism(ctx: &CaseContext<'_>, suite: &str, case: &Case, stop: &AtomicBool, a: &mut Attempt) {
+    let root = ctx.manifest.root();
+    let mut seen: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
+    let mut first: BTreeMap<String, Value> = BTreeMap::new();
+    let mut drift: Vec<ValueDrift> = Vec::new();
+    let repeats = case.repeats.max(1);
+    for r in 1..=repeats {
+        let logs = ctx
+            .logs
+            .map(|d| d.join(format!("{suite}.{}.{}.repeat-{r}", case.name, a.number)));
+        let out = match run_command(&case.argv, &case.env, root, stop, logs.as_deref()) {
+            Ok(o) => o,
+            Err(e) => return a.fail(CaseOutcome::Errored, e.to_string()),
+        };
+        a.exit_code = out.exit_code;
+        a.stdout = out.stdout;
+        a.stderr = out.stderr;
+        if out.killed {
+            return a.fail(CaseOutcome::Errored, "the command was killed");
+        }
+        if out.exit_code != Some(0) {
+            return a.fail(
+                CaseOutcome::Failed,
+                format!("repeat {r}: {} ended with {:?}", case.argv.join(" "), out.exit_code),
+            );
+        }
+        for p in &case.artifacts {
+            let name = p.to_string_lossy().replace('\\', "/");
+            let value = match read_artifact(&ctx.manifest.resolve(p), &name) {
+                Ok(v) => v,
+                Err(m) => return a.fail(CaseOutcome::Failed, format!("repeat {r}: {m}")),
+            };
+            let id = match crate::canon::digest(&value) {
+                Ok(d) => d,
+                Err(e) => return a.fail(CaseOutcome::Failed, format!("repeat {r}: artifact {name}: {e}")),
+            };
+            *seen.entry(name.clone()).or_default().entry(id).or_insert(0) += 1;
+            match first.get(&name) {
+                None => {
+                    first.insert(name, value);
+                }
+                Some(f) if drift.iter().all(|d| d.artifact != name) => {
+                    drift.extend(value_drift(&name, f, &value));
+                }
+                Some(_) => {}
+            }
+        }
+    }
+    let deterministic = seen.values().all(|d| d.len() == 1);
+    if !deterministic {
+        let at = drift
+            .first()
+            .map_or(String::new(), |d| format!(": first at {} {}", d.artifact, d.path));
+        a.fail(
+            CaseOutcome::Failed,
+            format!("the artifacts differ across {repeats} repeats{at}"),
+        );
+    }
+    a.output = json!({ "artifacts": seen });
+    a.determinism = Some(DeterminismResult {
+        runs: u64::from(repeats),
+        digests: BTreeMap::new(),
+        deterministic,
+        threads: Vec::new(),
+        repeats,
+        processes: repeats,
+        drift: None,
+        artifacts: seen,
+        artifact_drift: drift,
+    });
+}
+
+/// At most this many differing paths are kept per artifact.
+const DRIFT_PATHS: usize = 10;
+
+fn value_drift(artifact: &str, first: &Value, other: &Value) -> Vec<ValueDrift> {
+    let Ok(d) = crate::diff::diff(first, other, &DiffOptions::default()) else {
+        return Vec::new();
+    };
+    d.ops()
+        .iter()
+        .take(DRIFT_PATHS)
+        .map(|op| ValueDrift {
+            artifact: artifact.to_string(),
+            path: op.path.clone(),
+            a: op.old.clone(),
+            b: op.value.clone(),
+        })
+        .collect()
+}
+
+fn read_artifact(path: &Path, name: &str) -> Result<Value, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("artifact {name} not readable: {e}"))?;
+    crate::canon::parse_json(&text).map_err(|e| format!("artifact {name} is not JSON: {e}"))
 }
 
 /// Re-run `seed` twice with full traces (under the run's logs) and find their first divergent event.
@@ -586,7 +793,9 @@ fn golden(ctx: &CaseContext<'_>, suite: &str, case: &Case, a: &mut Attempt) {
                         format!("golden {id}: {}", summary.clone().unwrap_or_default()),
                     );
                 }
-                let candidate = (status != "passed").then(|| crate::canon::digest(&a.output).ok()).flatten();
+                let candidate = (status != "passed")
+                    .then(|| crate::canon::digest(&a.output).ok())
+                    .flatten();
                 a.golden = Some(GoldenResult {
                     case: id,
                     status: status.to_string(),

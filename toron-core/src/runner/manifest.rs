@@ -51,7 +51,7 @@ impl CaseKind {
 }
 
 /// What a simulation case must find.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Expect {
     /// No invariant violation (the default).

@@ -3,12 +3,13 @@
 
 use super::case::{run_case, CaseContext, CaseOutcome, CaseResult};
 use super::events::{EventLog, Events, EVENTS_FILE};
+use super::lock;
 use super::manifest::{Case, Manifest};
 use crate::gate::{evaluate, Verdict};
 use crate::report::coverage::Coverage;
 use crate::report::Kpis;
 use crate::snapshot::archive::{Archive, CaseRecord};
-use crate::snapshot::UtcTime;
+use crate::snapshot::{Snapshots, UtcTime};
 use crate::{Error, ErrorKind, Result};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -16,7 +17,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::Instant;
+use std::time::{Duration as StdDuration, Instant};
 
 /// How to run a manifest.
 #[derive(Debug, Clone, Default)]
@@ -35,6 +36,10 @@ pub struct RunOptions {
     pub check: bool,
     /// The archive directory (`None`: the manifest's `project.archive`).
     pub archive: Option<PathBuf>,
+    /// The command that simulates a scenario in a separate process, for determinism cases with
+    /// `processes > 1`: it is called as `<worker...> simulate <scenario.json> --seed N --json` (the Python
+    /// package's `python -m toron` is one). `None`: the `TORON_WORKER` environment variable, if set.
+    pub worker: Option<Vec<String>>,
 }
 
 /// Where a run is.
@@ -82,8 +87,12 @@ pub struct RunResult {
     pub profile: Option<String>,
     /// The suites run, in order.
     pub suites: Vec<String>,
-    /// The run-level seed, if given.
+    /// The run-level seed, if given (by option, else by `SIM_SEED`).
     pub seed: Option<u64>,
+    /// Where the seed of cases that name none came from: `option`, `SIM_SEED`, or `scenario` (each
+    /// scenario's own seed, else 0).
+    #[serde(default = "scenario_source")]
+    pub seed_source: String,
     /// When it started (RFC 3339 UTC).
     pub started: String,
     /// Wall-clock seconds.
@@ -98,6 +107,14 @@ pub struct RunResult {
     pub archive: PathBuf,
     /// Where the reports were written (`<reports>/<run id>/`), if they were.
     pub report_dir: Option<PathBuf>,
+    /// Golden files of the suites that ran in full that no case of the run compared (`suite/case`). Reported,
+    /// never deleted.
+    #[serde(default)]
+    pub unused_goldens: Vec<String>,
+}
+
+fn scenario_source() -> String {
+    "scenario".to_string()
 }
 
 /// The run entry point.
@@ -118,6 +135,10 @@ pub struct RunHandle {
 impl Run {
     /// Start running `manifest` in the background. Bad options (an unknown profile or suite) are errors here,
     /// before anything runs; everything after is reported through events and the [`RunResult`].
+    ///
+    /// The run is recorded in the archive at once (state `scheduled`), then waits for the archive's run slot
+    /// (one run at a time per archive, across processes) at most `defaults.schedule_timeout`; a run that does
+    /// not get it ends `errored` with the reason.
     pub fn start(manifest: &Manifest, options: RunOptions) -> Result<RunHandle> {
         let selected: Vec<(String, Vec<Case>)> = manifest
             .select(options.profile.as_deref(), &options.suites)?
@@ -129,40 +150,46 @@ impl Run {
                 Error::new(ErrorKind::InvalidArgument, "jobs is 0 (expected a positive number)").with_field("jobs"),
             );
         }
+        let mut options = options;
+        // Recorded only: a case's own seeds and a scenario's seed come before SIM_SEED (sim::resolve_seed).
+        let (recorded_seed, seed_source) = match (options.seed, sim_seed_env()?) {
+            (Some(s), _) => (Some(s), "option"),
+            (None, Some(s)) => (Some(s), "SIM_SEED"),
+            (None, None) => (None, "scenario"),
+        };
+        if options.worker.is_none() {
+            options.worker = super::case::worker_from_env();
+        }
         let archive_root = manifest.resolve(options.archive.as_ref().unwrap_or(&manifest.project.archive));
         let archive = Archive::open(&archive_root);
         let started = UtcTime::now();
-        let meta = json!({
-            "profile": options.profile,
-            "suites": selected.iter().map(|(s, _)| s.clone()).collect::<Vec<_>>(),
-            "seed": options.seed,
-            "state": RunState::Scheduled.name(),
-        });
-        let writer = archive.new_run_at(crate::VERSION, meta, started)?;
+        let writer = archive.new_run_at(crate::VERSION, Value::Null, started)?;
         let id = writer.tag().to_string();
+        let liveness = lock::hold_liveness(&archive_root, &id)?;
         let events_path = events_path(&archive_root, &id);
-        if let Some(d) = events_path.parent() {
-            std::fs::create_dir_all(d).map_err(|e| Error::io(&e, d))?;
-        }
         let log = EventLog::new(&id, Some(&events_path));
-        log.emit(
-            "run.scheduled",
-            json!({ "profile": options.profile, "suites": meta_suites(&selected), "engine": crate::VERSION }),
-        );
-        let cancel = Arc::new(AtomicBool::new(false));
-        let state = Arc::new(Mutex::new(RunState::Scheduled));
         let worker = Worker {
-            state: state.clone(),
+            state: Arc::new(Mutex::new(RunState::Scheduled)),
             manifest: manifest.clone(),
             options,
+            recorded_seed,
+            seed_source,
             selected,
             archive,
             archive_root,
             writer,
             log: log.clone(),
-            cancel: cancel.clone(),
+            cancel: Arc::new(AtomicBool::new(false)),
             started,
+            liveness,
         };
+        worker.record_state(RunState::Scheduled, None)?;
+        log.emit(
+            "run.scheduled",
+            json!({ "profile": worker.options.profile, "suites": meta_suites(&worker.selected),
+                    "engine": crate::VERSION, "seed": recorded_seed, "seed_source": seed_source }),
+        );
+        let (cancel, state) = (worker.cancel.clone(), worker.state.clone());
         let thread = std::thread::Builder::new()
             .name(format!("toron-{id}"))
             .spawn(move || worker.run())
@@ -182,6 +209,20 @@ impl Run {
 /// (which the archive reserves for its manifest). Captured command output is under `<archive>/logs/<run id>/`.
 pub fn events_path(archive_root: &std::path::Path, run_id: &str) -> PathBuf {
     archive_root.join("events").join(format!("{run_id}.{EVENTS_FILE}"))
+}
+
+/// `SIM_SEED`, if set; a value that is not a seed is bad input, refused before the run starts.
+fn sim_seed_env() -> Result<Option<u64>> {
+    match std::env::var("SIM_SEED") {
+        Ok(v) => v.trim().parse().map(Some).map_err(|_| {
+            Error::new(
+                ErrorKind::InvalidArgument,
+                format!("SIM_SEED={v:?} is not a seed (expected an integer from 0 to 2^64-1)"),
+            )
+            .with_field("SIM_SEED")
+        }),
+        Err(_) => Ok(None),
+    }
 }
 
 fn meta_suites(selected: &[(String, Vec<Case>)]) -> Vec<String> {
@@ -236,6 +277,8 @@ impl RunHandle {
 struct Worker {
     manifest: Manifest,
     options: RunOptions,
+    recorded_seed: Option<u64>,
+    seed_source: &'static str,
     selected: Vec<(String, Vec<Case>)>,
     archive: Archive,
     archive_root: PathBuf,
@@ -244,6 +287,7 @@ struct Worker {
     cancel: Arc<AtomicBool>,
     state: Arc<Mutex<RunState>>,
     started: UtcTime,
+    liveness: lock::Held,
 }
 
 impl Worker {
@@ -251,26 +295,78 @@ impl Worker {
         *self.state.lock().unwrap_or_else(|p| p.into_inner()) = state;
     }
 
+    /// The run's manifest in the archive while it is not finished: its state, so `toron runs` shows it (and
+    /// shows it interrupted if the process dies).
+    fn record_state(&self, state: RunState, error: Option<&str>) -> Result<()> {
+        let mut m = self.writer.manifest().clone();
+        m.meta = json!({
+            "profile": self.options.profile,
+            "suites": meta_suites(&self.selected),
+            "seed": self.recorded_seed,
+            "seed_source": self.seed_source,
+            "state": state.name(),
+            "error": error,
+            "pid": std::process::id(),
+        });
+        self.archive.write_manifest(self.writer.tag(), &m)
+    }
+
     fn run(self) -> RunResult {
         // Whatever happens below, consumers of the events see the end of the stream.
         let _close = CloseOnDrop(self.log.clone());
         let clock = Instant::now();
-        self.set_state(RunState::Running);
-        let id = self.writer.tag().to_string();
-        self.log.emit(
-            "run.started",
-            json!({ "cases": self.selected.iter().map(|(_, c)| c.len()).sum::<usize>() }),
-        );
+        let schedule_timeout = StdDuration::from_nanos(self.manifest.defaults.schedule_timeout.nanos());
+        let slot = lock::acquire_slot(&self.archive_root, schedule_timeout, &self.cancel);
+        let (cases, harness_error, _slot) = match slot {
+            Ok(held) => {
+                self.set_state(RunState::Running);
+                let error = self.record_state(RunState::Running, None).err().map(|e| e.to_string());
+                self.log.emit(
+                    "run.started",
+                    json!({ "cases": self.selected.iter().map(|(_, c)| c.len()).sum::<usize>() }),
+                );
+                (self.run_cases(), error, Some(held))
+            }
+            Err(e) => {
+                let (outcome, error) = match e {
+                    lock::SlotError::Cancelled => (CaseOutcome::Cancelled, None),
+                    lock::SlotError::TimedOut(t) => (
+                        CaseOutcome::Skipped,
+                        Some(format!(
+                            "still scheduled after {} (schedule_timeout): another run holds the archive's run \
+                             slot {}",
+                            crate::scenario::Duration(t.as_nanos() as u64),
+                            lock::slot_path(&self.archive_root).display()
+                        )),
+                    ),
+                    lock::SlotError::Failed(e) => (CaseOutcome::Skipped, Some(e.to_string())),
+                };
+                let cases = self
+                    .flat()
+                    .iter()
+                    .map(|(s, c)| CaseResult::not_run(s, c, outcome))
+                    .collect();
+                (cases, error, None)
+            }
+        };
+        self.finish(cases, harness_error, clock)
+    }
+
+    fn flat(&self) -> Vec<(&str, &Case)> {
+        self.selected
+            .iter()
+            .flat_map(|(s, cases)| cases.iter().map(move |c| (s.as_str(), c)))
+            .collect()
+    }
+
+    fn run_cases(&self) -> Vec<CaseResult> {
+        let id = self.writer.tag();
         let check = self.options.check || std::env::var_os("CI").is_some();
-        let logs_dir = Some(self.archive_root.join("logs").join(&id));
+        let logs_dir = Some(self.archive_root.join("logs").join(id));
         if let Some(d) = &logs_dir {
             let _ = std::fs::create_dir_all(d);
         }
-        let flat: Vec<(&str, &Case)> = self
-            .selected
-            .iter()
-            .flat_map(|(s, cases)| cases.iter().map(move |c| (s.as_str(), c)))
-            .collect();
+        let flat = self.flat();
         let jobs = self
             .options
             .jobs
@@ -284,6 +380,7 @@ impl Worker {
             check,
             cancel: &self.cancel,
             logs: logs_dir.as_deref(),
+            worker: self.options.worker.as_deref(),
         };
         let slots: Vec<Mutex<Option<CaseResult>>> = flat.iter().map(|_| Mutex::new(None)).collect();
         let next = AtomicUsize::new(0);
@@ -296,12 +393,13 @@ impl Worker {
                         CaseResult::not_run(suite, case, CaseOutcome::Cancelled)
                     } else {
                         let cid = format!("{suite}/{}", case.name);
-                        self.log.emit("case.started", json!({ "case": cid, "kind": case.kind.name() }));
+                        self.log
+                            .emit("case.started", json!({ "case": cid, "kind": case.kind.name() }));
                         let mut on_attempt = |a: &super::case::Attempt| {
                             self.log.emit(
                                 "case.attempt",
                                 json!({ "case": cid, "attempt": a.number, "outcome": a.outcome.name(),
-                                        "message": a.message, "digest": a.digest,
+                                        "message": a.message, "digest": a.digest, "duration": a.duration,
                                         "seeds": a.seeds.iter().map(|s| s.seed).collect::<Vec<_>>() }),
                             );
                         };
@@ -317,7 +415,8 @@ impl Worker {
                     };
                     self.log.emit(
                         "case.finished",
-                        json!({ "case": result.id(), "outcome": result.outcome.name(), "attempts": result.attempts.len() }),
+                        json!({ "case": result.id(), "outcome": result.outcome.name(),
+                                "attempts": result.attempts.len(), "duration": result.duration }),
                     );
                     if let Some(slot) = slots.get(i) {
                         *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(result);
@@ -325,7 +424,7 @@ impl Worker {
                 });
             }
         });
-        let cases: Vec<CaseResult> = slots
+        slots
             .into_iter()
             .zip(&flat)
             .map(|(m, (s, c))| {
@@ -333,7 +432,33 @@ impl Worker {
                     .unwrap_or_else(|p| p.into_inner())
                     .unwrap_or_else(|| CaseResult::not_run(s, c, CaseOutcome::Errored))
             })
+            .collect()
+    }
+
+    /// Golden files of the selected suites that no golden case of theirs compared. Every selected suite runs
+    /// in full (selection is by suite), so only a cancelled run reports none.
+    fn unused_goldens(&self) -> Vec<String> {
+        if self.cancel.load(Ordering::SeqCst) {
+            return Vec::new();
+        }
+        let root = self.manifest.resolve(&self.manifest.project.snapshots);
+        let seen: Vec<String> = self
+            .flat()
+            .iter()
+            .filter(|(_, c)| c.golden)
+            .map(|(s, c)| format!("{s}/{}", c.name))
             .collect();
+        let suites: Vec<&str> = self.selected.iter().map(|(s, _)| s.as_str()).collect();
+        Snapshots::new(root)
+            .unused(&seen)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|g| g.split_once('/').is_some_and(|(s, _)| suites.contains(&s)))
+            .collect()
+    }
+
+    fn finish(self, cases: Vec<CaseResult>, harness_error: Option<String>, clock: Instant) -> RunResult {
+        let id = self.writer.tag().to_string();
         let cancelled = self.cancel.load(Ordering::SeqCst);
         let mut coverage = Coverage::new();
         let mut has_coverage = false;
@@ -349,24 +474,14 @@ impl Worker {
         let verdict = evaluate(&self.manifest.gates, &kpis, &baselines);
         self.log
             .emit("gate.evaluated", serde_json::to_value(&verdict).unwrap_or(Value::Null));
+        let unused_goldens = self.unused_goldens();
 
-        // Archive every case's output, then the manifest with the verdict.
+        // Archive every case's output with what replay needs (the scenario itself, the seeds), then the
+        // manifest with the verdict.
         let mut writer = self.writer;
-        let mut error = None;
+        let mut error = harness_error;
         for c in &cases {
-            let output = c.last().map(|a| a.output.clone()).unwrap_or(Value::Null);
-            let mut rec = CaseRecord::new().meta(json!({
-                "outcome": c.outcome.name(),
-                "attempts": c.attempts.len(),
-                "kind": c.kind.name(),
-            }));
-            if let Some(s) = &c.scenario {
-                rec = rec.scenario(s.clone());
-            }
-            if let Some(seed) = c.last().and_then(|a| a.seeds.first()).map(|s| s.seed) {
-                rec = rec.seed(seed);
-            }
-            if let Err(e) = writer.add_case(&c.id(), &output, rec) {
+            if let Err(e) = archive_case(&self.archive, &mut writer, &self.manifest, c) {
                 error.get_or_insert(e.to_string());
             }
         }
@@ -382,13 +497,14 @@ impl Worker {
         } else {
             RunState::Failed
         };
-        let result = RunResult {
+        let mut result = RunResult {
             id: id.clone(),
             state,
             error,
             profile: self.options.profile.clone(),
             suites: meta_suites(&self.selected),
-            seed: self.options.seed,
+            seed: self.recorded_seed,
+            seed_source: self.seed_source.to_string(),
             started: self.started.rfc3339(),
             duration,
             cases,
@@ -396,8 +512,8 @@ impl Worker {
             verdict,
             archive: self.archive_root.clone(),
             report_dir: None,
+            unused_goldens,
         };
-        let mut result = result;
         let reports_root = self.manifest.resolve(&self.manifest.project.reports);
         match crate::report::write_reports(&result, &reports_root) {
             Ok(d) => result.report_dir = Some(d),
@@ -406,36 +522,95 @@ impl Worker {
                 result.state = RunState::Errored;
             }
         }
-        match writer.finish() {
-            Ok(mut m) => {
-                m.meta = json!({
-                    "profile": result.profile,
-                    "suites": result.suites,
-                    "seed": result.seed,
-                    "state": result.state.name(),
-                    "verdict": result.verdict.verdict,
-                    "kpis": result.kpis,
-                    "result": result,
-                });
-                if let Err(e) = self.archive.write_manifest(&id, &m) {
-                    result.error.get_or_insert(e.to_string());
-                    result.state = RunState::Errored;
-                }
-            }
-            Err(e) => {
-                result.error.get_or_insert(e.to_string());
-                result.state = RunState::Errored;
-            }
+        if let Err(e) = crate::report::determinism::write(&result, &reports_root) {
+            result.error.get_or_insert(e.to_string());
+            result.state = RunState::Errored;
         }
+        let mut m = writer.manifest().clone();
+        m.meta = run_meta(&result);
+        if let Err(e) = self.archive.write_manifest(&id, &m) {
+            result.error.get_or_insert(e.to_string());
+            result.state = RunState::Errored;
+            m.meta = run_meta(&result);
+            let _ = self.archive.write_manifest(&id, &m);
+        }
+        // MERGE: history::write_index (reports/index.html) once the HTML reports land.
         *self.state.lock().unwrap_or_else(|p| p.into_inner()) = result.state;
         self.log.emit(
             "run.finished",
             json!({ "state": result.state.name(), "verdict": result.verdict.verdict, "error": result.error,
-                    "duration": result.duration }),
+                    "duration": result.duration, "report": result.report_dir }),
         );
         self.log.close();
+        drop(self.liveness);
         result
     }
+}
+
+/// The archived manifest's metadata of a finished run (the whole [`RunResult`] is kept for `toron report`).
+fn run_meta(result: &RunResult) -> Value {
+    json!({
+        "profile": result.profile,
+        "suites": result.suites,
+        "seed": result.seed,
+        "seed_source": result.seed_source,
+        "state": result.state.name(),
+        "error": result.error,
+        "verdict": result.verdict.verdict,
+        "kpis": result.kpis,
+        "result": result,
+    })
+}
+
+/// Store a case's output, and for simulations the scenario and what replay needs to re-run it.
+fn archive_case(
+    archive: &Archive,
+    writer: &mut crate::snapshot::archive::RunWriter,
+    manifest: &Manifest,
+    c: &CaseResult,
+) -> Result<()> {
+    let output = c.last().map(|a| a.output.clone()).unwrap_or(Value::Null);
+    let case = manifest
+        .suite(&c.suite)
+        .and_then(|s| s.cases.iter().find(|k| k.name == c.name));
+    let mut meta = json!({
+        "outcome": c.outcome.name(),
+        "attempts": c.attempts.len(),
+        "kind": c.kind.name(),
+        "suite": c.suite,
+        "name": c.name,
+    });
+    let mut rec = CaseRecord::new();
+    if let (Some(case), Value::Object(m)) = (case, &mut meta) {
+        if let Some(s) = &case.scenario {
+            let object = archive.put(&s.to_value())?;
+            m.insert("scenario_object".into(), json!(object.as_str()));
+            rec = rec.scenario(s.id());
+        }
+        let seeds: Vec<u64> = c
+            .last()
+            .map(|a| a.seeds.iter().map(|s| s.seed).collect())
+            .unwrap_or_default();
+        let det_seeds: Vec<u64> = c
+            .last()
+            .and_then(|a| a.determinism.as_ref())
+            .map(|d| d.digests.keys().copied().collect())
+            .unwrap_or_default();
+        m.insert("seeds".into(), json!(if seeds.is_empty() { det_seeds } else { seeds }));
+        m.insert("expect".into(), json!(case.expect));
+        m.insert("repeats".into(), json!(case.repeats));
+        m.insert("threads".into(), json!(case.threads));
+        m.insert("processes".into(), json!(case.processes));
+        m.insert("golden".into(), json!(case.golden));
+        if !case.argv.is_empty() {
+            m.insert("argv".into(), json!(case.argv));
+        }
+    }
+    if let Some(seed) = c.last().and_then(|a| a.seeds.first()).map(|s| s.seed) {
+        rec = rec.seed(seed);
+    }
+    writer.add_case(&c.id(), &output, rec.meta(meta))?;
+    Ok(())
 }
 
 struct CloseOnDrop(Arc<EventLog>);

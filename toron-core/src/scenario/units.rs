@@ -83,7 +83,7 @@ impl fmt::Display for Duration {
             ("ms", 1_000_000),
             ("us", 1_000),
         ] {
-            if ns != 0 && ns % div == 0 {
+            if ns != 0 && ns.is_multiple_of(div) {
                 return write!(f, "{}{unit}", ns / div);
             }
         }

@@ -26,7 +26,7 @@
 pub mod archive;
 mod case;
 mod encode;
-mod fsutil;
+pub(crate) mod fsutil;
 mod golden;
 mod tag;
 

@@ -1,0 +1,223 @@
+//! Offline replay of an archived run: every simulation case (sim, chaos, load, determinism) is re-run from
+//! the scenario and seeds stored in the archive — not from the working tree — and its output diffed against
+//! the archived one. Command cases depend on the machine and the working tree, so they are listed as not
+//! replayed.
+
+use super::case::{run_attempt, worker_from_env, CaseContext};
+use super::history::unknown_run;
+use super::manifest::{Case, CaseKind, Expect, Manifest};
+use crate::diff::{DiffOptions, Format};
+use crate::scenario::Scenario;
+use crate::snapshot::archive::{Archive, ObjectId};
+use crate::{Error, ErrorKind, Result};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::path::Path;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+
+/// What replay found for one case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReplayStatus {
+    /// The re-run output equals the archived one.
+    Identical,
+    /// It differs (the diff says how).
+    Differs,
+    /// A command case: not replayed offline.
+    NotReplayed,
+    /// It could not be re-run (the message says why).
+    Errored,
+}
+
+/// One case of a replay.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReplayCase {
+    /// `suite/case`.
+    pub case: String,
+    /// The case's kind.
+    pub kind: CaseKind,
+    /// What replay found.
+    pub status: ReplayStatus,
+    /// Why it was not replayed, or why it errored.
+    pub message: Option<String>,
+    /// The seeds re-run.
+    pub seeds: Vec<u64>,
+    /// The difference, archived → replayed, as JSON (see [`crate::diff::Diff::to_json`]), when it differs.
+    pub diff: Option<Value>,
+    /// The same difference as plain text, when it differs.
+    pub text: Option<String>,
+}
+
+/// A replay of an archived run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReplayResult {
+    /// The run replayed.
+    pub run: String,
+    /// Its cases, in the archive's order.
+    pub cases: Vec<ReplayCase>,
+    /// Every replayed case was identical (and at least one case was replayed or none needed to be).
+    pub identical: bool,
+}
+
+/// Replay run `run_id` of the archive at `archive_root` offline. An unknown run id is an `InvalidArgument`
+/// error listing the newest ids; a case that cannot be re-run is reported in its [`ReplayCase`], not as an
+/// error of the whole replay.
+///
+/// ```
+/// use toron_core::runner::{replay, Manifest, Run, RunOptions, ReplayStatus};
+/// let dir = tempfile::tempdir()?;
+/// std::fs::write(dir.path().join("echo.toml"), r#"
+///     name = "echo"
+///     stop = { requests = 20 }
+///     [[node]]
+///     id = "server"
+///     model = "echo"
+///     [load]
+///     mode = "closed"
+///     target = "server"
+///     clients = 2
+/// "#)?;
+/// let m = Manifest::from_str(r#"
+///     [[suite]]
+///     name = "sim"
+///     [[suite.case]]
+///     name = "echo"
+///     kind = "sim"
+///     scenario = "echo.toml"
+///     seeds = [1, 2]
+/// "#, dir.path())?;
+/// let run = Run::start(&m, RunOptions::default())?.wait()?;
+/// std::fs::remove_file(dir.path().join("echo.toml"))?; // replay reads the archive, not the working tree
+/// let r = replay(dir.path().join(".toron"), &run.id)?;
+/// assert!(r.identical);
+/// assert_eq!(r.cases[0].status, ReplayStatus::Identical);
+/// assert_eq!(r.cases[0].seeds, vec![1, 2]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn replay(archive_root: impl AsRef<Path>, run_id: &str) -> Result<ReplayResult> {
+    let root = archive_root.as_ref();
+    let archive = Archive::open(root);
+    let known = archive.runs()?;
+    if !known.iter().any(|r| r.tag == run_id) {
+        return Err(unknown_run(root, run_id, known.iter().map(|r| r.tag.as_str())));
+    }
+    let manifest = archive.manifest(run_id)?;
+    let scratch = std::env::temp_dir();
+    let host = Manifest::from_str("", &scratch)?;
+    let cancel = Arc::new(AtomicBool::new(false));
+    let worker = worker_from_env();
+    let ctx = CaseContext {
+        manifest: &host,
+        seed: None,
+        retries: 0,
+        check: true,
+        cancel: &cancel,
+        logs: None,
+        worker: worker.as_deref(),
+    };
+    let mut cases = Vec::new();
+    for (id, entry) in &manifest.cases {
+        let meta = entry.meta.clone().unwrap_or(Value::Null);
+        let kind: CaseKind =
+            serde_json::from_value(meta.get("kind").cloned().unwrap_or(Value::Null)).unwrap_or(CaseKind::Command);
+        let mut rc = ReplayCase {
+            case: id.clone(),
+            kind,
+            status: ReplayStatus::NotReplayed,
+            message: None,
+            seeds: Vec::new(),
+            diff: None,
+            text: None,
+        };
+        if kind == CaseKind::Command {
+            rc.message = Some("a command case is not replayed offline".to_string());
+            cases.push(rc);
+            continue;
+        }
+        match replay_case(&archive, &ctx, id, &meta, &entry.object) {
+            Ok((seeds, d)) => {
+                rc.seeds = seeds;
+                if d.is_empty() {
+                    rc.status = ReplayStatus::Identical;
+                } else {
+                    rc.status = ReplayStatus::Differs;
+                    rc.message = Some(d.summary());
+                    rc.diff = Some(d.to_json());
+                    rc.text = Some(d.render(Format::Text));
+                }
+            }
+            Err(e) => {
+                rc.status = ReplayStatus::Errored;
+                rc.message = Some(e.to_string());
+            }
+        }
+        cases.push(rc);
+    }
+    let identical = cases
+        .iter()
+        .all(|c| matches!(c.status, ReplayStatus::Identical | ReplayStatus::NotReplayed));
+    Ok(ReplayResult {
+        run: run_id.to_string(),
+        cases,
+        identical,
+    })
+}
+
+fn replay_case(
+    archive: &Archive,
+    ctx: &CaseContext<'_>,
+    id: &str,
+    meta: &Value,
+    output: &ObjectId,
+) -> Result<(Vec<u64>, crate::diff::Diff)> {
+    let bad = |what: &str| {
+        Error::new(
+            ErrorKind::Archive,
+            format!("case {id}: the archive does not record {what} (archived by an older Toron?)"),
+        )
+    };
+    let object = meta
+        .get("scenario_object")
+        .and_then(Value::as_str)
+        .ok_or_else(|| bad("its scenario"))?;
+    let scenario = Scenario::from_value(&archive.get(&ObjectId::parse(object)?)?)?;
+    let seeds: Vec<u64> = serde_json::from_value(meta.get("seeds").cloned().ok_or_else(|| bad("its seeds"))?)
+        .map_err(|_| bad("its seeds as integers"))?;
+    let field = |k: &str| meta.get(k).cloned().unwrap_or(Value::Null);
+    let (suite, name) = id.split_once('/').unwrap_or(("", id));
+    let case = Case {
+        name: name.to_string(),
+        kind: serde_json::from_value(field("kind")).map_err(|_| bad("its kind"))?,
+        scenario_file: None,
+        scenario: Some(scenario),
+        seeds: seeds.clone(),
+        golden: false,
+        diff: DiffOptions::default(),
+        expect: serde_json::from_value(field("expect")).unwrap_or(Expect::Pass),
+        argv: Vec::new(),
+        env: Default::default(),
+        timeout: None,
+        retries: Some(0),
+        coverage: Vec::new(),
+        artifacts: Vec::new(),
+        repeats: serde_json::from_value(field("repeats")).unwrap_or(2),
+        threads: serde_json::from_value(field("threads")).unwrap_or_else(|_| vec![1]),
+        processes: serde_json::from_value(field("processes")).unwrap_or(1),
+        line: None,
+    };
+    let attempt = run_attempt(ctx, suite, &case, 1);
+    if attempt.output == Value::Null {
+        return Err(Error::new(
+            ErrorKind::Run,
+            attempt
+                .message
+                .unwrap_or_else(|| "the case produced no output".to_string()),
+        ));
+    }
+    let archived = archive.get(output)?;
+    Ok((
+        seeds,
+        crate::diff::diff(&archived, &attempt.output, &DiffOptions::default())?,
+    ))
+}
