@@ -765,10 +765,10 @@ toron_status toron_manifest_from_path(const char *path, toron_manifest **out);
 void toron_manifest_free(toron_manifest *manifest);
 
 /**
- * Start running `manifest` in the background, with options given as a JSON object (the keywords of
- * Python's `toron.run`), e.g. `{"profile": "offline", "seed": 42, "jobs": 2, "retries": 1, "suites":
- * ["sim"], "check": true, "archive": ".toron"}`; every key is optional, and NULL, `"{}"` or a key set to
- * `null` mean the defaults:
+ * Start running `manifest` in the background, with options given as a JSON object whose keys are the
+ * keyword arguments of runs on the Python surface, e.g. `{"profile": "offline", "seed": 42, "jobs": 2,
+ * "retries": 1, "suites": ["sim"], "check": true, "archive": ".toron"}`. Every key is optional; NULL,
+ * `"{}"` or a key set to `null` mean the defaults:
  *
  * - `profile`: the profile to run (default: every suite, unless `suites` is given);
  * - `suites`: the suites to run instead of the profile's, e.g. `["sim", "unit"]`;
@@ -776,8 +776,8 @@ void toron_manifest_free(toron_manifest *manifest);
  *   scenario's, else `SIM_SEED`, else 0);
  * - `jobs`: how many cases run in parallel, a positive integer (default: the manifest's, else one per core);
  * - `retries`: extra attempts after a failed attempt (default: the manifest's defaults);
- * - `check`: true never writes golden files, a missing or different golden fails (also when the `CI`
- *   environment variable is set);
+ * - `check`: true compares golden files without ever writing them (as when the `CI` environment variable
+ *   is set); default false;
  * - `archive`: the run archive directory, relative to the manifest's directory (default: the manifest's
  *   `project.archive`, `.toron`).
  *

@@ -45,7 +45,7 @@ int main(int argc, char **argv) {
   int rc = 1;
 
   if (toron_manifest_from_path(argv[1], &manifest) != TORON_OK) goto done;
-  /* The options are the keywords of Python's toron.run as JSON; NULL means the defaults. */
+  /* The options are a JSON object named as the Python keywords (argv[2]); NULL means the defaults. */
   if (toron_run_start_with_callback(manifest, argc > 2 ? argv[2] : NULL, print_event, &events, &run) != TORON_OK)
     goto done;
   /* Returns when the run has ended and the last callback has returned. */

@@ -198,7 +198,7 @@ fn deliver(events: Events, callback: &Callback, detached: &AtomicBool) {
     }
 }
 
-/// The keys of `options_json`, as the Python keywords.
+/// The keys of `options_json`: the names of the Python surface's keyword arguments.
 const OPTION_KEYS: &str = "profile, suites, seed, jobs, retries, check, archive";
 
 /// The run options of an `options_json` object; unknown keys and wrong types are errors, never ignored.
@@ -318,10 +318,10 @@ unsafe fn start(
     Ok(())
 }
 
-/// Start running `manifest` in the background, with options given as a JSON object (the keywords of
-/// Python's `toron.run`), e.g. `{"profile": "offline", "seed": 42, "jobs": 2, "retries": 1, "suites":
-/// ["sim"], "check": true, "archive": ".toron"}`; every key is optional, and NULL, `"{}"` or a key set to
-/// `null` mean the defaults:
+/// Start running `manifest` in the background, with options given as a JSON object whose keys are the
+/// keyword arguments of runs on the Python surface, e.g. `{"profile": "offline", "seed": 42, "jobs": 2,
+/// "retries": 1, "suites": ["sim"], "check": true, "archive": ".toron"}`. Every key is optional; NULL,
+/// `"{}"` or a key set to `null` mean the defaults:
 ///
 /// - `profile`: the profile to run (default: every suite, unless `suites` is given);
 /// - `suites`: the suites to run instead of the profile's, e.g. `["sim", "unit"]`;
@@ -329,8 +329,8 @@ unsafe fn start(
 ///   scenario's, else `SIM_SEED`, else 0);
 /// - `jobs`: how many cases run in parallel, a positive integer (default: the manifest's, else one per core);
 /// - `retries`: extra attempts after a failed attempt (default: the manifest's defaults);
-/// - `check`: true never writes golden files, a missing or different golden fails (also when the `CI`
-///   environment variable is set);
+/// - `check`: true compares golden files without ever writing them (as when the `CI` environment variable
+///   is set); default false;
 /// - `archive`: the run archive directory, relative to the manifest's directory (default: the manifest's
 ///   `project.archive`, `.toron`).
 ///
@@ -672,38 +672,41 @@ mod tests {
     }
 
     unsafe extern "C" fn collect(userdata: *mut c_void, event_json: *const c_char) {
-        // SAFETY: the tests pass a `Seen` that outlives the run.
-        let seen = unsafe { &*userdata.cast::<Seen>() };
-        if seen.freed.load(Ordering::SeqCst) {
-            seen.after_free.fetch_add(1, Ordering::SeqCst);
-        }
-        let json = text(event_json);
-        let first = seen.events.lock().unwrap().is_empty();
-        seen.events.lock().unwrap().push(json.clone());
-        if first && seen.hold_first.load(Ordering::SeqCst) {
-            let mut go = seen.release.lock().unwrap();
-            while !*go {
-                go = seen.released.wait(go).unwrap();
+        // A panic must not unwind into the caller of a C callback: the test would abort, not fail.
+        or_default((), || {
+            // SAFETY: the tests pass a `Seen` that outlives the run.
+            let seen = unsafe { &*userdata.cast::<Seen>() };
+            if seen.freed.load(Ordering::SeqCst) {
+                seen.after_free.fetch_add(1, Ordering::SeqCst);
             }
-        }
-        if let Some(kind) = seen.free_at {
-            if json.contains(&format!("\"type\":\"{kind}\"")) && !seen.freed.load(Ordering::SeqCst) {
-                // The run pointer is written when toron_run_start_with_callback returns: wait for it.
-                let run = loop {
-                    let r = seen.run.load(Ordering::SeqCst);
-                    if !r.is_null() {
-                        break r;
-                    }
-                    std::thread::sleep(Duration::from_millis(1));
-                };
-                let mut out = ptr::null_mut();
-                // SAFETY: a live run; the call is refused before it writes `out`.
-                *seen.wait_status.lock().unwrap() = Some(unsafe { toron_run_wait(run, &mut out) });
-                seen.freed.store(true, Ordering::SeqCst);
-                // SAFETY: the run is live and freed once, here.
-                unsafe { toron_run_free(run) };
+            let json = text(event_json);
+            let first = seen.events.lock().unwrap().is_empty();
+            seen.events.lock().unwrap().push(json.clone());
+            if first && seen.hold_first.load(Ordering::SeqCst) {
+                let mut go = seen.release.lock().unwrap();
+                while !*go {
+                    go = seen.released.wait(go).unwrap();
+                }
             }
-        }
+            if let Some(kind) = seen.free_at {
+                if json.contains(&format!("\"type\":\"{kind}\"")) && !seen.freed.load(Ordering::SeqCst) {
+                    // The run pointer is written when toron_run_start_with_callback returns: wait for it.
+                    let run = loop {
+                        let r = seen.run.load(Ordering::SeqCst);
+                        if !r.is_null() {
+                            break r;
+                        }
+                        std::thread::sleep(Duration::from_millis(1));
+                    };
+                    let mut out = ptr::null_mut();
+                    // SAFETY: a live run; the call is refused before it writes `out`.
+                    *seen.wait_status.lock().unwrap() = Some(unsafe { toron_run_wait(run, &mut out) });
+                    seen.freed.store(true, Ordering::SeqCst);
+                    // SAFETY: the run is live and freed once, here.
+                    unsafe { toron_run_free(run) };
+                }
+            }
+        })
     }
 
     fn start_with(m: *const toron_manifest, seen: &Seen) -> *mut toron_run {
