@@ -91,6 +91,16 @@ typedef enum {
    */
   TORON_UNKNOWN_ERROR = 4,
   /**
+   * Not a failure of the call but the end of a stream: `toron_run_next_event` has returned every event of
+   * the run, up to `run.finished`. Nothing is written to the output.
+   */
+  TORON_END_OF_STREAM = 5,
+  /**
+   * Nothing happened within the timeout (`toron_run_next_event`): the operation goes on, call again.
+   * Nothing is written to the output.
+   */
+  TORON_TIMEOUT = 6,
+  /**
    * The scenario is invalid: syntax, unknown field, wrong type, bad value, unknown node id.
    * `toron_last_error_line()`, `_field()` and `_path()` say where.
    */
@@ -172,11 +182,31 @@ typedef enum {
 typedef struct toron_archive toron_archive;
 
 /**
+ * A validated test-operations manifest (`testops.toml`): project settings, profiles, suites of cases and
+ * gates. Opaque: create it with `toron_manifest_from_path`, free it with `toron_manifest_free`. It is
+ * immutable, so several runs may be started from it, from several threads at once; a run keeps its own
+ * copy, so the manifest may be freed while its runs go on.
+ */
+typedef struct toron_manifest toron_manifest;
+
+/**
  * The result of one simulation: seed, digest, counters, latency, violations, coverage, output document.
  * Opaque: made by `toron_simulate*`, freed with `toron_outcome_free`. Read it with the accessors or as
  * JSON with `toron_outcome_to_json`.
  */
 typedef struct toron_outcome toron_outcome;
+
+/**
+ * A run of a manifest's suites, going on in the background. Opaque: start it with `toron_run_start` or
+ * `toron_run_start_with_callback`, free it with `toron_run_free` (which cancels it first if it is still
+ * running). Read its events with `toron_run_next_event` (or the callback), stop it with
+ * `toron_run_cancel`, and get its result with `toron_run_wait`.
+ *
+ * Unlike the other objects, a run changes while it goes on: `toron_run_id`, `toron_run_cancel`,
+ * `toron_run_next_event` and `toron_run_wait` may be called from several threads at once (e.g. one thread
+ * waiting for events while another cancels); free it only when no other thread uses it.
+ */
+typedef struct toron_run toron_run;
 
 /**
  * A validated scenario (nodes, network, load, faults), ready to simulate. Opaque: create it with
@@ -218,6 +248,14 @@ typedef struct {
    */
   const char *message;
 } toron_violation;
+
+/**
+ * A function that receives the events of a run, one JSON object per call:
+ * `{"seq":1,"run":"<id>","type":"run.scheduled","time":"<RFC 3339>","data":{...}}`. `userdata` is the
+ * pointer given to `toron_run_start_with_callback`. See that function for the thread it runs on and how
+ * long `event_json` lives.
+ */
+typedef void (*toron_event_callback)(void *userdata, const char *event_json);
 
 #ifdef __cplusplus
 extern "C" {
@@ -706,6 +744,146 @@ toron_status toron_archive_verify_json(const toron_archive *archive, char **repo
  * Free a `toron_archive`. `toron_archive_free(NULL)` does nothing. Files are not touched.
  */
 void toron_archive_free(toron_archive *archive);
+
+/**
+ * Read and validate the manifest file at `path` (TOML). Relative paths inside it (scenario files, the
+ * archive, reports, snapshots, the working directory of command cases) are relative to the directory of
+ * `path`. Everything is checked here (unknown fields, case kinds, suites named by profiles, gate rules,
+ * scenario files), so a bad manifest fails before anything runs.
+ *
+ * On success writes a new manifest to `*out` (free it with `toron_manifest_free`). Fails with
+ * `TORON_MANIFEST_ERROR` when the manifest is invalid (the last error names the file, line and field, e.g.
+ * `"testops.toml:9:1: field suite[0].case[0].flavour: unknown field ..."`; see `toron_last_error_file()`,
+ * `_line()`, `_field()`), `TORON_SCENARIO_ERROR` when a scenario file it names is invalid,
+ * `TORON_IO_ERROR` when a file cannot be read, `TORON_NULL_ARGUMENT` or `TORON_INVALID_UTF8`.
+ */
+toron_status toron_manifest_from_path(const char *path, toron_manifest **out);
+
+/**
+ * Free a manifest. `toron_manifest_free(NULL)` does nothing. Runs started from it are not affected.
+ */
+void toron_manifest_free(toron_manifest *manifest);
+
+/**
+ * Start running `manifest` in the background, with options given as a JSON object whose keys are the
+ * keyword arguments of runs on the Python surface, e.g. `{"profile": "offline", "seed": 42, "jobs": 2,
+ * "retries": 1, "suites": ["sim"], "check": true, "archive": ".toron"}`. Every key is optional; NULL,
+ * `"{}"` or a key set to `null` mean the defaults:
+ *
+ * - `profile`: the profile to run (default: every suite, unless `suites` is given);
+ * - `suites`: the suites to run instead of the profile's, e.g. `["sim", "unit"]`;
+ * - `seed`: the seed of the simulation cases that name none, an integer from 0 to 2^53 (default: each
+ *   scenario's, else `SIM_SEED`, else 0);
+ * - `jobs`: how many cases run in parallel, a positive integer (default: the manifest's, else one per core);
+ * - `retries`: extra attempts after a failed attempt (default: the manifest's defaults);
+ * - `check`: true compares golden files without ever writing them (as when the `CI` environment variable
+ *   is set); default false;
+ * - `archive`: the run archive directory, relative to the manifest's directory (default: the manifest's
+ *   `project.archive`, `.toron`).
+ *
+ * The run gets its id (`toron_run_id`), writes its events to `<archive>/events/<run id>.events.ndjson`,
+ * its cases' outputs to the archive and its reports to `<reports>/<run id>/`. Bad options are errors here,
+ * before anything runs; whatever happens after (failed cases, a harness failure) is in the events and the
+ * result of `toron_run_wait`.
+ *
+ * On success writes a new run to `*out` (free it with `toron_run_free`). Fails with
+ * `TORON_INVALID_ARGUMENT` for an unknown key, a wrong type (the last error names the key and what was
+ * expected; `toron_last_error_field()` gives the key), an unknown profile or suite, or `jobs` 0;
+ * `TORON_JSON_ERROR` when `options_json` is not JSON or repeats a key; `TORON_ARCHIVE_ERROR` or
+ * `TORON_IO_ERROR` when the archive cannot be written; `TORON_RUN_ERROR` when the run's thread cannot
+ * start; `TORON_NULL_ARGUMENT` (`manifest`, `out`) or `TORON_INVALID_UTF8`.
+ */
+toron_status toron_run_start(const toron_manifest *manifest, const char *options_json, toron_run **out);
+
+/**
+ * As `toron_run_start`, and every event of the run is passed to `callback(userdata, event_json)`:
+ *
+ * - Thread: the callback runs on a thread owned by the run, never on the caller's thread (nor inside
+ *   this call), so `callback` and `userdata` must be safe to use from another thread.
+ * - Order: every event is delivered, exactly once, in seq order (1, 2, 3... with no gaps), from
+ *   `run.scheduled` to `run.finished`, the last call.
+ * - No overlap: the calls never overlap; the next call starts after the previous one returned.
+ * - Lifetime: `event_json` is a NUL-terminated JSON object owned by the library, valid only during the
+ *   call; copy it to keep it. It is byte for byte the event's line in the events file (without the newline).
+ * - End: `toron_run_wait` and `toron_run_free` return only after the last callback returned, so
+ *   `userdata` may be released once either returns. Until then the callback may be called, also while
+ *   `toron_run_free` cancels a running run (it then receives the remaining events, `run.finished` last).
+ * - Speed: a slow callback delays only the later callbacks, never the run: events are buffered.
+ * - Inside the callback, `toron_run_next_event`, `toron_run_cancel` and `toron_run_id` may be called on the
+ *   run; `toron_run_wait` fails with `TORON_INVALID_ARGUMENT` (it would wait for itself), and
+ *   `toron_run_free` frees the run without waiting for the callback in progress (no call follows it). The
+ *   callback must return normally: no C++ exception or longjmp may leave it.
+ *
+ * Fails as `toron_run_start`, and with `TORON_NULL_ARGUMENT` when `callback` is NULL (`userdata` may be
+ * NULL); nothing is called then.
+ */
+toron_status toron_run_start_with_callback(const toron_manifest *manifest,
+                                           const char *options_json,
+                                           toron_event_callback callback,
+                                           void *userdata,
+                                           toron_run **out);
+
+/**
+ * Poll the run's events: write the next event after the last one this function returned for `run`
+ * (the first call gives seq 1, `run.scheduled`) to `*event_json_out`, a JSON object
+ * `{"seq":1,"run":"<id>","type":"run.scheduled","time":"<RFC 3339>","data":{...}}`, byte for byte the
+ * event's line in the events file (without the newline). It is owned by the caller: free it with
+ * `toron_string_free`. Events come in seq order, with no gaps, up to `run.finished`, the last one.
+ *
+ * `timeout_ms` is how long to wait for an event that has not happened yet: < 0 waits as long as it takes,
+ * 0 only looks (never waits), > 0 waits up to that many milliseconds. Events are buffered from the start
+ * of the run, so none is lost however late or slowly they are polled; the poll stream is independent of
+ * the callback of `toron_run_start_with_callback` (each gets every event).
+ *
+ * Returns `TORON_OK` with an event; `TORON_END_OF_STREAM` when every event up to `run.finished` has been
+ * returned (and on every later call); `TORON_TIMEOUT` when no event came within `timeout_ms` (the run goes
+ * on: call again). `*event_json_out` is written only with `TORON_OK`. Also fails with `TORON_RUN_ERROR`
+ * when the stream's thread cannot start, or `TORON_NULL_ARGUMENT`.
+ */
+toron_status toron_run_next_event(toron_run *run, int64_t timeout_ms, char **event_json_out);
+
+/**
+ * Ask the run to stop, and return at once: running cases are stopped (command cases' whole process groups
+ * are killed), pending cases are recorded as cancelled, and the run ends with state `"cancelled"`, its
+ * events (up to `run.finished`), archive and reports intact. Wait for the end with `toron_run_wait` or
+ * `toron_run_next_event`. Cancelling a run that has ended, or twice, does nothing. Fails only with
+ * `TORON_NULL_ARGUMENT`.
+ */
+toron_status toron_run_cancel(toron_run *run);
+
+/**
+ * Wait for the run to end (and, with a callback, for the last callback to return), then write its result
+ * to `*result_json_out` as a JSON object, owned by the caller: free it with `toron_string_free`. It may be
+ * called several times (and from several threads); each call gives the same result.
+ *
+ * The result has `id`, `state` (`"passed"`, `"failed"` (a NO-GO verdict), `"errored"` (a harness failure,
+ * with `error`) or `"cancelled"`), `error`, `profile`, `suites`, `seed`, `started`, `duration` (seconds),
+ * `cases` (in manifest order, each with `suite`, `name`, `kind`, `outcome` (`"passed"`, `"failed"`,
+ * `"flaky"`, `"errored"`, `"timed_out"`, `"skipped"`, `"cancelled"`) and its `attempts`), `kpis`, `verdict`
+ * (`verdict` is `"GO"` or `"NO-GO"`, with each gate rule), `archive` and `report_dir`. It is canonical JSON
+ * (RFC 8785) unless it holds an integer beyond 2^53 (a large seed in the manifest): then it is compact
+ * JSON with every number exact.
+ *
+ * A run that ends failed, errored or cancelled is still `TORON_OK`: the state says how it ended. Fails
+ * with `TORON_RUN_ERROR` when the run has no result (its thread failed: a bug), `TORON_INVALID_ARGUMENT`
+ * when called from the run's own event callback, or `TORON_NULL_ARGUMENT`.
+ */
+toron_status toron_run_wait(toron_run *run, char **result_json_out);
+
+/**
+ * The run id, e.g. `"run-2.5.0-20261124T101530Z"` (also the archive tag of the run, and the name of
+ * its events file and report directory). Owned by the run: valid until `toron_run_free`, do not free it.
+ * NULL when `run` is NULL.
+ */
+const char *toron_run_id(const toron_run *run);
+
+/**
+ * Free a run. A run still going on is cancelled first and waited for: this returns after the run has
+ * ended (its archive and events complete) and after its last callback returned. `toron_run_free(NULL)`
+ * does nothing. Strings it returned through `char **` outputs stay valid (free them with
+ * `toron_string_free`); the id from `toron_run_id` does not.
+ */
+void toron_run_free(toron_run *run);
 
 /**
  * Free a string returned by a `toron_*` function through a `char **` output (such as

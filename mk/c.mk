@@ -2,7 +2,9 @@
 #
 #   make test-c      build toron-ffi, check include/toron.h is fresh, build tests/c and examples/{c,cpp} with
 #                    -Wall -Wextra -Werror against include/ and the built libtoron, run each under valgrind (the
-#                    examples on the short scenarios: the 1M-request mm1 runs natively), and
+#                    examples on the short scenarios: the 1M-request mm1 runs natively; examples/{c,cpp}/run
+#                    on a copy of examples/c/run_manifest.toml under $(C_OUT), so that the run's archive and
+#                    reports stay out of the source tree), and
 #                    build examples/c/simulate.c again through an installed copy and its pkg-config file.
 #   make c-install   build libtoron in release and install the header, the libraries, toron.pc and the CMake
 #                    package under $(DESTDIR)$(PREFIX) (default /usr/local).
@@ -19,10 +21,14 @@ C_TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
 C_LIB_DIR := $(C_TARGET_DIR)/debug
 C_OUT := $(C_TARGET_DIR)/c
 C_STAGE := $(abspath $(C_OUT)/stage)
+# The run examples' manifest and the scenario it names, with their relative layout (../scenarios/echo.toml).
+C_RUN_EXAMPLE := $(C_OUT)/run_example
 C_WARN := -Wall -Wextra -Werror -g
 C_LINK := -L$(C_LIB_DIR) -Wl,-rpath,$(abspath $(C_LIB_DIR)) -ltoron
+# --trace-children=no (the default, spelled out): command cases of runs fork and exec `sh`, which is not ours
+# to check.
 C_VALGRIND := valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite \
-  --suppressions=tests/c/valgrind.supp
+  --trace-children=no --suppressions=tests/c/valgrind.supp
 # The one version source is Cargo.toml; the checked (fresh) header carries it.
 C_VERSION = $(shell sed -n 's/^\#define TORON_VERSION "\(.*\)"$$/\1/p' include/toron.h)
 
@@ -51,6 +57,10 @@ c-build:
 	$(CXX) -std=c++17 $(C_WARN) -Iinclude tests/c/test_diff.cc -o $(C_OUT)/test_diff_cc $(C_LINK)
 	$(CC) -std=c11 $(C_WARN) -Iinclude examples/c/diff.c -o $(C_OUT)/diff_c $(C_LINK)
 	$(CXX) -std=c++17 $(C_WARN) -Iinclude examples/cpp/diff.cc -o $(C_OUT)/diff_cc $(C_LINK)
+	$(CC) -std=c11 $(C_WARN) -Iinclude tests/c/test_run.c -o $(C_OUT)/test_run $(C_LINK)
+	$(CXX) -std=c++17 $(C_WARN) -Iinclude tests/c/test_run.cc -o $(C_OUT)/test_run_cc $(C_LINK)
+	$(CC) -std=c11 $(C_WARN) -Iinclude examples/c/run.c -o $(C_OUT)/run_c $(C_LINK)
+	$(CXX) -std=c++17 $(C_WARN) -Iinclude examples/cpp/run.cc -o $(C_OUT)/run_cc $(C_LINK)
 
 ## test-c: the C surface: header freshness, C and C++ tests and examples under valgrind, pkg-config
 test-c: c-build
@@ -67,6 +77,14 @@ test-c: c-build
 	$(C_VALGRIND) $(C_OUT)/test_diff_cc $(C_OUT)/diff_vectors.txt
 	$(C_VALGRIND) $(C_OUT)/diff_c
 	$(C_VALGRIND) $(C_OUT)/diff_cc
+	$(C_VALGRIND) $(C_OUT)/test_run
+	$(C_VALGRIND) $(C_OUT)/test_run_cc
+	rm -rf $(C_RUN_EXAMPLE)
+	mkdir -p $(C_RUN_EXAMPLE)/c $(C_RUN_EXAMPLE)/scenarios
+	cp examples/c/run_manifest.toml $(C_RUN_EXAMPLE)/c/
+	cp examples/scenarios/echo.toml $(C_RUN_EXAMPLE)/scenarios/
+	$(C_VALGRIND) $(C_OUT)/run_c $(C_RUN_EXAMPLE)/c/run_manifest.toml
+	$(C_VALGRIND) $(C_OUT)/run_cc $(C_RUN_EXAMPLE)/c/run_manifest.toml '{"jobs": 2, "check": true}'
 	rm -rf $(C_STAGE)
 	$(call c_install_files,$(C_LIB_DIR),$(C_STAGE),$(C_STAGE))
 	export PKG_CONFIG_PATH=$(C_STAGE)/lib/pkgconfig; \

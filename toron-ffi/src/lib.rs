@@ -22,7 +22,8 @@
 //! Modules: [`status`] (the codes), [`error`] (the last error), `panic` (the boundary), `handle`
 //! (ownership), and one per C object or concept: [`scenario`], [`outcome`], [`sim`], [`canon`] (canonical JSON
 //! and identity), [`diff`] (structural and text diff, JSON Patch), [`snapshot`] (golden files), [`archive`]
-//! (the run archive's object store).
+//! (the run archive's object store), [`manifest`] (`testops.toml`), [`run`] (runs of a manifest: events, cancel,
+//! wait).
 #![allow(
     clippy::missing_safety_doc,
     reason = "the pointer rules of every extern fn are written once in the header preamble (cbindgen.toml)"
@@ -47,6 +48,10 @@ pub mod diff;
 pub mod snapshot;
 
 pub mod archive;
+
+pub mod manifest;
+
+pub mod run;
 
 mod handle;
 
@@ -108,6 +113,8 @@ mod tests {
             ("diff.rs", include_str!("diff.rs")),
             ("snapshot.rs", include_str!("snapshot.rs")),
             ("archive.rs", include_str!("archive.rs")),
+            ("manifest.rs", include_str!("manifest.rs")),
+            ("run.rs", include_str!("run.rs")),
         ];
         let mut count = 0;
         for (file, source) in sources {
@@ -122,7 +129,7 @@ mod tests {
                 count += 1;
             }
         }
-        assert!(count >= 25, "found only {count} extern fns");
+        assert!(count >= 50, "found only {count} extern fns");
     }
 
     #[test]

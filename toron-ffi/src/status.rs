@@ -25,6 +25,12 @@ pub enum toron_status {
     TORON_PANIC = 3,
     /// An error kind this version of the C surface does not know (a newer core): see the message.
     TORON_UNKNOWN_ERROR = 4,
+    /// Not a failure of the call but the end of a stream: `toron_run_next_event` has returned every event of
+    /// the run, up to `run.finished`. Nothing is written to the output.
+    TORON_END_OF_STREAM = 5,
+    /// Nothing happened within the timeout (`toron_run_next_event`): the operation goes on, call again.
+    /// Nothing is written to the output.
+    TORON_TIMEOUT = 6,
     /// The scenario is invalid: syntax, unknown field, wrong type, bad value, unknown node id.
     /// `toron_last_error_line()`, `_field()` and `_path()` say where.
     TORON_SCENARIO_ERROR = 100,
@@ -60,6 +66,8 @@ impl toron_status {
         toron_status::TORON_INVALID_UTF8,
         toron_status::TORON_PANIC,
         toron_status::TORON_UNKNOWN_ERROR,
+        toron_status::TORON_END_OF_STREAM,
+        toron_status::TORON_TIMEOUT,
         toron_status::TORON_SCENARIO_ERROR,
         toron_status::TORON_IO_ERROR,
         toron_status::TORON_SIM_ERROR,
@@ -101,6 +109,8 @@ impl toron_status {
             toron_status::TORON_INVALID_UTF8 => "TORON_INVALID_UTF8\0",
             toron_status::TORON_PANIC => "TORON_PANIC\0",
             toron_status::TORON_UNKNOWN_ERROR => "TORON_UNKNOWN_ERROR\0",
+            toron_status::TORON_END_OF_STREAM => "TORON_END_OF_STREAM\0",
+            toron_status::TORON_TIMEOUT => "TORON_TIMEOUT\0",
             toron_status::TORON_SCENARIO_ERROR => "TORON_SCENARIO_ERROR\0",
             toron_status::TORON_IO_ERROR => "TORON_IO_ERROR\0",
             toron_status::TORON_SIM_ERROR => "TORON_SIM_ERROR\0",
@@ -163,6 +173,8 @@ mod tests {
             (toron_status::TORON_INVALID_UTF8, 2),
             (toron_status::TORON_PANIC, 3),
             (toron_status::TORON_UNKNOWN_ERROR, 4),
+            (toron_status::TORON_END_OF_STREAM, 5),
+            (toron_status::TORON_TIMEOUT, 6),
             (toron_status::TORON_SCENARIO_ERROR, 100),
             (toron_status::TORON_IO_ERROR, 101),
             (toron_status::TORON_SIM_ERROR, 102),
