@@ -779,7 +779,10 @@ void toron_manifest_free(toron_manifest *manifest);
  * - `check`: true compares golden files without ever writing them (as when the `CI` environment variable
  *   is set); default false;
  * - `archive`: the run archive directory, relative to the manifest's directory (default: the manifest's
- *   `project.archive`, `.toron`).
+ *   `project.archive`, `.toron`);
+ * - `worker`: the command that simulates in a separate process for determinism cases with `processes > 1`,
+ *   called as `<worker...> simulate <scenario.json> --seed N --json`, e.g. `["python3", "-m", "toron"]`
+ *   (default: the `TORON_WORKER` environment variable, else such cases error saying so).
  *
  * The run gets its id (`toron_run_id`), writes its events to `<archive>/events/<run id>.events.ndjson`,
  * its cases' outputs to the archive and its reports to `<reports>/<run id>/`. Bad options are errors here,

@@ -199,7 +199,7 @@ fn deliver(events: Events, callback: &Callback, detached: &AtomicBool) {
 }
 
 /// The keys of `options_json`: the names of the Python surface's keyword arguments.
-const OPTION_KEYS: &str = "profile, suites, seed, jobs, retries, check, archive";
+const OPTION_KEYS: &str = "profile, suites, seed, jobs, retries, check, archive, worker";
 
 /// The run options of an `options_json` object; unknown keys and wrong types are errors, never ignored.
 fn parse_options(value: &Value) -> FfiResult<RunOptions> {
@@ -268,6 +268,18 @@ fn parse_options(value: &Value) -> FfiResult<RunOptions> {
                     "a directory path (a non-empty string), or null",
                 )?))
             }
+            "worker" => {
+                let expected =
+                    "the worker command as a list of non-empty strings, e.g. [\"python3\", \"-m\", \"toron\"], or null";
+                let Value::Array(items) = v else {
+                    return Err(invalid(key, expected, v));
+                };
+                let argv: Vec<String> = items.iter().map(|s| text(key, s, expected)).collect::<FfiResult<_>>()?;
+                if argv.is_empty() {
+                    return Err(invalid(key, expected, v));
+                }
+                options.worker = Some(argv);
+            }
             _ => return Err(about_key(key, format!("unknown key (expected one of: {OPTION_KEYS})"))),
         }
     }
@@ -332,7 +344,10 @@ unsafe fn start(
 /// - `check`: true compares golden files without ever writing them (as when the `CI` environment variable
 ///   is set); default false;
 /// - `archive`: the run archive directory, relative to the manifest's directory (default: the manifest's
-///   `project.archive`, `.toron`).
+///   `project.archive`, `.toron`);
+/// - `worker`: the command that simulates in a separate process for determinism cases with `processes > 1`,
+///   called as `<worker...> simulate <scenario.json> --seed N --json`, e.g. `["python3", "-m", "toron"]`
+///   (default: the `TORON_WORKER` environment variable, else such cases error saying so).
 ///
 /// The run gets its id (`toron_run_id`), writes its events to `<archive>/events/<run id>.events.ndjson`,
 /// its cases' outputs to the archive and its reports to `<reports>/<run id>/`. Bad options are errors here,
@@ -534,7 +549,7 @@ mod tests {
         assert_eq!(e.status, toron_status::TORON_INVALID_ARGUMENT);
         assert_eq!(
             e.message,
-            "options_json: field sede: unknown key (expected one of: profile, suites, seed, jobs, retries, check, archive)"
+            "options_json: field sede: unknown key (expected one of: profile, suites, seed, jobs, retries, check, archive, worker)"
         );
         assert_eq!(e.core.unwrap().field(), Some("sede"));
         for (bad, key, expected) in [
