@@ -1,0 +1,1 @@
+"""A tiny shop backend: prices with discounts and tax, and a cart."""
