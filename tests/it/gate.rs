@@ -87,3 +87,21 @@ fn last_go_baseline_comes_from_the_archive() {
     assert_eq!(r.baseline_run.as_deref(), Some("last-go"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_rule_scoped_to_a_suite_the_run_did_not_select_is_not_evaluated_but_one_that_ran_without_data_fails() {
+    use toron_core::gate::{evaluate, Gate, Metric, RuleStatus, Scope};
+    use toron_core::report::Kpis;
+    let mut kpis = Kpis::default();
+    let sim = Scope::parse("sim").unwrap();
+    kpis.set(&sim, Metric::Failed, 0.0);
+    let mut absent = Gate::new(toron_core::gate::Rule::parse("coverage >= 90%").unwrap());
+    absent.scope = Scope::parse("unit").unwrap();
+    let mut present = Gate::new(toron_core::gate::Rule::parse("coverage >= 90%").unwrap());
+    present.scope = sim;
+    let v = evaluate(&[absent, present], &kpis, &Default::default());
+    assert_eq!(v.rules[0].status, RuleStatus::NotEvaluated);
+    assert_eq!(v.rules[0].explanation, "Not evaluated: unit was not part of this run.");
+    assert_eq!(v.rules[1].status, RuleStatus::Failed);
+    assert!(!v.go);
+}

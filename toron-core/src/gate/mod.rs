@@ -8,7 +8,8 @@
 //!
 //! When a manifest has no `[[gate]]`, [`Gate::defaults`] apply (`determinism >= 98%`, `coverage >= 90%`): a
 //! default rule whose metric has no data is *not evaluated*; an explicit rule whose metric has no data fails,
-//! and says so.
+//! and says so — unless its scope (a suite or a case) was not part of the run at all (another profile's
+//! suite): that rule is not evaluated either, so one manifest's gates serve all its profiles.
 //!
 //! ```
 //! use toron_core::gate::{evaluate, Gate, Metric, Scope};
@@ -159,7 +160,7 @@ pub enum RuleStatus {
     Passed,
     /// The rule did not hold, or an explicit rule had no data.
     Failed,
-    /// A default rule whose metric had no data.
+    /// A default rule whose metric had no data, or a rule scoped to a suite or case the run did not select.
     NotEvaluated,
 }
 
@@ -292,7 +293,16 @@ fn evaluate_one(gate: &Gate, kpis: &Kpis, baselines: &BTreeMap<String, Kpis>) ->
     if let Ok(t) = threshold {
         result.threshold = Some(t);
     }
+    let selected = match scope {
+        Scope::Run => true,
+        Scope::Suite(s) => kpis.suites.contains_key(s),
+        Scope::Case { .. } => scope.key().is_some_and(|k| kpis.cases.contains_key(&k)),
+    };
     match (actual, threshold) {
+        (None, _) if !selected => {
+            result.status = RuleStatus::NotEvaluated;
+            result.explanation = format!("Not evaluated: {scope} was not part of this run.");
+        }
         (None, _) if gate.default => {
             result.status = RuleStatus::NotEvaluated;
             result.explanation = format!("Not evaluated: the run has no {name} data for {scope} (a default rule).");
@@ -378,7 +388,10 @@ mod tests {
     fn explicit_rule_without_data_fails_with_the_reason() {
         let mut g = gate("latency.p99 <= 50ms");
         g.scope = Scope::parse("load/checkout").unwrap();
-        let v = evaluate(&[g], &Kpis::default(), &BTreeMap::new());
+        // The case ran (it has KPIs) but measured no latency.
+        let mut kpis = Kpis::default();
+        kpis.set(&g.scope, Metric::Failed, 0.0);
+        let v = evaluate(&[g], &kpis, &BTreeMap::new());
         assert!(!v.go);
         let r = &v.rules[0];
         assert_eq!(r.status, RuleStatus::Failed);

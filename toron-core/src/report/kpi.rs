@@ -49,7 +49,8 @@ impl Kpis {
     ///   does not count).
     /// - `latency.*` and `throughput`: load cases, per case the worst seed; per suite and run the worst case
     ///   (largest latency, smallest throughput).
-    /// - `coverage`: the merged line rate (run only); `duration`: seconds (the run's wall clock; per case the
+    /// - `coverage`: the merged line rate of the coverage files read (for the run, each suite and each case);
+    ///   `duration`: seconds (the run's wall clock; per case the
     ///   sum of its attempts; per suite the sum of its cases).
     pub fn from_cases(cases: &[CaseResult], coverage: Option<&Coverage>, duration: f64) -> Kpis {
         let mut k = Kpis::default();
@@ -73,6 +74,20 @@ impl Kpis {
         }
         for (scope, members) in &scopes {
             k.fill(scope, members);
+            if *scope != Scope::Run {
+                // A suite's (or case's) own coverage: its cases' files merged, so a gate can be scoped to
+                // the suite that measures coverage and is not evaluated in profiles that do not run it.
+                let mut merged = Coverage::new();
+                for cov in members
+                    .iter()
+                    .filter_map(|c| c.last().and_then(|a| a.coverage_data.as_ref()))
+                {
+                    merged.merge(cov);
+                }
+                if let Some(rate) = merged.line_rate() {
+                    k.set(scope, Metric::Coverage, rate);
+                }
+            }
         }
         if let Some(rate) = coverage.and_then(Coverage::line_rate) {
             k.set(&Scope::Run, Metric::Coverage, rate);
