@@ -16,10 +16,13 @@ $(VENV)/.ready: requirements-dev.txt
 
 include mk/python.mk
 include mk/c.mk
+include mk/testops.mk
 
-## demo: build everything and run the demo (M/M/1 against theory, the kv bug found with its seed)
+## demo: build everything and run the demo (M/M/1 against theory, the kv bug found with its seed, then
+## examples/testops: its full profile GO and its broken profile NO-GO)
 demo: setup python-build
 	$(PY) examples/python/demo.py
+	$(PY) examples/python/testops_demo.py
 
 ## test: every test: Rust, Python, C/C++ under valgrind, header freshness, vectors, clippy, rustfmt
 test: setup lint-check doc fuzz-build test-rust test-python test-c
