@@ -296,69 +296,20 @@ fn seeds_of(ctx: &CaseContext<'_>, case: &Case) -> Vec<Option<u64>> {
     }
 }
 
-/// A flag set when the run is cancelled or the attempt's deadline passes; stops the watchdog on drop.
-struct Watchdog {
-    flag: Arc<AtomicBool>,
-    timed_out: Arc<AtomicBool>,
-    stop: Option<std::sync::mpsc::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl Watchdog {
-    fn start(cancel: &Arc<AtomicBool>, timeout: StdDuration) -> Watchdog {
-        let flag = Arc::new(AtomicBool::new(cancel.load(Ordering::SeqCst)));
-        let timed_out = Arc::new(AtomicBool::new(false));
-        let (tx, rx) = std::sync::mpsc::channel::<()>();
-        let start = Instant::now();
-        let (f, t, run) = (flag.clone(), timed_out.clone(), cancel.clone());
-        let thread = std::thread::spawn(move || loop {
-            if run.load(Ordering::SeqCst) {
-                f.store(true, Ordering::SeqCst);
-                return;
-            }
-            let left = timeout.saturating_sub(start.elapsed());
-            if left.is_zero() {
-                t.store(true, Ordering::SeqCst);
-                f.store(true, Ordering::SeqCst);
-                return;
-            }
-            match rx.recv_timeout(left.min(StdDuration::from_millis(10))) {
-                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
-                _ => return,
-            }
-        });
-        Watchdog {
-            flag,
-            timed_out,
-            stop: Some(tx),
-            thread: Some(thread),
-        }
-    }
-}
-
-impl Drop for Watchdog {
-    fn drop(&mut self) {
-        drop(self.stop.take());
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
-
 pub(crate) fn run_attempt(ctx: &CaseContext<'_>, suite: &str, case: &Case, number: u32) -> Attempt {
     let started = Instant::now();
     let mut a = Attempt::new(number);
     let timeout = case.timeout.unwrap_or(ctx.manifest.defaults.timeout);
     let timeout = StdDuration::from_nanos(timeout.nanos());
-    let dog = Watchdog::start(ctx.cancel, timeout);
-    // The run's cancel and the deadline both set the watchdog's flag, which the work polls.
-    let stop: &AtomicBool = &dog.flag;
+    let dog = super::deadline::Deadline::start(ctx.cancel, timeout);
+    // The run's cancel and the deadline both set the stop flag, which the work polls.
+    let stop: &AtomicBool = dog.stop();
     match case.kind {
         CaseKind::Sim | CaseKind::Chaos | CaseKind::Load => simulate_case(ctx, case, stop, &mut a),
         CaseKind::Determinism => determinism_case(ctx, suite, case, stop, &mut a),
         CaseKind::Command => command_case(ctx, suite, case, stop, timeout, &mut a),
     }
-    let timed_out = dog.timed_out.load(Ordering::SeqCst);
+    let timed_out = dog.timed_out();
     drop(dog);
     if a.outcome != CaseOutcome::Passed || timed_out || ctx.cancel.load(Ordering::SeqCst) {
         if ctx.cancel.load(Ordering::SeqCst) {

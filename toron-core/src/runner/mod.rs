@@ -61,6 +61,7 @@
 
 mod case;
 mod command;
+mod deadline;
 mod drift;
 mod events;
 mod history;

@@ -480,8 +480,9 @@ impl Worker {
         // manifest with the verdict.
         let mut writer = self.writer;
         let mut error = harness_error;
+        let mut scenarios = BTreeMap::new();
         for c in &cases {
-            if let Err(e) = archive_case(&self.archive, &mut writer, &self.manifest, c) {
+            if let Err(e) = archive_case(&self.archive, &mut writer, &self.manifest, c, &mut scenarios) {
                 error.get_or_insert(e.to_string());
             }
         }
@@ -568,6 +569,7 @@ fn archive_case(
     writer: &mut crate::snapshot::archive::RunWriter,
     manifest: &Manifest,
     c: &CaseResult,
+    stored: &mut BTreeMap<String, String>,
 ) -> Result<()> {
     let output = c.last().map(|a| a.output.clone()).unwrap_or(Value::Null);
     let case = manifest
@@ -583,9 +585,18 @@ fn archive_case(
     let mut rec = CaseRecord::new();
     if let (Some(case), Value::Object(m)) = (case, &mut meta) {
         if let Some(s) = &case.scenario {
-            let object = archive.put(&s.to_value())?;
-            m.insert("scenario_object".into(), json!(object.as_str()));
-            rec = rec.scenario(s.id());
+            // Many cases share a scenario: store it once per run (`stored`: scenario id → object id).
+            let sid = s.id();
+            let object = match stored.get(&sid) {
+                Some(o) => o.clone(),
+                None => {
+                    let o = archive.put(&s.to_value())?.as_str().to_string();
+                    stored.insert(sid.clone(), o.clone());
+                    o
+                }
+            };
+            m.insert("scenario_object".into(), json!(object));
+            rec = rec.scenario(sid);
         }
         let seeds: Vec<u64> = c
             .last()
