@@ -102,6 +102,7 @@ pub fn index_html(runs: &[RunResult]) -> String {
         minijinja::context! {
             runs => Value::from(Serde(&rows)),
             summary => summary,
+            index_file => super::INDEX_FILE,
             style => Value::from_safe_string(STYLE.into()),
         },
     )
@@ -277,9 +278,17 @@ fn is_bad(o: CaseOutcome) -> bool {
     matches!(o, CaseOutcome::Failed | CaseOutcome::Errored | CaseOutcome::TimedOut)
 }
 
-/// The seeds of an attempt, the first few listed.
+/// The seeds of an attempt (a determinism check's from its digests), the first few listed.
 fn seeds_text(a: Option<&Attempt>) -> String {
-    let seeds: Vec<u64> = a.map(|a| a.seeds.iter().map(|s| s.seed).collect()).unwrap_or_default();
+    let seeds: Vec<u64> = match a {
+        Some(a) if a.seeds.is_empty() => a
+            .determinism
+            .as_ref()
+            .map(|d| d.digests.keys().copied().collect())
+            .unwrap_or_default(),
+        Some(a) => a.seeds.iter().map(|s| s.seed).collect(),
+        None => Vec::new(),
+    };
     if seeds.is_empty() {
         return "—".to_string();
     }
@@ -396,8 +405,11 @@ struct Chart {
     rows: Vec<LatencyRow>,
 }
 
+/// A chart's statistic: its label and how to read it.
+type Stat = (&'static str, fn(&LatencySummary) -> f64);
+
 /// The statistics a chart draws, left to right.
-const CHART_STATS: [(&str, fn(&LatencySummary) -> f64); 5] = [
+const CHART_STATS: [Stat; 5] = [
     ("p50", |l| l.p50),
     ("p90", |l| l.p90),
     ("p99", |l| l.p99),
@@ -449,7 +461,12 @@ impl Chart {
             4.0
         };
         let y_max = step * steps;
-        let (left, right, top, bottom) = (Self::LEFT as f64, Self::RIGHT as f64, Self::TOP as f64, Self::BOTTOM as f64);
+        let (left, right, top, bottom) = (
+            Self::LEFT as f64,
+            Self::RIGHT as f64,
+            Self::TOP as f64,
+            Self::BOTTOM as f64,
+        );
         let y = |v: f64| bottom - (finite(v) / y_max).min(1.0) * (bottom - top);
         let x = |i: usize| left + 24.0 + i as f64 * (right - left - 48.0) / (CHART_STATS.len() - 1) as f64;
         let y_ticks = (0..=steps as u32)
@@ -485,7 +502,11 @@ impl Chart {
                     title: format!("{name} {}", latency(f(l))),
                 })
                 .collect();
-            let points = dots.iter().map(|d| format!("{},{}", d.x, d.y)).collect::<Vec<_>>().join(" ");
+            let points = dots
+                .iter()
+                .map(|d| format!("{},{}", d.x, d.y))
+                .collect::<Vec<_>>()
+                .join(" ");
             lines.push(Line {
                 seed: s.seed,
                 color,
@@ -778,10 +799,7 @@ impl<'a> RunView<'a> {
             summary: outcome_summary(&r.cases),
             verdict: &r.verdict.verdict,
             verdict_class: if r.verdict.go { "go" } else { "nogo" },
-            failing_title: format!(
-                "{} failed:",
-                plural(failing.len(), "blocking rule", "blocking rules")
-            ),
+            failing_title: format!("{} failed:", plural(failing.len(), "blocking rule", "blocking rules")),
             failing,
             warnings,
             rules_note,
@@ -803,7 +821,8 @@ impl<'a> RunView<'a> {
 #[derive(Serialize)]
 struct IndexRow<'a> {
     id: &'a str,
-    link: Option<String>,
+    /// The id is a plain path segment: `./<id>/index.html` is its page (escaping leaves such an id as it is).
+    linked: bool,
     state: &'static str,
     error: Option<&'a str>,
     bad: bool,
@@ -829,7 +848,7 @@ impl<'a> IndexRow<'a> {
     fn new(r: &'a RunResult) -> IndexRow<'a> {
         IndexRow {
             id: &r.id,
-            link: linkable(&r.id).then(|| format!("./{}/{}", r.id, super::INDEX_FILE)),
+            linked: linkable(&r.id),
             state: r.state.name(),
             error: r.error.as_deref(),
             bad: matches!(r.state, RunState::Errored | RunState::Failed) || !r.verdict.go,
@@ -858,7 +877,14 @@ mod tests {
     #[test]
     fn nice_steps_are_one_two_five() {
         let close = |a: f64, b: f64| (a - b).abs() <= b * 1e-9;
-        for (x, step) in [(0.0023, 0.005), (0.001, 0.001), (0.0011, 0.002), (0.02, 0.02), (3.0, 5.0), (7.0, 10.0)] {
+        for (x, step) in [
+            (0.0023, 0.005),
+            (0.001, 0.001),
+            (0.0011, 0.002),
+            (0.02, 0.02),
+            (3.0, 5.0),
+            (7.0, 10.0),
+        ] {
             assert!(close(nice_step(x), step), "{x}: {}", nice_step(x));
         }
         assert_eq!(nice_step(f64::NAN), 1.0);
@@ -934,7 +960,12 @@ mod tests {
         let golden = json!({"case": "s/g", "status": "failed", "summary": "1 change",
                             "html": "<img src=x onerror=alert(1)>"});
         let r = run(
-            json!([case("g", "sim", "failed", vec![attempt(json!({"outcome": "failed", "golden": golden}))])]),
+            json!([case(
+                "g",
+                "sim",
+                "failed",
+                vec![attempt(json!({"outcome": "failed", "golden": golden}))]
+            )]),
             json!({"go": true, "verdict": "GO", "rules": []}),
         );
         let page = run_html(&r);
@@ -968,8 +999,13 @@ mod tests {
     #[test]
     fn rendering_twice_gives_the_same_bytes() {
         let r = run(
-            json!([case("a", "command", "failed", vec![attempt(json!({"outcome": "failed", "message": "m",
-                                                                           "stdout": "out"}))])]),
+            json!([case(
+                "a",
+                "command",
+                "failed",
+                vec![attempt(json!({"outcome": "failed", "message": "m",
+                                                                           "stdout": "out"}))]
+            )]),
             json!({"go": false, "verdict": "NO-GO", "rules": [{
                 "rule": "failed == 0", "metric": "failed", "scope": null, "comparator": "==", "threshold": 0.0,
                 "baseline_run": null, "baseline": null, "actual": 1.0, "severity": "block", "default": false,
@@ -979,7 +1015,10 @@ mod tests {
         assert_eq!(page, run_html(&r));
         assert!(page.contains("1 blocking rule failed:"), "{page}");
         assert!(page.contains("Failed: failed for the run is 1."), "{page}");
-        assert!(page.contains("<summary>stdout (3 bytes)</summary><pre>out</pre>"), "{page}");
+        assert!(
+            page.contains("<summary>stdout (3 bytes)</summary><pre>out</pre>"),
+            "{page}"
+        );
         assert!(!page.contains("could not be rendered"), "{page}");
     }
 }
