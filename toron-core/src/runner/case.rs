@@ -586,9 +586,7 @@ fn golden(ctx: &CaseContext<'_>, suite: &str, case: &Case, a: &mut Attempt) {
                         format!("golden {id}: {}", summary.clone().unwrap_or_default()),
                     );
                 }
-                let candidate = (status != "passed")
-                    .then(|| crate::canon::digest(&a.output).ok())
-                    .flatten();
+                let candidate = (status != "passed").then(|| crate::canon::digest(&a.output).ok()).flatten();
                 a.golden = Some(GoldenResult {
                     case: id,
                     status: status.to_string(),
