@@ -4,6 +4,7 @@ mod archive;
 mod canon;
 mod diff;
 mod gate;
+mod html;
 mod lifecycle;
 mod report;
 mod runner;

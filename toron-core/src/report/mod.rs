@@ -1,6 +1,11 @@
 //! Reports: a run's KPIs ([`Kpis`]), the coverage files it ingests ([`coverage`]), and the files written per
 //! run by [`write_reports`] into `reports/<run id>/`: `report.json` and `verdict.json` ([`json`], schemas
-//! documented there) and `junit.xml` ([`junit`]).
+//! documented there), `junit.xml` ([`junit`]) and `index.html` ([`html`]: one self-contained page for people,
+//! the verdict first). [`write_index`] writes `reports/index.html`, the list of runs linking to each run's
+//! page.
+//!
+//! Every file is written under a temporary name then renamed, so a reader (a CI upload, a browser) never sees
+//! half a file.
 //!
 //! Coverage comes from Cobertura XML (as coverage.py and most tools write it) and lcov `.info` files; several
 //! files merge into one [`coverage::Coverage`] where a line counts as covered when any file covers it, and the
@@ -13,6 +18,7 @@
 
 pub mod coverage;
 pub mod determinism;
+pub mod html;
 pub mod json;
 pub mod junit;
 mod kpi;
@@ -22,6 +28,7 @@ pub use kpi::{Kpis, Values};
 use crate::runner::RunResult;
 use crate::{Error, Result};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// `report.json`.
 pub const REPORT_FILE: &str = "report.json";
@@ -29,9 +36,12 @@ pub const REPORT_FILE: &str = "report.json";
 pub const VERDICT_FILE: &str = "verdict.json";
 /// `junit.xml`.
 pub const JUNIT_FILE: &str = "junit.xml";
+/// `index.html`: a run's page in its directory, and the list of runs in the reports root.
+pub const INDEX_FILE: &str = "index.html";
 
-/// Write `report.json`, `verdict.json` and `junit.xml` of `result` into `<reports_root>/<run id>/`; returns
-/// that directory. Each file is written to a temporary name then renamed, so a reader never sees half a file.
+/// Write `report.json`, `verdict.json`, `junit.xml` and `index.html` of `result` into
+/// `<reports_root>/<run id>/`; returns that directory. Each file is written to a temporary name then renamed,
+/// so a reader never sees half a file.
 pub fn write_reports(result: &RunResult, reports_root: &Path) -> Result<PathBuf> {
     let dir = reports_root.join(&result.id);
     std::fs::create_dir_all(&dir).map_err(|e| Error::io(&e, &dir))?;
@@ -43,11 +53,29 @@ pub fn write_reports(result: &RunResult, reports_root: &Path) -> Result<PathBuf>
     write_atomic(&dir.join(REPORT_FILE), &pretty(&json::report_json(result)))?;
     write_atomic(&dir.join(VERDICT_FILE), &pretty(&json::verdict_json(result)))?;
     write_atomic(&dir.join(JUNIT_FILE), &junit::junit_xml(result)?)?;
+    write_atomic(&dir.join(INDEX_FILE), &html::run_html(result))?;
     Ok(dir)
 }
 
+/// Write `<reports_root>/index.html`, the list of `runs` (newest first, as given) linking to each run's
+/// `<run id>/index.html`; returns its path. Written to a temporary name then renamed, like the run's files.
+pub fn write_index(runs: &[RunResult], reports_root: &Path) -> Result<PathBuf> {
+    std::fs::create_dir_all(reports_root).map_err(|e| Error::io(&e, reports_root))?;
+    let path = reports_root.join(INDEX_FILE);
+    write_atomic(&path, &html::index_html(runs))?;
+    Ok(path)
+}
+
+/// Write `text` to `path` through a temporary file beside it. The temporary name carries the process id and
+/// a counter: two runs of one project share `reports/index.html`, and must not write one temporary file.
 fn write_atomic(path: &Path, text: &str) -> Result<()> {
-    let tmp = path.with_extension("tmp");
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let name = path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    let tmp = path.with_file_name(format!(".{name}.{}.{n}.tmp", std::process::id()));
     std::fs::write(&tmp, text).map_err(|e| Error::io(&e, &tmp))?;
-    std::fs::rename(&tmp, path).map_err(|e| Error::io(&e, path))
+    std::fs::rename(&tmp, path).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        Error::io(&e, path)
+    })
 }
