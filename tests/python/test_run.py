@@ -5,7 +5,6 @@ results, flaky retries, cancel and Ctrl-C, replay, history, refresh, drift."""
 from __future__ import annotations
 
 import json
-import os
 import signal
 import threading
 import time
@@ -15,33 +14,7 @@ from typing import Any
 import pytest
 
 import toron
-from conftest import project
-
-QUICK = """\
-[project]
-name = "quick"
-jobs = 2
-
-[[suite]]
-name = "unit"
-
-[[suite.case]]
-name = "ok"
-kind = "command"
-argv = ["sh", "-c", "echo hello"]
-
-[[suite]]
-name = "sim"
-
-[[suite.case]]
-name = "echo"
-kind = "sim"
-scenario = "echo.toml"
-seeds = [1, 2]
-
-[[gate]]
-rule = "failed == 0"
-"""
+from conftest import FAILING, GOLDEN, QUICK, SLEEPER, TRACE_A, alive, gone, jsonl, project, wait_for_pid
 
 # A case that takes a second, so the run is visibly in progress while the test looks at it.
 LIVE = QUICK.replace(
@@ -49,23 +22,6 @@ LIVE = QUICK.replace(
     '[[suite.case]]\nname = "slow"\nkind = "command"\nargv = ["sh", "-c", "sleep 1; echo done"]\n\n'
     '[[suite]]\nname = "sim"',
 )
-
-# The first case writes its pid and sleeps 30 s (exec: the pid is the sleep's); the second never starts
-# with jobs = 1 when the run is cancelled.
-SLEEPER = """\
-[[suite]]
-name = "slow"
-
-[[suite.case]]
-name = "sleeper"
-kind = "command"
-argv = ["sh", "-c", "echo $$ > pid; exec sleep 30"]
-
-[[suite.case]]
-name = "after"
-kind = "command"
-argv = ["true"]
-"""
 
 FLAKY = """\
 [[suite]]
@@ -76,19 +32,6 @@ name = "flaky"
 kind = "command"
 # Fails on the first attempt (no marker yet), passes on the second.
 argv = ["sh", "-c", "if [ -e flaky.marker ]; then echo second; else touch flaky.marker; echo first; exit 1; fi"]
-
-[[gate]]
-rule = "failed == 0"
-"""
-
-FAILING = """\
-[[suite]]
-name = "unit"
-
-[[suite.case]]
-name = "broken"
-kind = "command"
-argv = ["sh", "-c", "echo oops >&2; exit 3"]
 
 [[gate]]
 rule = "failed == 0"
@@ -106,54 +49,6 @@ seeds = [1, 2]
 repeats = 2
 processes = 2
 """
-
-GOLDEN = """\
-[[suite]]
-name = "sim"
-
-[[suite.case]]
-name = "echo"
-kind = "sim"
-scenario = "echo.toml"
-seed = 3
-golden = true
-
-[[suite.case]]
-name = "broken"
-kind = "command"
-argv = ["false"]
-artifacts = ["out.json"]
-golden = true
-"""
-
-
-def wait_for_pid(path: Path, timeout: float = 30) -> int:
-    """The pid a case wrote to `path` (a whole line), waiting for it."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if path.exists():
-            text = path.read_text()
-            if text.endswith("\n") and text.strip().isdigit():
-                return int(text)
-        time.sleep(0.02)
-    raise AssertionError(f"no pid in {path} after {timeout} s")
-
-
-def alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
-
-
-def gone(pid: int, timeout: float = 10) -> bool:
-    deadline = time.monotonic() + timeout
-    while alive(pid):
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.02)
-    return True
 
 
 def by_name(result: toron.RunResult) -> dict[str, dict[str, Any]]:
@@ -455,18 +350,6 @@ def test_refresh_snapshots_creates_then_leaves_unchanged(tmp_path: Path) -> None
     assert moved.entries[0]["status"] == "changed" and moved.entries[0]["text"]
     with pytest.raises(toron.InvalidArgumentError):
         moved.count("weird")  # type: ignore[arg-type]
-
-
-TRACE_A = [
-    {"i": 0, "t": 0, "type": "arrival"},
-    {"i": 1, "t": 1000, "type": "deliver", "from": "client", "to": "server"},
-    {"i": 2, "t": 2000, "type": "timer", "node": "server", "timer": 1},
-    {"i": 3, "t": 3000, "type": "deadline"},
-]
-
-
-def jsonl(events: list[dict[str, Any]]) -> str:
-    return "".join(json.dumps(e) + "\n" for e in events)
 
 
 def test_first_divergence_of_text_and_files(tmp_path: Path) -> None:
