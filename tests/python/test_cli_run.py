@@ -4,6 +4,7 @@ and the exit codes they share: 0 GO, 1 NO-GO, 2 bad input, 3 errored run, 130 in
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import pty
@@ -203,8 +204,9 @@ def test_a_killed_run_shows_as_interrupted_and_the_archive_verifies(tmp_path: Pa
             child.kill()
             child.wait()
         if pid is not None:
-            # The case's process group outlives its killed parent; end it by its id.
-            os.kill(pid, signal.SIGKILL)
+            # The case's process group (its leader is the exec'd sleep) outlives its killed parent; end it.
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(pid, signal.SIGKILL)
     r = toron_cli("runs", "--json", "--archive", str(archive))
     assert r.returncode == 0, r.stderr
     (listed,) = json.loads(r.stdout)
