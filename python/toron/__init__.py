@@ -25,6 +25,14 @@ Snapshots and diffs:
 ``toron.Snapshots(root)`` keeps golden files (``snapshots/<case>.json``) and ``toron.Archive(root)`` the
 content-addressed run archive (``.toron/``); the ``toron`` command line reviews pending goldens and diffs JSON
 files, and the pytest plugin gives a ``snapshot`` fixture and ``--snapshot-update``.
+
+Runs of a test-operations manifest (``testops.toml``): ``toron.run("testops.toml", "offline")`` runs the
+profile's suites and returns a :class:`RunResult` (state, GO / NO-GO verdict with each rule, KPIs, cases,
+report directory); ``toron.start_run`` returns a :class:`Run` at once, whose ``events()`` iterate live
+(``{"seq", "run", "type", "time", "data"}``, resumable with ``after=seq``), ``cancel()`` and
+``wait(timeout)``. Waits release the GIL; Ctrl-C in ``toron.run`` cancels the run and records it before
+``KeyboardInterrupt``. ``toron.runs``, ``toron.report`` and ``toron.replay`` work from the archive alone;
+``toron.refresh_snapshots`` regenerates goldens and ``toron.first_divergence`` compares two traces.
 """
 
 from __future__ import annotations
@@ -46,11 +54,17 @@ from toron._toron import (
     InvalidArgumentError,
     IoError,
     JsonError,
+    Manifest,
     ManifestError,
     Outcome,
     PatchError,
     Pending,
+    RefreshResult,
+    ReplayResult,
+    Run,
     RunError,
+    RunEvents,
+    RunResult,
     RunWriter,
     Scenario,
     ScenarioError,
@@ -63,10 +77,17 @@ from toron._toron import (
     canonical,
     diff,
     digest,
+    first_divergence,
     parse_json,
     pretty,
     read_json,
+    refresh_snapshots,
+    replay,
+    report,
+    run,
+    runs,
     simulate,
+    start_run,
     text_diff,
 )
 
@@ -81,11 +102,17 @@ __all__ = [
     "InvalidArgumentError",
     "IoError",
     "JsonError",
+    "Manifest",
     "ManifestError",
     "Outcome",
     "PatchError",
     "Pending",
+    "RefreshResult",
+    "ReplayResult",
+    "Run",
     "RunError",
+    "RunEvents",
+    "RunResult",
     "RunWriter",
     "Scenario",
     "ScenarioError",
@@ -98,10 +125,17 @@ __all__ = [
     "canonical",
     "diff",
     "digest",
+    "first_divergence",
     "parse_json",
     "pretty",
     "read_json",
+    "refresh_snapshots",
+    "replay",
+    "report",
+    "run",
+    "runs",
     "simulate",
+    "start_run",
     "sweep",
     "text_diff",
 ]

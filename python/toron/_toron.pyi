@@ -17,11 +17,17 @@ __all__ = [
     "InvalidArgumentError",
     "IoError",
     "JsonError",
+    "Manifest",
     "ManifestError",
     "Outcome",
     "PatchError",
     "Pending",
+    "RefreshResult",
+    "ReplayResult",
+    "Run",
     "RunError",
+    "RunEvents",
+    "RunResult",
     "RunWriter",
     "Scenario",
     "ScenarioError",
@@ -37,10 +43,17 @@ __all__ = [
     "canonical",
     "diff",
     "digest",
+    "first_divergence",
     "parse_json",
     "pretty",
     "read_json",
+    "refresh_snapshots",
+    "replay",
+    "report",
+    "run",
+    "runs",
     "simulate",
+    "start_run",
     "sweep",
     "text_diff",
 ]
@@ -361,3 +374,173 @@ class Archive:
     def output(self, tag: str, case: str) -> Any: ...
     def runs(self) -> list[dict[str, Any]]: ...
     def verify(self) -> dict[str, Any]: ...
+
+# --- runs of a manifest ----------------------------------------------------------------------------------
+
+_RunState: TypeAlias = Literal["scheduled", "running", "passed", "failed", "errored", "cancelled"]
+#: An event: {"seq": 1, "run": "<id>", "type": "run.scheduled", "time": "<RFC 3339>", "data": {...}}.
+_Event: TypeAlias = dict[str, Any]
+_Names: TypeAlias = str | Iterable[str]
+
+@final
+class Manifest:
+    """A parsed and checked test-operations manifest (`testops.toml`); ManifestError when it is not valid."""
+
+    @staticmethod
+    def from_file(path: _PathLike) -> Manifest:
+        """Read a manifest file; relative paths in it are relative to its directory."""
+    @staticmethod
+    def from_str(text: str, root: _PathLike = ".") -> Manifest:
+        """Parse manifest text; relative paths in it are relative to `root`."""
+    @property
+    def path(self) -> str | None: ...
+    @property
+    def root(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def archive(self) -> str: ...
+    @property
+    def reports(self) -> str: ...
+    @property
+    def snapshots(self) -> str: ...
+    @property
+    def profiles(self) -> dict[str, list[str]]: ...
+    @property
+    def suites(self) -> list[str]: ...
+    @property
+    def cases(self) -> list[str]: ...
+
+@final
+class RunResult:
+    """What a run ended with (also what `runs()` lists)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def state(self) -> _RunState: ...
+    @property
+    def error(self) -> str | None: ...
+    @property
+    def verdict(self) -> Literal["GO", "NO-GO", "none"]: ...
+    @property
+    def go(self) -> bool: ...
+    @property
+    def rules(self) -> list[dict[str, Any]]: ...
+    @property
+    def kpis(self) -> dict[str, Any]: ...
+    @property
+    def cases(self) -> list[dict[str, Any]]: ...
+    @property
+    def profile(self) -> str | None: ...
+    @property
+    def suites(self) -> list[str]: ...
+    @property
+    def seed(self) -> int | None: ...
+    @property
+    def seed_source(self) -> Literal["option", "SIM_SEED", "scenario"]: ...
+    @property
+    def started(self) -> str: ...
+    @property
+    def duration(self) -> float: ...
+    @property
+    def archive(self) -> str: ...
+    @property
+    def report_dir(self) -> str | None: ...
+    @property
+    def unused_goldens(self) -> list[str]: ...
+    def to_dict(self) -> dict[str, Any]: ...
+    def to_json(self) -> str: ...
+
+@final
+class RunEvents:
+    """A run's live events; waits for new ones (GIL released, Ctrl-C raises) and ends after run.finished."""
+
+    def __iter__(self) -> RunEvents: ...
+    def __next__(self) -> _Event: ...
+
+@final
+class Run:
+    """A started run."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def state(self) -> _RunState: ...
+    def events(self, after: SupportsIndex | None = None) -> RunEvents:
+        """The events after seq `after` (None: from the first), live."""
+    def cancel(self) -> None:
+        """Ask the run to stop; it ends cancelled with its archive and reports written."""
+    def wait(self, timeout: float | None = None) -> RunResult:
+        """Wait for the end (GIL released); TimeoutError after `timeout` seconds; Ctrl-C does not cancel."""
+
+def start_run(
+    manifest: Manifest | _PathLike,
+    profile: str | None = None,
+    *,
+    seed: SupportsIndex | None = None,
+    jobs: SupportsIndex | None = None,
+    retries: SupportsIndex | None = None,
+    suites: _Names | None = None,
+    check: bool = False,
+    archive: _PathLike | None = None,
+) -> Run:
+    """Start a run in the background and return at once."""
+
+def run(
+    manifest: Manifest | _PathLike,
+    profile: str | None = None,
+    *,
+    seed: SupportsIndex | None = None,
+    jobs: SupportsIndex | None = None,
+    retries: SupportsIndex | None = None,
+    suites: _Names | None = None,
+    check: bool = False,
+    archive: _PathLike | None = None,
+) -> RunResult:
+    """Run to the end (GIL released); Ctrl-C cancels the run, records it, then raises KeyboardInterrupt."""
+
+@final
+class ReplayResult:
+    """An offline replay of an archived run."""
+
+    @property
+    def run(self) -> str: ...
+    @property
+    def identical(self) -> bool: ...
+    @property
+    def cases(self) -> list[dict[str, Any]]: ...
+    def to_dict(self) -> dict[str, Any]: ...
+
+def replay(run_id: str, offline: bool = True, archive: _PathLike = ".toron") -> ReplayResult:
+    """Re-run an archived run's simulations from the archive and diff them; offline=False is refused."""
+
+def runs(archive: _PathLike = ".toron") -> list[RunResult]:
+    """Every run of the archive, newest first (a run whose process died: errored, "interrupted")."""
+
+def report(
+    archive: _PathLike = ".toron", reports: _PathLike = "reports", run_id: str | None = None
+) -> list[str]:
+    """Render reports from the archive alone (run_id, or every run); returns the directories written."""
+
+@final
+class RefreshResult:
+    """What `refresh_snapshots` did to each golden case."""
+
+    @property
+    def entries(self) -> list[dict[str, Any]]: ...
+    def count(self, status: Literal["created", "changed", "unchanged", "skipped"]) -> int: ...
+    def summary(self) -> str: ...
+    def to_dict(self) -> dict[str, Any]: ...
+
+def refresh_snapshots(
+    manifest: Manifest | _PathLike,
+    profile: str | None = None,
+    *,
+    suites: _Names | None = None,
+    seed: SupportsIndex | None = None,
+) -> RefreshResult:
+    """Regenerate missing and changed goldens; unchanged ones are not rewritten."""
+
+def first_divergence(a: _PathLike, b: _PathLike) -> dict[str, Any] | None:
+    """The first divergent event of two JSON Lines traces (text, or a path), or None when identical."""

@@ -1,15 +1,26 @@
 """The ``toron`` command line (also ``python -m toron``).
 
-Commands: ``toron diff OLD NEW``, ``toron snapshot list|review|accept|reject``, ``toron simulate SCENARIO``,
-``toron digest FILE``. Exit codes: 0 success (same), 1 difference found (or pending left, violations found),
-2 error (bad input, unreadable file, non-interactive review), 130 interrupted.
+Commands: ``toron run`` (a manifest's suites, ending in a GO / NO-GO verdict), ``toron runs``, ``toron report``,
+``toron replay --run-id ID``, ``toron diff OLD NEW``, ``toron trace diff A B``,
+``toron snapshot list|review|accept|reject|refresh``, ``toron simulate SCENARIO``, ``toron digest FILE``.
+
+Exit codes, the same for every command (and for every command that ends in a verdict): 0 success (GO,
+same, identical), 1 NO-GO or a difference found (or pending left, violations found, a golden skipped),
+2 bad input (usage, manifest, scenario, unknown run id, unreadable file, non-interactive review), 3 an errored
+run (a harness failure: the archive or the reports cannot be written), 130 interrupted (a run is cancelled and
+recorded as such first).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import json
+import os
+import shutil
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any, Literal, NoReturn, TextIO, cast
 
 import toron
@@ -17,17 +28,24 @@ import toron
 #: Exit codes (also listed by ``toron --help``).
 EXIT_OK = 0
 EXIT_DIFFERENT = 1
+EXIT_NO_GO = 1
 EXIT_ERROR = 2
+EXIT_ERRORED = 3
 EXIT_INTERRUPTED = 130
 
 EPILOG = """\
-exit codes:
-  0  success: the documents are the same, the command did what it was asked
-  1  a difference: `diff` found one, `simulate` found invariant violations,
-     `snapshot review` left candidates pending
-  2  an error: unreadable or invalid input (named with file, line and column),
-     a bad option, `snapshot review` without an interactive terminal
-  130 interrupted (Ctrl-C)
+exit codes (the same for every command that ends in a verdict):
+  0  success: GO; the documents or traces are the same, the replay is
+     identical; the command did what it was asked
+  1  NO-GO, or a difference: `diff`, `trace diff` and `replay` found one,
+     `simulate` found invariant violations, `snapshot review` left candidates
+     pending, `snapshot refresh` skipped a case that did not pass
+  2  bad input: usage, an invalid or unreadable manifest, scenario or file
+     (named with file, line and column), an unknown run id, `snapshot review`
+     without an interactive terminal
+  3  an errored run: a harness failure (the archive or the reports cannot be
+     written, a run that could not get the archive)
+  130 interrupted (Ctrl-C); `run` cancels the run and records it first
 """
 
 
@@ -36,6 +54,22 @@ _Format = Literal["text", "color", "html", "json"]
 
 class _Usage(Exception):
     """A mistake in the command line that argparse cannot see (reported with exit code 2)."""
+
+
+class _Errored(Exception):
+    """A harness failure, not the user's input: the archive or reports cannot be written (exit code 3)."""
+
+
+@contextlib.contextmanager
+def _harness() -> Iterator[None]:
+    """Errors of work on the archive and reports: bad input (a ``ValueError``, e.g. an unknown run id) stays
+    exit code 2; anything else (``IoError``, ``ArchiveError``, ``RunError``) is a harness failure, exit 3."""
+    try:
+        yield
+    except (toron.Error, OSError) as e:
+        if isinstance(e, ValueError):
+            raise
+        raise _Errored(str(e)) from e
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -49,6 +83,126 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"toron {toron.__version__}")
     commands = p.add_subparsers(dest="command", metavar="COMMAND")
     commands.required = True
+
+    manifest = argparse.ArgumentParser(add_help=False)
+    manifest.add_argument(
+        "--manifest",
+        default="testops.toml",
+        metavar="PATH",
+        help="the test-operations manifest (default: testops.toml)",
+    )
+    manifest.add_argument("--profile", default=None, metavar="P", help="run the suites of profile P")
+    manifest.add_argument(
+        "--suite",
+        action="append",
+        default=[],
+        metavar="S",
+        help="run suite S (repeatable; instead of the profile's suites)",
+    )
+    archive = argparse.ArgumentParser(add_help=False)
+    archive.add_argument(
+        "--archive", default=".toron", metavar="DIR", help="the run archive (default: .toron)"
+    )
+
+    r = commands.add_parser(
+        "run",
+        parents=[manifest],
+        help="run a manifest's suites, write reports, exit by the verdict (0 GO, 1 NO-GO)",
+        description="Run the suites of a test-operations manifest (testops.toml): cases in parallel, events "
+        "as they happen, reports under <reports>/<run id>/, the gates' verdict. Prints the run id, the "
+        "verdict with the failing rules and the report path. Ctrl-C cancels the run and records it.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    r.add_argument(
+        "--seed",
+        type=int,
+        default=None,
+        help="the seed of cases that name none (default: SIM_SEED, else each scenario's, else 0)",
+    )
+    r.add_argument("--jobs", type=int, default=None, metavar="N", help="cases run in parallel")
+    r.add_argument("--retries", type=int, default=None, metavar="N", help="extra attempts after a failure")
+    r.add_argument("--check", action="store_true", help="never write golden files (also when CI is set)")
+    r.add_argument(
+        "--archive",
+        default=None,
+        metavar="DIR",
+        help="the run archive (default: the manifest's project.archive)",
+    )
+    r.add_argument(
+        "--events",
+        default=None,
+        metavar="PATH",
+        help="append each event as a JSON line to PATH (- for stdout; the other output then goes to stderr)",
+    )
+    r.add_argument(
+        "--no-progress",
+        action="store_true",
+        help="plain lines (one per finished case) instead of the progress bar on a terminal",
+    )
+    r.set_defaults(run=_cmd_run)
+
+    rs = commands.add_parser(
+        "runs",
+        parents=[archive],
+        help="list the archive's runs, newest first: state, verdict, KPIs",
+        description="List the runs of an archive, newest first, with their state (a run whose process died "
+        "shows as errored (interrupted)), verdict and key KPIs.",
+    )
+    rs.add_argument("--json", action="store_true", help="print the runs as a JSON array")
+    rs.set_defaults(run=_cmd_runs)
+
+    rp = commands.add_parser(
+        "report",
+        parents=[archive],
+        help="render reports from the archive alone (the newest run, --run-id ID, or --all)",
+        description="Render reports (<reports>/<run id>/: report.json, verdict.json, junit.xml, ...) from the "
+        "archive alone, without re-running anything. Prints the directories written.",
+    )
+    which = rp.add_mutually_exclusive_group()
+    which.add_argument("--run-id", default=None, metavar="ID", help="the run to render")
+    which.add_argument("--all", action="store_true", help="every run of the archive")
+    rp.add_argument(
+        "--reports", default="reports", metavar="DIR", help="the reports directory (default: reports)"
+    )
+    rp.set_defaults(run=_cmd_report)
+
+    rl = commands.add_parser(
+        "replay",
+        parents=[archive],
+        help="re-run an archived run's simulations offline and diff them (exit 0 identical, 1 differs)",
+        description="Re-run every sim, chaos, load and determinism case of an archived run from the scenario "
+        "and seeds stored in the archive (not the working tree) and diff each output against the archived "
+        "one. Command cases are listed as not replayed offline.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    rl.add_argument("--run-id", required=True, metavar="ID", help="the run to replay")
+    rl.add_argument(
+        "--offline",
+        action="store_true",
+        help="replay from the archive alone (the only replay there is; accepted for the operations guide)",
+    )
+    rl.set_defaults(run=_cmd_replay)
+
+    t = commands.add_parser(
+        "trace",
+        help="JSON Lines traces: diff (the first divergent event)",
+        description="Work with the JSON Lines traces `toron simulate --trace` writes.",
+    )
+    trace = t.add_subparsers(dest="action", metavar="ACTION")
+    trace.required = True
+    td = trace.add_parser(
+        "diff",
+        help="the first divergent event of two traces (exit 0 identical, 1 different, 2 error)",
+        description="Compare two traces event by event (as JSON values) and print the first divergent "
+        "event: its index, virtual time and both events.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    td.add_argument("a", metavar="A.jsonl")
+    td.add_argument("b", metavar="B.jsonl")
+    td.set_defaults(run=_cmd_trace_diff)
 
     d = commands.add_parser(
         "diff",
@@ -83,8 +237,9 @@ def _parser() -> argparse.ArgumentParser:
 
     s = commands.add_parser(
         "snapshot",
-        help="golden files: list, review, accept, reject pending candidates",
-        description="Manage golden files and the pending candidates (<case>.json.new) failed checks leave.",
+        help="golden files: list, review, accept, reject pending candidates; refresh a manifest's goldens",
+        description="Manage golden files and the pending candidates (<case>.json.new) failed checks leave, "
+        "and regenerate a manifest's goldens (refresh).",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -106,6 +261,15 @@ def _parser() -> argparse.ArgumentParser:
     sj = snap.add_parser("reject", parents=[root], help="reject pending candidates (all, or CASE)")
     sj.add_argument("case", nargs="?", metavar="CASE")
     sj.set_defaults(run=_cmd_reject)
+    sf = snap.add_parser(
+        "refresh",
+        parents=[manifest],
+        help="regenerate the manifest's missing and changed goldens, showing each change",
+        description="Regenerate the goldens of the manifest's golden cases (the profile's, the --suite "
+        "ones, or all): missing ones created, changed ones rewritten with their diff shown, unchanged ones "
+        "not touched. Exit 1 if a case was skipped because it did not pass.",
+    )
+    sf.set_defaults(run=_cmd_refresh)
 
     m = commands.add_parser(
         "simulate",
@@ -284,14 +448,279 @@ def _cmd_digest(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# --- runs ------------------------------------------------------------------------------------------------
+
+
+def _exit_for(result: toron.RunResult) -> int:
+    """The exit code a run's end maps to: 0 GO, 1 NO-GO, 3 errored, 130 cancelled."""
+    if result.state == "passed":
+        return EXIT_OK
+    if result.state == "failed":
+        return EXIT_NO_GO
+    if result.state == "cancelled":
+        return EXIT_INTERRUPTED
+    return EXIT_ERRORED
+
+
+class _Progress:
+    """Case progress on stderr: a bar redrawn in place on a terminal, else one plain line per finished case."""
+
+    def __init__(self, out: TextIO, bar: bool) -> None:
+        self.out = out
+        self.bar = bar
+        self.total = 0
+        self.done = 0
+        self.running: list[str] = []
+        self.drawn = False
+
+    def on(self, event: dict[str, Any]) -> None:
+        kind, data = event["type"], event["data"]
+        if kind == "run.started":
+            self.total = int(data.get("cases") or 0)
+        elif kind == "case.started":
+            self.running.append(str(data["case"]))
+        elif kind == "case.finished":
+            case = str(data["case"])
+            if case in self.running:
+                self.running.remove(case)
+            self.done += 1
+            if not self.bar:
+                duration = data.get("duration") or 0.0
+                print(f"{data['outcome']:<10} {case}  {duration:.2f}s", file=self.out, flush=True)
+        else:
+            return
+        if self.bar:
+            self._draw()
+
+    def _draw(self) -> None:
+        width = shutil.get_terminal_size((80, 24)).columns
+        total = max(self.total, self.done, 1)
+        cells = 24
+        filled = cells * self.done // total
+        current = self.running[-1] if self.running else ""
+        line = f"[{'#' * filled}{'.' * (cells - filled)}] {self.done}/{self.total} {current}"
+        self.out.write("\r\x1b[K" + line[: max(width - 1, 10)])
+        self.out.flush()
+        self.drawn = True
+
+    def clear(self) -> None:
+        if self.drawn:
+            self.out.write("\r\x1b[K")
+            self.out.flush()
+            self.drawn = False
+
+
+def _print_result(result: toron.RunResult, out: TextIO) -> None:
+    print(f"run {result.id}: {result.state} ({len(result.cases)} cases, {result.duration:.2f}s)", file=out)
+    if result.error:
+        print(f"error: {result.error}", file=out)
+    print(f"verdict: {result.verdict}", file=out)
+    for rule in result.rules:
+        if rule["status"] == "failed":
+            label = "failed" if rule["severity"] == "block" else "warning"
+            print(f"  {label}: {rule['rule']}: {rule['explanation']}", file=out)
+    if result.report_dir:
+        print(f"report: {result.report_dir}", file=out)
+    out.flush()
+
+
+def _write_event(sink: TextIO | None, event: dict[str, Any]) -> None:
+    if sink is not None:
+        sink.write(json.dumps(event, ensure_ascii=False, separators=(",", ":")) + "\n")
+        sink.flush()
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    manifest = toron.Manifest.from_file(args.manifest)
+    human = sys.stderr if args.events == "-" else sys.stdout
+    with contextlib.ExitStack() as stack:
+        sink: TextIO | None = None
+        if args.events == "-":
+            sink = sys.stdout
+        elif args.events is not None:
+            sink = stack.enter_context(open(args.events, "a", encoding="utf-8"))
+        with _harness():
+            run = toron.start_run(
+                manifest,
+                args.profile,
+                seed=args.seed,
+                jobs=args.jobs,
+                retries=args.retries,
+                suites=args.suite or None,
+                check=args.check,
+                # Relative to where the command runs (the core would resolve it against the manifest's directory).
+                archive=os.path.abspath(args.archive) if args.archive else None,
+            )
+        print(f"run {run.id} started", file=human, flush=True)
+        progress = _Progress(sys.stderr, bar=sys.stderr.isatty() and not args.no_progress)
+        seen = 0
+        try:
+            for event in run.events():
+                _write_event(sink, event)
+                progress.on(event)
+                seen = event["seq"]
+        except KeyboardInterrupt:
+            progress.clear()
+            print(f"toron: interrupted: cancelling run {run.id}", file=sys.stderr, flush=True)
+            run.cancel()
+            # The rest of the events (cancelled cases, run.finished) still go to the events file.
+            for event in run.events(after=seen):
+                _write_event(sink, event)
+            result = run.wait()
+            _print_result(result, human)
+            return EXIT_INTERRUPTED
+        progress.clear()
+        result = run.wait()
+    _print_result(result, human)
+    return _exit_for(result)
+
+
+def _percent(value: object) -> str:
+    return f"{value * 100:.1f}%" if isinstance(value, (int, float)) else "-"
+
+
+def _run_summary(r: toron.RunResult) -> dict[str, Any]:
+    """What `toron runs --json` prints of a run (its cases and attempts are in report.json)."""
+    return {
+        "id": r.id,
+        "state": r.state,
+        "error": r.error,
+        "verdict": r.verdict,
+        "profile": r.profile,
+        "suites": r.suites,
+        "seed": r.seed,
+        "seed_source": r.seed_source,
+        "started": r.started,
+        "duration": r.duration,
+        "cases": len(r.cases),
+        "kpis": r.kpis.get("run", {}),
+        "report_dir": r.report_dir,
+    }
+
+
+def _cmd_runs(args: argparse.Namespace) -> int:
+    with _harness():
+        runs = toron.runs(args.archive)
+    if args.json:
+        print(json.dumps([_run_summary(r) for r in runs], indent=2, ensure_ascii=False))
+        return EXIT_OK
+    if not runs:
+        print(f"no runs in {args.archive}")
+        return EXIT_OK
+    rows = [("RUN", "STATE", "VERDICT", "PASS RATE", "DETERMINISM", "COVERAGE", "DURATION")]
+    for r in runs:
+        kpis = r.kpis.get("run", {})
+        state = f"{r.state} ({r.error})" if r.state == "errored" and r.error else r.state
+        duration = kpis.get("duration", r.duration)
+        rows.append(
+            (
+                r.id,
+                state,
+                r.verdict,
+                _percent(kpis.get("pass_rate")),
+                _percent(kpis.get("determinism")),
+                _percent(kpis.get("coverage")),
+                f"{duration:.2f}s" if r.state not in ("scheduled", "running") and duration else "-",
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
+    return EXIT_OK
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    run_id: str | None = args.run_id
+    if run_id is None and not args.all:
+        with _harness():
+            runs = toron.runs(args.archive)
+        if not runs:
+            raise _Usage(f"no runs in the archive {args.archive} (nothing to report)")
+        run_id = runs[0].id
+    with _harness():
+        dirs = toron.report(args.archive, args.reports, run_id)
+    for d in dirs:
+        print(d)
+    index = Path(args.reports) / "index.html"
+    if index.exists():
+        print(index)
+    return EXIT_OK
+
+
+def _indent(text: str, prefix: str = "    ") -> str:
+    return "".join(prefix + line for line in text.splitlines(keepends=True)).rstrip("\n")
+
+
+def _cmd_replay(args: argparse.Namespace) -> int:
+    with _harness():
+        result = toron.replay(args.run_id, offline=True, archive=args.archive)
+    for case in result.cases:
+        status, name = case["status"], case["case"]
+        if status == "identical":
+            seeds = ", ".join(str(s) for s in case["seeds"])
+            print(f"identical     {name}" + (f" (seeds {seeds})" if seeds else ""))
+        elif status == "differs":
+            print(f"differs       {name}: {case['message']}")
+            if case["text"]:
+                print(_indent(case["text"]))
+        elif status == "not_replayed":
+            print(f"not replayed  {name}: {case['message'] or 'not replayed offline'}")
+        else:
+            print(f"errored       {name}: {case['message']}")
+    print(f"replay of {result.run}: {'identical' if result.identical else 'differs'}")
+    return EXIT_OK if result.identical else EXIT_DIFFERENT
+
+
+def _cmd_refresh(args: argparse.Namespace) -> int:
+    manifest = toron.Manifest.from_file(args.manifest)
+    result = toron.refresh_snapshots(manifest, args.profile, suites=args.suite or None)
+    for entry in result.entries:
+        status, case = entry["status"], entry["case"]
+        if status in ("created", "changed"):
+            print(f"{status} {case}: {entry['message']}")
+            if entry["text"]:
+                print(_indent(entry["text"]))
+        elif status == "skipped":
+            print(f"skipped {case}: {entry['message']}")
+    print(result.summary())
+    return EXIT_DIFFERENT if result.count("skipped") else EXIT_OK
+
+
+def _event_line(event: object) -> str:
+    return "(the trace ended)" if event is None else json.dumps(event, ensure_ascii=False)
+
+
+def _cmd_trace_diff(args: argparse.Namespace) -> int:
+    found = toron.first_divergence(Path(args.a), Path(args.b))
+    if found is None:
+        print("the traces are identical")
+        return EXIT_OK
+    time = found["time"]
+    at = f"virtual time {time} ns ({time / 1e9:.9f} s)" if time is not None else "no virtual time"
+    print(f"the traces differ at event {found['index']} ({at})")
+    print(f"  A: {_event_line(found['a'])}")
+    print(f"  B: {_event_line(found['b'])}")
+    return EXIT_DIFFERENT
+
+
 def _fail(message: str) -> NoReturn:
     print(f"toron: error: {message}", file=sys.stderr)
     raise SystemExit(EXIT_ERROR)
 
 
+def _default_worker() -> None:
+    """Determinism cases with ``processes > 1`` simulate in separate processes through a worker command:
+    this Python's ``-m toron``, unless ``TORON_WORKER`` names another (for ``run``, ``replay`` and
+    ``snapshot refresh`` alike; set before any run starts a thread)."""
+    if sys.executable and "TORON_WORKER" not in os.environ:
+        os.environ["TORON_WORKER"] = json.dumps([sys.executable, "-m", "toron"])
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code (the ``toron`` script exits with it)."""
     args = _parser().parse_args(argv)
+    if args.command in ("run", "replay", "snapshot"):
+        _default_worker()
     try:
         code: int = args.run(args)
         return code
@@ -301,6 +730,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         # `toron diff a b | head`: the reader went away; not an error of ours.
         return EXIT_OK
+    except _Errored as e:
+        print(f"toron: error: {e}", file=sys.stderr)
+        return EXIT_ERRORED
     except (toron.Error, _Usage, OSError) as e:
         _fail(str(e))
 

@@ -6,14 +6,18 @@
 //! thread). On `KeyboardInterrupt` (or any exception a signal handler raises) it sets the cancel flag, waits
 //! for the worker to stop — the core checks the flag every 65 536 events — and propagates the exception.
 //! A panic in the worker is resumed on the calling thread, where PyO3 turns it into `PanicException`.
+//!
+//! Work that already runs on threads of its own (a run of a manifest) is waited for with [`recv`] instead:
+//! the same detached wait and signal poll, on a channel the work reports through.
 
 use crate::errors;
 use pyo3::exceptions::PyOSError;
 use pyo3::prelude::*;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::sync::{Mutex, PoisonError};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// How often the waiting thread looks for signals: the bound on Ctrl-C latency (plus the core's check).
 const POLL: Duration = Duration::from_millis(20);
@@ -66,4 +70,39 @@ where
         })
     });
     result?.map_err(|e| errors::to_pyerr(py, &e))
+}
+
+/// What [`recv`] ended with.
+pub(crate) enum Waited<T> {
+    /// The next value.
+    Item(T),
+    /// Every sender is gone: no more values will come.
+    Closed,
+    /// `timeout` passed first.
+    TimedOut,
+}
+
+/// Wait for the next value of `rx` with the GIL released, polling for Ctrl-C as [`enter`] does: for work that
+/// already runs on its own threads (a run) and reports through a channel. `timeout` `None` waits until a value
+/// comes or the channel closes. A signal handler's exception (`KeyboardInterrupt`) is returned as is: what
+/// to stop is the caller's decision (a run's `wait` leaves the run going, `toron.run` cancels it).
+pub(crate) fn recv<T: Send>(py: Python<'_>, rx: &Mutex<Receiver<T>>, timeout: Option<Duration>) -> PyResult<Waited<T>> {
+    let deadline = timeout.map(|t| Instant::now() + t);
+    py.detach(|| {
+        // Another thread iterating the same receiver waits here, detached; only one holds it at a time.
+        let rx = rx.lock().unwrap_or_else(PoisonError::into_inner);
+        loop {
+            let step = deadline.map_or(POLL, |d| d.saturating_duration_since(Instant::now()).min(POLL));
+            match rx.recv_timeout(step) {
+                Ok(value) => return Ok(Waited::Item(value)),
+                Err(RecvTimeoutError::Disconnected) => return Ok(Waited::Closed),
+                Err(RecvTimeoutError::Timeout) => {
+                    Python::attach(|py| py.check_signals())?;
+                    if deadline.is_some_and(|d| Instant::now() >= d) {
+                        return Ok(Waited::TimedOut);
+                    }
+                }
+            }
+        }
+    })
 }

@@ -4,7 +4,8 @@
 //! One module per core concept: [`scenario`] (`toron.Scenario`), [`sim`] (`toron.simulate`, `toron.sweep`,
 //! `toron.Outcome`), [`canon`] (`toron.canonical`, `toron.digest`, `toron.parse_json`), [`diff`] (`toron.diff`,
 //! `toron.apply_patch`, `toron.text_diff`), [`snapshot`] (`toron.Snapshots`), [`archive`] (`toron.Archive`),
-//! [`errors`] (the exception hierarchy under `toron.Error`), [`convert`] (Python objects ↔
+//! [`run`] (`toron.Manifest`, `toron.start_run` / `toron.run` → `toron.Run` / `toron.RunResult`, `toron.replay`,
+//! `toron.runs`, `toron.report`, `toron.refresh_snapshots`, `toron.first_divergence`), [`errors`] (the exception hierarchy under `toron.Error`), [`convert`] (Python objects ↔
 //! JSON values) and [`doorway`] (the one place that releases the GIL and polls for Ctrl-C).
 #![allow(
     clippy::result_large_err,
@@ -19,6 +20,7 @@ mod convert;
 mod diff;
 mod doorway;
 mod errors;
+mod run;
 mod scenario;
 mod sim;
 mod snapshot;
@@ -47,5 +49,6 @@ fn _toron(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<snapshot::PyPending>()?;
     m.add_class::<archive::PyArchive>()?;
     m.add_class::<archive::PyRunWriter>()?;
+    run::register(m)?;
     Ok(())
 }
