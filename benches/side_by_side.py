@@ -100,7 +100,9 @@ def bench_sim(customers: int) -> None:
     t0 = time.perf_counter()
     toron.sweep(small, seeds)
     tn = time.perf_counter() - t0
-    print(f"sweep : 16 seeds x 100k customers: 1 thread {t1:.3f} s, {os.cpu_count()} cores {tn:.3f} s, speed-up {t1 / tn:.2f}x")
+    print(
+        f"sweep : 16 seeds x 100k customers: 1 thread {t1:.3f} s, {os.cpu_count()} cores {tn:.3f} s, speed-up {t1 / tn:.2f}x"
+    )
 
     def peak_rss(n: int) -> int:
         code = (
@@ -108,7 +110,9 @@ def bench_sim(customers: int) -> None:
             f"s = toron.Scenario.from_str({MM1.format(n=n, lam=lam)!r}); toron.simulate(s, seed=1); "
             "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
         )
-        return int(subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout)
+        return int(
+            subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
+        )
 
     small_kb, large_kb = peak_rss(100_000), peak_rss(10_000_000)
     print(
@@ -136,8 +140,18 @@ def make_record(rng: random.Random, i: int) -> dict:
     }
 
 
-LEAVES = ["name", "price", "stock", "active", ("tags", 0), ("tags", 1), ("dims", "w"), ("dims", "h"),
-          ("vendor", "name"), ("vendor", "country")]
+LEAVES = [
+    "name",
+    "price",
+    "stock",
+    "active",
+    ("tags", 0),
+    ("tags", 1),
+    ("dims", "w"),
+    ("dims", "h"),
+    ("vendor", "name"),
+    ("vendor", "country"),
+]
 
 
 def make_docs(target_bytes: int, seed: int) -> tuple[dict, dict, dict]:
@@ -145,8 +159,10 @@ def make_docs(target_bytes: int, seed: int) -> tuple[dict, dict, dict]:
     inserted, deleted and moved, and what was done."""
     rng = random.Random(seed)
     n = max(10, target_bytes // 196)
-    old = {"meta": {"generator": "toron-bench", "seed": seed, "records": n},
-           "items": [make_record(rng, i) for i in range(n)]}
+    old = {
+        "meta": {"generator": "toron-bench", "seed": seed, "records": n},
+        "items": [make_record(rng, i) for i in range(n)],
+    }
     items = [json.loads(json.dumps(r)) for r in old["items"]]
     leaves = n * (len(LEAVES) + 1)
     changed = 0
@@ -158,8 +174,13 @@ def make_docs(target_bytes: int, seed: int) -> tuple[dict, dict, dict]:
         else:
             container, key = r, leaf
         before = container[key]
-        container[key] = (not before if isinstance(before, bool) else
-                          before + 1 if isinstance(before, (int, float)) else before + "~")
+        container[key] = (
+            not before
+            if isinstance(before, bool)
+            else before + 1
+            if isinstance(before, (int, float))
+            else before + "~"
+        )
         changed += 1
     k = max(1, n // 1000)
     for _ in range(k):  # deletions
@@ -218,7 +239,9 @@ def ratio(peer: str, ours: float) -> str:
 def show_peer(name: str, result: str, wall: float, cpu: float) -> None:
     """One peer's line: wall and CPU seconds and how many times Toron is faster by each."""
     if not result[0].isdigit():
-        print(f"{name:15}: {result} s (stopped: over the time budget)   toron is {ratio(result, wall)} faster")
+        print(
+            f"{name:15}: {result} s (stopped: over the time budget)   toron is {ratio(result, wall)} faster"
+        )
         return
     pw, pc = result.split()
     print(
@@ -242,12 +265,16 @@ def bench_structural(sizes: list[float], budget: float, seed: int = 4) -> None:
     for mb in sizes:
         old, new, did = make_docs(int(mb * 1e6), seed)
         size = len(json.dumps(old))
-        print(f"== structural diff, {size / 1e6:.1f} MB document, {did['leaves']:,} leaves: {did['changed']:,} "
-              f"changed, {did['inserted']} records inserted, {did['deleted']} deleted, {did['moved']} moved")
+        print(
+            f"== structural diff, {size / 1e6:.1f} MB document, {did['leaves']:,} leaves: {did['changed']:,} "
+            f"changed, {did['inserted']} records inserted, {did['deleted']} deleted, {did['moved']} moved"
+        )
         d = toron.diff(old, new)
         best, cpu, patch = timed(lambda old=old, new=new: toron.diff(old, new).patch)
         assert toron.apply_patch(old, patch) == new
-        t_keyed, c_keyed, keyed = timed(lambda old=old, new=new: toron.diff(old, new, keys={"/items": "id"}), 1)
+        t_keyed, c_keyed, keyed = timed(
+            lambda old=old, new=new: toron.diff(old, new, keys={"/items": "id"}), 1
+        )
         print(
             f"toron          : {best:8.3f} s wall {cpu:8.3f} s CPU   (diff + patch as Python objects, including "
             "conversion; best of 3)"
@@ -257,8 +284,10 @@ def bench_structural(sizes: list[float], budget: float, seed: int = 4) -> None:
             show_peer(peer, peer_in_child(peer, mb, seed, budget), best, cpu)
         edits = did["changed"] + did["inserted"] + did["deleted"] + did["moved"]
         n_keyed = len(keyed.patch)  # type: ignore[attr-defined]
-        print(f"patch size     : {len(patch):,} operations ({d.summary()}) for {edits:,} edits "
-              f"({len(patch) / edits:.2f} per edit); keyed: {n_keyed:,} ({n_keyed / edits:.2f})")
+        print(
+            f"patch size     : {len(patch):,} operations ({d.summary()}) for {edits:,} edits "
+            f"({len(patch) / edits:.2f} per edit); keyed: {n_keyed:,} ({n_keyed / edits:.2f})"
+        )
 
 
 def make_texts(target_bytes: int, seed: int) -> tuple[str, str]:
@@ -319,13 +348,18 @@ def main() -> None:
         run_peer(sys.argv[2], float(sys.argv[3]), int(sys.argv[4]))
         return
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("sections", nargs="*", default=["sim", "structural", "text"],
-                    help="sections to run (default: all)")
+    ap.add_argument(
+        "sections", nargs="*", default=["sim", "structural", "text"], help="sections to run (default: all)"
+    )
     ap.add_argument("--customers", type=int, default=1_000_000)
     ap.add_argument("--sizes", default="1,20", help="structural: document sizes in MB (default 1,20)")
     ap.add_argument("--text-mb", type=float, default=10.0, help="text: size of the text in MB (default 10)")
-    ap.add_argument("--budget", type=float, default=120.0,
-                    help="seconds a peer may take before it is stopped and reported as over the budget")
+    ap.add_argument(
+        "--budget",
+        type=float,
+        default=120.0,
+        help="seconds a peer may take before it is stopped and reported as over the budget",
+    )
     args = ap.parse_args()
     if "sim" in args.sections:
         bench_sim(args.customers)

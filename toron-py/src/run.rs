@@ -657,7 +657,14 @@ pub(crate) fn replay(py: Python<'_>, run_id: String, offline: bool, archive: Pat
              re-runs the archived simulations alone (pass offline=True)",
         ));
     }
-    let inner = doorway::enter(py, move |_cancel| runner::replay(&archive, &run_id))?;
+    let worker = default_worker(py)?;
+    let inner = doorway::enter(py, move |cancel| {
+        let options = runner::ReplayOptions {
+            worker,
+            cancel: Some(cancel),
+        };
+        runner::replay_with(&archive, &run_id, &options)
+    })?;
     Ok(PyReplayResult { inner })
 }
 
@@ -748,8 +755,13 @@ pub(crate) fn refresh_snapshots(
         .map(|s| uint_arg(s, "seed", u64::MAX))
         .transpose()?;
     let manifest = manifest_arg(py, manifest)?;
-    let inner = doorway::enter(py, move |_cancel| {
-        runner::refresh_snapshots(&manifest, profile.as_deref(), &suites, seed)
+    let worker = default_worker(py)?;
+    let inner = doorway::enter(py, move |cancel| {
+        let options = runner::ReplayOptions {
+            worker,
+            cancel: Some(cancel),
+        };
+        runner::refresh_snapshots_with(&manifest, profile.as_deref(), &suites, seed, &options)
     })?;
     Ok(PyRefreshResult { inner })
 }

@@ -488,7 +488,9 @@ fn simulate_in_process(
     let dir = ctx
         .logs
         .ok_or_else(|| "the run has no logs directory for the worker's scenario".to_string())?;
-    let file = dir.join(format!("{suite}.{}.scenario.json", case.name));
+    // Absolute: the worker runs in the manifest's directory, not ours.
+    let file = std::path::absolute(dir.join(format!("{suite}.{}.scenario.json", case.name)))
+        .map_err(|e| format!("cannot resolve the worker's scenario path: {e}"))?;
     if !file.exists() {
         let text = serde_json::to_string(&scenario.to_value()).map_err(|e| e.to_string())?;
         std::fs::write(&file, text).map_err(|e| format!("cannot write {}: {e}", file.display()))?;

@@ -86,7 +86,15 @@ pub(crate) fn run_command(
         Error::new(ErrorKind::Run, format!("cannot start {program:?}: {e}")).with_file(cwd.join(program))
     })?;
     let pid = child.id();
-    let log = |ext: &str| logs.map(|p| p.with_extension(ext));
+    // `<base>.stdout`: appended, not `with_extension`, which would cut names that contain a dot.
+    let log = |ext: &str| {
+        logs.map(|p| {
+            let mut name = p.as_os_str().to_os_string();
+            name.push(".");
+            name.push(ext);
+            std::path::PathBuf::from(name)
+        })
+    };
     let out = child.stdout.take().map(|s| capture(s, log("stdout")));
     let err = child.stderr.take().map(|s| capture(s, log("stderr")));
     let mut killed = false;
@@ -181,6 +189,6 @@ mod tests {
             std::thread::sleep(Duration::from_millis(10));
         }
         assert!(!alive(), "grandchild {pid} survived");
-        assert!(logs.with_extension("stdout").exists());
+        assert!(std::path::PathBuf::from(format!("{}.stdout", logs.display())).exists());
     }
 }

@@ -114,6 +114,11 @@ pub fn render_reports(
         crate::report::determinism::write(&r, reports)?;
         dirs.push(dir);
     }
-    // MERGE: write_index(root, reports)?; (reports/index.html, with the HTML reports)
+    write_index(root, reports)?;
     Ok(dirs)
+}
+
+/// Write `<reports_root>/index.html` listing every run of the archive, newest first.
+pub fn write_index(archive_root: &Path, reports_root: &Path) -> Result<PathBuf> {
+    crate::report::write_index(&list_runs(archive_root)?, reports_root)
 }

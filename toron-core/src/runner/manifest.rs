@@ -351,9 +351,14 @@ impl Manifest {
         };
         let names = self.profiles.get(name).ok_or_else(|| {
             let known: Vec<&str> = self.profiles.keys().map(String::as_str).collect();
+            let expected = if known.is_empty() {
+                "the manifest defines no [profiles]: run every suite, or name suites".to_string()
+            } else {
+                format!("expected one of: {}", known.join(", "))
+            };
             Error::new(
                 ErrorKind::InvalidArgument,
-                format!("unknown profile {name:?} (expected one of: {})", known.join(", ")),
+                format!("unknown profile {name:?} ({expected})"),
             )
             .with_field("profile")
         })?;

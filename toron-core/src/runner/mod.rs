@@ -4,7 +4,8 @@
 //! A run gets the archive tag `run-<semver>-<UTC timestamp>` as its id, runs the selected cases on `jobs`
 //! workers (results in manifest order), retries failed attempts (a pass after a failure is `flaky`), stores
 //! each case's output in the archive, appends its events to `<archive>/events/<run id>.events.ndjson`,
-//! evaluates the gates and writes `reports/<run id>/` (`report.json`, `verdict.json`, `junit.xml`).
+//! evaluates the gates and writes `reports/<run id>/` (`report.json`, `verdict.json`, `junit.xml`,
+//! `index.html`, `determinism.json`) and `reports/index.html`.
 //!
 //! ```
 //! use toron_core::runner::{CaseOutcome, Manifest, Run, RunOptions, RunState};
@@ -75,8 +76,8 @@ pub use case::{Attempt, CaseOutcome, CaseResult, DeterminismResult, GoldenResult
 pub use command::CAPTURE_LIMIT;
 pub use drift::{first_divergence, Divergence};
 pub use events::{read_events, Event, Events, EVENTS_FILE};
-pub use history::{list_runs, load_run, render_reports, INTERRUPTED};
+pub use history::{list_runs, load_run, render_reports, write_index, INTERRUPTED};
 pub use manifest::{Case, CaseKind, Defaults, Expect, Manifest, Project, Suite, MANIFEST_FILE};
-pub use refresh::{refresh_snapshots, RefreshEntry, RefreshResult, RefreshStatus};
-pub use replay::{replay, ReplayCase, ReplayResult, ReplayStatus};
+pub use refresh::{refresh_snapshots, refresh_snapshots_with, RefreshEntry, RefreshResult, RefreshStatus};
+pub use replay::{replay, replay_with, ReplayCase, ReplayOptions, ReplayResult, ReplayStatus};
 pub use run::{events_path, Run, RunHandle, RunOptions, RunResult, RunState};

@@ -3,9 +3,10 @@
 
 use super::case::{run_attempt, worker_from_env, CaseContext, CaseOutcome};
 use super::manifest::Manifest;
+use super::replay::{follow_cancel, ReplayOptions, Scratch};
 use crate::diff::Format;
 use crate::snapshot::{CheckStatus, Snapshots};
-use crate::Result;
+use crate::{Error, ErrorKind, Result};
 use serde::{Deserialize, Serialize};
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
@@ -89,23 +90,51 @@ pub fn refresh_snapshots(
     suites: &[String],
     seed: Option<u64>,
 ) -> Result<RefreshResult> {
+    refresh_snapshots_with(manifest, profile, suites, seed, &ReplayOptions::default())
+}
+
+/// [`refresh_snapshots`] with a worker command and a cancel flag (checked between cases and inside
+/// simulations; a cancelled refresh ends with an `ErrorKind::Cancelled` error, goldens written so far kept).
+pub fn refresh_snapshots_with(
+    manifest: &Manifest,
+    profile: Option<&str>,
+    suites: &[String],
+    seed: Option<u64>,
+    options: &ReplayOptions<'_>,
+) -> Result<RefreshResult> {
+    follow_cancel(options.cancel, |cancel| {
+        refresh(manifest, profile, suites, seed, options, cancel)
+    })
+}
+
+fn refresh(
+    manifest: &Manifest,
+    profile: Option<&str>,
+    suites: &[String],
+    seed: Option<u64>,
+    options: &ReplayOptions<'_>,
+    cancel: &Arc<AtomicBool>,
+) -> Result<RefreshResult> {
     let selected = manifest.select(profile, suites)?;
     let root = manifest.resolve(&manifest.project.snapshots);
     let snapshots = Snapshots::new(root).update(true);
-    let cancel = Arc::new(AtomicBool::new(false));
-    let worker = worker_from_env();
+    let scratch = Scratch::new()?;
+    let worker = options.worker.clone().or_else(worker_from_env);
     let ctx = CaseContext {
         manifest,
         seed,
         retries: 0,
         check: true,
-        cancel: &cancel,
-        logs: None,
+        cancel,
+        logs: Some(scratch.path()),
         worker: worker.as_deref(),
     };
     let mut entries = Vec::new();
     for suite in selected {
         for case in suite.cases.iter().filter(|c| c.golden) {
+            if cancel.load(std::sync::atomic::Ordering::SeqCst) {
+                return Err(Error::new(ErrorKind::Cancelled, "the snapshot refresh was cancelled"));
+            }
             let id = format!("{}/{}", suite.name, case.name);
             let mut bare = case.clone();
             bare.golden = false;

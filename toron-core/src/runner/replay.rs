@@ -96,24 +96,73 @@ pub struct ReplayResult {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn replay(archive_root: impl AsRef<Path>, run_id: &str) -> Result<ReplayResult> {
-    let root = archive_root.as_ref();
+    replay_with(archive_root, run_id, &ReplayOptions::default())
+}
+
+/// How to replay: the worker command for determinism cases with `processes > 1` (`None`: `TORON_WORKER`)
+/// and a flag that cancels the replay between simulations.
+#[derive(Debug, Clone, Default)]
+pub struct ReplayOptions<'a> {
+    /// `<worker...> simulate <scenario.json> --seed N --json` simulates in a separate process.
+    pub worker: Option<Vec<String>>,
+    /// Set it to stop: the replay ends with an `ErrorKind::Cancelled` error.
+    pub cancel: Option<&'a AtomicBool>,
+}
+
+/// Run `work` with a cancel flag of the runner's own (attempts hand it to the deadline watcher) that follows
+/// `external`: a scoped thread copies `external` into it every 10 ms until `work` returns.
+pub(crate) fn follow_cancel<T>(external: Option<&AtomicBool>, work: impl FnOnce(&Arc<AtomicBool>) -> T) -> T {
+    use std::sync::atomic::Ordering;
+    let own = Arc::new(AtomicBool::new(external.is_some_and(|e| e.load(Ordering::SeqCst))));
+    let Some(external) = external else {
+        return work(&own);
+    };
+    let done = AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            while !done.load(Ordering::SeqCst) {
+                if external.load(Ordering::SeqCst) {
+                    own.store(true, Ordering::SeqCst);
+                    return;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+        });
+        let out = work(&own);
+        done.store(true, Ordering::SeqCst);
+        out
+    })
+}
+
+/// [`replay`] with options.
+pub fn replay_with(archive_root: impl AsRef<Path>, run_id: &str, options: &ReplayOptions<'_>) -> Result<ReplayResult> {
+    follow_cancel(options.cancel, |cancel| {
+        replay_inner(archive_root.as_ref(), run_id, options, cancel)
+    })
+}
+
+fn replay_inner(
+    root: &Path,
+    run_id: &str,
+    options: &ReplayOptions<'_>,
+    cancel: &Arc<AtomicBool>,
+) -> Result<ReplayResult> {
     let archive = Archive::open(root);
     let known = archive.runs()?;
     if !known.iter().any(|r| r.tag == run_id) {
         return Err(unknown_run(root, run_id, known.iter().map(|r| r.tag.as_str())));
     }
     let manifest = archive.manifest(run_id)?;
-    let scratch = std::env::temp_dir();
-    let host = Manifest::from_str("", &scratch)?;
-    let cancel = Arc::new(AtomicBool::new(false));
-    let worker = worker_from_env();
+    let scratch = Scratch::new()?;
+    let host = Manifest::from_str("", scratch.path())?;
+    let worker = options.worker.clone().or_else(worker_from_env);
     let ctx = CaseContext {
         manifest: &host,
         seed: None,
         retries: 0,
         check: true,
-        cancel: &cancel,
-        logs: None,
+        cancel,
+        logs: Some(scratch.path()),
         worker: worker.as_deref(),
     };
     let mut cases = Vec::new();
@@ -134,6 +183,12 @@ pub fn replay(archive_root: impl AsRef<Path>, run_id: &str) -> Result<ReplayResu
             rc.message = Some("a command case is not replayed offline".to_string());
             cases.push(rc);
             continue;
+        }
+        if cancel.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(Error::new(
+                ErrorKind::Cancelled,
+                format!("the replay of {run_id} was cancelled"),
+            ));
         }
         match replay_case(&archive, &ctx, id, &meta, &entry.object) {
             Ok((seeds, d)) => {
@@ -220,4 +275,31 @@ fn replay_case(
         seeds,
         crate::diff::diff(&archived, &attempt.output, &DiffOptions::default())?,
     ))
+}
+
+/// A private directory for what a re-run writes (the worker's scenario file, drift traces), removed on drop.
+pub(crate) struct Scratch(std::path::PathBuf);
+
+impl Scratch {
+    pub(crate) fn new() -> Result<Scratch> {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static N: AtomicU64 = AtomicU64::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "toron-scratch-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::SeqCst)
+        ));
+        std::fs::create_dir_all(&dir).map_err(|e| Error::io(&e, &dir))?;
+        Ok(Scratch(dir))
+    }
+
+    pub(crate) fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }

@@ -535,7 +535,10 @@ impl Worker {
             m.meta = run_meta(&result);
             let _ = self.archive.write_manifest(&id, &m);
         }
-        // MERGE: history::write_index (reports/index.html) once the HTML reports land.
+        if let Err(e) = super::history::write_index(&self.archive_root, &reports_root) {
+            // The run itself is complete; `toron report --all` re-renders the index.
+            result.error.get_or_insert(format!("reports/index.html: {e}"));
+        }
         *self.state.lock().unwrap_or_else(|p| p.into_inner()) = result.state;
         self.log.emit(
             "run.finished",
