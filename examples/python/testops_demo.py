@@ -4,7 +4,8 @@ Runs its `full` profile (lint, unit tests with coverage, simulations against gol
 threads and processes, chaos, load) — GO — then its `broken` profile — NO-GO, with a golden mismatch, the
 buggy kv's lost write and coverage under its gate — and prints each verdict with the rules that decided it.
 
-Exits with status 1 if `full` is not GO or `broken` is not NO-GO.
+Exits with status 1 if `full` is not GO or `broken` is not NO-GO. `python testops_demo.py [PROJECT]` runs
+another copy of the project (the tests run a temporary one).
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ def show(result: toron.RunResult) -> None:
 def main() -> int:
     # The project's unit suite runs `python -m pytest`: this interpreter's environment has pytest.
     os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
-    manifest = toron.Manifest.from_file(PROJECT / "testops.toml")
+    project = Path(sys.argv[1]) if len(sys.argv) > 1 else PROJECT
+    manifest = toron.Manifest.from_file(project / "testops.toml")
     print("examples/testops, profile full:")
     full = toron.run(manifest, profile="full")
     show(full)
