@@ -18,12 +18,11 @@ pub const INTERRUPTED: &str = "interrupted";
 /// `scheduled` / `running` while their process lives, else `errored` with the error [`INTERRUPTED`].
 pub fn list_runs(archive_root: impl AsRef<Path>) -> Result<Vec<RunResult>> {
     let root = archive_root.as_ref();
-    let archive = Archive::open(root);
-    archive
-        .runs()?
+    Ok(Archive::open(root)
+        .manifests()?
         .iter()
-        .map(|r| archive.manifest(&r.tag).map(|m| from_manifest(root, &m)))
-        .collect()
+        .map(|m| from_manifest(root, m))
+        .collect())
 }
 
 /// One run of the archive by id; an unknown id is an `InvalidArgument` error that lists the newest ids.
@@ -56,7 +55,7 @@ fn from_manifest(root: &Path, m: &RunManifest) -> RunResult {
     if let Some(r) = m
         .meta
         .get("result")
-        .and_then(|v| serde_json::from_value::<RunResult>(v.clone()).ok())
+        .and_then(|v| <RunResult as serde::Deserialize>::deserialize(v).ok())
     {
         return r;
     }
@@ -121,4 +120,18 @@ pub fn render_reports(
 /// Write `<reports_root>/index.html` listing every run of the archive, newest first.
 pub fn write_index(archive_root: &Path, reports_root: &Path) -> Result<PathBuf> {
     crate::report::write_index(&list_runs(archive_root)?, reports_root)
+}
+
+/// [`write_index`] at the end of a run, which has its own result at hand: it is not read back.
+pub(crate) fn write_index_with(archive_root: &Path, reports_root: &Path, current: &RunResult) -> Result<PathBuf> {
+    let mut runs = Vec::new();
+    for m in Archive::open(archive_root).manifests_except(&current.id)? {
+        runs.push(from_manifest(archive_root, &m));
+    }
+    let at = runs
+        .iter()
+        .position(|r| (r.started.as_str(), r.id.as_str()) < (current.started.as_str(), current.id.as_str()))
+        .unwrap_or(runs.len());
+    runs.insert(at, current.clone());
+    crate::report::write_index(&runs, reports_root)
 }

@@ -240,6 +240,8 @@ struct RawGate {
 struct Source<'a> {
     file: Option<&'a Path>,
     locations: Locations,
+    /// Scenario files read so far: many cases often share one (read and validated once).
+    scenarios: std::cell::RefCell<BTreeMap<PathBuf, Scenario>>,
 }
 
 impl Source<'_> {
@@ -399,7 +401,11 @@ impl Manifest {
                 None => m,
             }
         })?;
-        let src = Source { file, locations };
+        let src = Source {
+            file,
+            locations,
+            scenarios: Default::default(),
+        };
         let top = FieldPath::default();
         let raw: RawManifest = typed(&value, &top).map_err(|(p, m)| src.error(&p, m))?;
         Manifest::build(raw, root, file, &src)
@@ -700,7 +706,15 @@ fn build_case(rc: RawCase, cp: &FieldPath, root: &Path, src: &Source<'_>) -> Res
                     ),
                 ));
             }
-            Some(Scenario::from_path(&full)?)
+            let known = src.scenarios.borrow().get(&full).cloned();
+            match known {
+                Some(s) => Some(s),
+                None => {
+                    let s = Scenario::from_path(&full)?;
+                    src.scenarios.borrow_mut().insert(full, s.clone());
+                    Some(s)
+                }
+            }
         }
     };
     let line = src.locations.find(&cp.pointer()).map(|(l, _)| l);

@@ -482,7 +482,7 @@ impl Worker {
         let mut error = harness_error;
         let mut scenarios = BTreeMap::new();
         for c in &cases {
-            if let Err(e) = archive_case(&self.archive, &mut writer, &self.manifest, c, &mut scenarios) {
+            if let Err(e) = archive_case(&mut writer, &self.manifest, c, &mut scenarios) {
                 error.get_or_insert(e.to_string());
             }
         }
@@ -535,7 +535,7 @@ impl Worker {
             m.meta = run_meta(&result);
             let _ = self.archive.write_manifest(&id, &m);
         }
-        if let Err(e) = super::history::write_index(&self.archive_root, &reports_root) {
+        if let Err(e) = super::history::write_index_with(&self.archive_root, &reports_root, &result) {
             // The run itself is complete; `toron report --all` re-renders the index.
             result.error.get_or_insert(format!("reports/index.html: {e}"));
         }
@@ -568,7 +568,6 @@ fn run_meta(result: &RunResult) -> Value {
 
 /// Store a case's output, and for simulations the scenario and what replay needs to re-run it.
 fn archive_case(
-    archive: &Archive,
     writer: &mut crate::snapshot::archive::RunWriter,
     manifest: &Manifest,
     c: &CaseResult,
@@ -593,7 +592,7 @@ fn archive_case(
             let object = match stored.get(&sid) {
                 Some(o) => o.clone(),
                 None => {
-                    let o = archive.put(&s.to_value())?.as_str().to_string();
+                    let o = writer.put(&s.to_value())?.as_str().to_string();
                     stored.insert(sid.clone(), o.clone());
                     o
                 }

@@ -405,16 +405,21 @@ impl Archive {
     pub fn put(&self, value: &Value) -> Result<ObjectId> {
         let bytes = encode::canonical_bytes(value)?;
         let id = ObjectId(encode::digest_bytes(&bytes));
-        let path = self.object_path(&id);
+        self.put_canonical(&id, &bytes)?;
+        Ok(id)
+    }
+
+    /// Store canonical `bytes` whose identity is `id`.
+    fn put_canonical(&self, id: &ObjectId, bytes: &[u8]) -> Result<()> {
+        let path = self.object_path(id);
         match self.read_object(id.as_str(), &path) {
-            Ok(_) => return Ok(id),
+            Ok(_) => return Ok(()),
             Err(e) if e.kind() == ErrorKind::Archive => {} // missing or corrupt: (re)write it
             Err(e) => return Err(e),
         }
         let dir = path.parent().unwrap_or(&self.root);
         fs::create_dir_all(dir).map_err(|e| archive_io(&e, dir))?;
-        fsutil::atomic_write(&path, &self.encode_object(&bytes)).map_err(|e| archive_io(&e, &path))?;
-        Ok(id)
+        fsutil::atomic_write(&path, &self.encode_object(bytes)).map_err(|e| archive_io(&e, &path))
     }
 
     /// Whether object `id` is stored (its hash is not checked: see [`Archive::get`]).
@@ -459,6 +464,7 @@ impl Archive {
                     return Ok(RunWriter {
                         archive: self.clone(),
                         manifest,
+                        stored: BTreeSet::new(),
                     });
                 }
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
@@ -560,19 +566,32 @@ impl Archive {
     /// tag). Run directories without a manifest (a run still being written, or interrupted) are skipped; a
     /// malformed manifest is an `Archive` error naming it.
     pub fn runs(&self) -> Result<Vec<RunSummary>> {
-        let mut out = Vec::new();
-        for (tag, dir) in self.run_tags()? {
-            if !dir.join(MANIFEST_FILE).is_file() {
-                continue;
-            }
-            let m = self.manifest(&tag)?;
-            out.push(RunSummary {
+        Ok(self
+            .manifests()?
+            .into_iter()
+            .map(|m| RunSummary {
+                cases: m.cases.len(),
                 tag: m.tag,
                 engine: m.engine,
                 created: m.created,
-                cases: m.cases.len(),
                 scenarios: m.scenarios,
-            });
+            })
+            .collect())
+    }
+
+    /// Every run's manifest, newest first (the order of [`Archive::runs`]), each read once.
+    pub fn manifests(&self) -> Result<Vec<RunManifest>> {
+        self.manifests_except("")
+    }
+
+    /// [`Archive::manifests`] without run `skip` (not even read).
+    pub fn manifests_except(&self, skip: &str) -> Result<Vec<RunManifest>> {
+        let mut out = Vec::new();
+        for (tag, dir) in self.run_tags()? {
+            if tag == skip || !dir.join(MANIFEST_FILE).is_file() {
+                continue;
+            }
+            out.push(self.manifest(&tag)?);
         }
         out.sort_by(|a, b| {
             (b.created.as_str(), tag::sequence(&b.tag), b.tag.as_str()).cmp(&(
@@ -686,6 +705,8 @@ impl Archive {
 pub struct RunWriter {
     archive: Archive,
     manifest: RunManifest,
+    /// Objects this writer stored (or found intact) already.
+    stored: BTreeSet<String>,
 }
 
 impl RunWriter {
@@ -702,7 +723,7 @@ impl RunWriter {
     /// Store `output` and record it as case `case`. Recording a case twice keeps the last.
     pub fn add_case(&mut self, case: &str, output: &Value, record: CaseRecord) -> Result<ObjectId> {
         super::case::check_case(case)?;
-        let id = self.archive.put(output)?;
+        let id = self.put(output)?;
         if let Some(s) = &record.scenario {
             if let Err(i) = self.manifest.scenarios.binary_search(s) {
                 self.manifest.scenarios.insert(i, s.clone());
@@ -715,6 +736,18 @@ impl RunWriter {
             meta: record.meta,
         };
         self.manifest.cases.insert(case.to_string(), entry);
+        Ok(id)
+    }
+
+    /// Store `value` in the archive, once per writer: cases of one run often share an output (and a scenario),
+    /// which is then neither re-read nor re-verified.
+    pub fn put(&mut self, value: &Value) -> Result<ObjectId> {
+        let bytes = encode::canonical_bytes(value)?;
+        let id = ObjectId(encode::digest_bytes(&bytes));
+        if !self.stored.contains(id.as_str()) {
+            self.archive.put_canonical(&id, &bytes)?;
+            self.stored.insert(id.as_str().to_string());
+        }
         Ok(id)
     }
 
