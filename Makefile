@@ -55,3 +55,4 @@ fuzz-build:
 bench: setup python-build
 	cargo bench -p toron-suite
 	$(PY) benches/side_by_side.py
+	$(PY) benches/runner.py

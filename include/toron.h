@@ -1,11 +1,12 @@
 /*
  * toron.h: the C API of Toron, a deterministic test-operations engine: the simulation engine
- * (toron_scenario, toron_simulate, toron_outcome) and the snapshot and diff core (canonical JSON and value
+ * (toron_scenario, toron_simulate, toron_outcome), the snapshot and diff core (canonical JSON and value
  * identity, structural JSON diff and JSON Patch, text diff, golden files with toron_snapshots, the run
- * archive's object store with toron_archive).
+ * archive's object store with toron_archive), and test operations (toron_manifest, toron_run: runs of a
+ * testops.toml with live events, cancel and a result with the verdict).
  *
- * Link with -ltoron (pkg-config: toron). Examples: examples/c/simulate.c and examples/c/diff.c; C++:
- * examples/cpp/simulate.cc and examples/cpp/diff.cc.
+ * Link with -ltoron (pkg-config: toron). Examples: examples/c/simulate.c, examples/c/diff.c and
+ * examples/c/run.c; C++: examples/cpp/simulate.cc, examples/cpp/diff.cc and examples/cpp/run.cc.
  *
  * API conventions (every function follows them):
  *
@@ -27,16 +28,20 @@
  *
  * - Outputs. Results are returned through the last parameters (`out`, `json_out`); they are written only on
  *   success and left untouched on failure. JSON arguments are parsed strictly (no duplicate keys, no
- *   integer beyond 2^53); JSON results are canonical (RFC 8785), so strcmp compares them as values.
+ *   integer beyond 2^53); JSON results are canonical (RFC 8785), so strcmp compares them as values, except
+ *   event lines (toron_run_next_event, the event callback), which are the run's events.ndjson lines as
+ *   written, and a run result holding an integer beyond 2^53 (then compact JSON with exact numbers).
  *
- * - Ownership. Objects (toron_scenario, toron_outcome, toron_snapshots, toron_archive) are created by the
- *   library and freed by the caller with their _free function, once. Strings written to a `char **` output
+ * - Ownership. Objects (toron_scenario, toron_outcome, toron_snapshots, toron_archive, toron_manifest,
+ *   toron_run) are created by the library and freed by the caller with their _free function, once. Strings written to a `char **` output
  *   are owned by the caller and freed with toron_string_free; byte buffers (uint8_t **, with a length)
  *   with toron_bytes_free. Strings returned as `const char *` by an accessor are owned by the object and
  *   live until it is freed; toron_version() and toron_status_name() return static strings.
  *
- * - Threads. Every object is immutable (snapshots and archives write their files atomically): it may be
- *   used from several threads at once; free an object only when no other thread uses it.
+ * - Threads. Every object but toron_run is immutable (snapshots and archives write their files atomically):
+ *   it may be used from several threads at once. A toron_run changes as its run proceeds; its functions are
+ *   safe to call from several threads (toron_run_next_event hands each event to one caller). Free an object
+ *   only when no other thread uses it.
  *
  * - Panics. No Rust panic crosses this boundary: a bug inside the library returns TORON_PANIC with the
  *   panic's message as the last error (accessors return NULL or 0).
