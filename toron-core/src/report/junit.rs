@@ -25,9 +25,13 @@ fn kind_of(outcome: CaseOutcome) -> NonSuccessKind {
 
 fn rerun(a: &Attempt) -> TestRerun {
     let mut r = TestRerun::new(kind_of(a.outcome));
+    let message = a.message.clone().unwrap_or_else(|| a.outcome.name().to_string());
+    // Surefire's schema requires a <stackTrace> in every flaky/rerun element; a case has no stack, so it
+    // carries the attempt's message.
     r.set_type(a.outcome.name())
         .set_time(secs(a.duration))
-        .set_message(a.message.clone().unwrap_or_else(|| a.outcome.name().to_string()));
+        .set_stack_trace(message.as_str())
+        .set_message(message);
     if !a.stdout.is_empty() {
         r.set_system_out(a.stdout.as_str());
     }
@@ -110,7 +114,8 @@ pub fn junit_report(result: &RunResult) -> Report {
             None => r.rule.clone(),
         };
         let mut t = TestCase::new(name, status);
-        t.set_classname(GATES_SUITE);
+        // Surefire's schema requires `time` on every testcase; evaluating a rule takes no measurable time.
+        t.set_classname(GATES_SUITE).set_time(std::time::Duration::ZERO);
         t.add_property(Property::new("severity", r.severity.name()));
         t.add_property(Property::new("status", r.status.name()));
         if r.status == RuleStatus::Failed && r.severity == Severity::Warn {
