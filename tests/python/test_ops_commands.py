@@ -43,7 +43,7 @@ def script(path: str, *args: str, cwd: Path | None = None) -> subprocess.Complet
 def test_run_suite_runs_the_offline_profile_in_process_and_replay_reproduces_it(project: Path) -> None:
     out = script("sim/run_suite.py", "--profile", "offline", "--manifest", str(project / "testops.toml"))
     assert out.returncode == 0, out.stdout + out.stderr
-    found = re.search(r"^run (run-2\.5\.0-\d{8}T\d{6}Z(?:-\d+)?)$", out.stdout, re.M)
+    found = re.search(r"^run (run-2\.5\.0-\d{8}T\d{6}Z(?:-\d+)?)$", out.stdout, re.MULTILINE)
     assert found, out.stdout
     run_id = found.group(1)
     assert "  passed     sim/checkout" in out.stdout
