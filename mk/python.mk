@@ -9,4 +9,4 @@ python-build: setup
 test-python: python-build
 	$(PY) -m pytest -q tests/python
 	$(PY) -m mypy.stubtest toron._toron
-	$(PY) -m mypy --strict python/toron examples/python tests/python
+	$(PY) -m mypy --strict python/toron examples/python tests/python sim tools benches/runner.py
