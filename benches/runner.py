@@ -124,11 +124,14 @@ def parallel(repeat: int) -> None:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("what", nargs="*", choices=["overhead", "parallel"], default=[])
+    p.add_argument("what", nargs="*", metavar="overhead|parallel", help="what to measure (default: both)")
     p.add_argument("--cases", type=int, default=1000)
     p.add_argument("--repeat", type=int, default=3)
     args = p.parse_args()
     what = args.what or ["overhead", "parallel"]
+    unknown = sorted(set(what) - {"overhead", "parallel"})
+    if unknown:
+        p.error(f"unknown benchmark {', '.join(unknown)} (expected overhead or parallel)")
     if "overhead" in what:
         overhead(args.cases, args.repeat)
     if "parallel" in what:
