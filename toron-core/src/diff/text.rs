@@ -9,6 +9,7 @@
 //! assert_eq!(d.unified(3, "old.txt", "new.txt"), "--- old.txt\n+++ new.txt\n@@ -1,3 +1,3 @@\n a\n-b\n+B\n c\n");
 //! ```
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::ops::Range;
 
@@ -103,27 +104,27 @@ pub fn text_diff(old: &[u8], new: &[u8], options: &TextOptions) -> TextDiff {
     }
 }
 
-/// Give equal lines equal numbers (deterministic: by a sort of the lines, no hashing).
-fn intern(old: &[u8], old_lines: &[Range<usize>], new: &[u8], new_lines: &[Range<usize>]) -> (Vec<u32>, Vec<u32>) {
-    let mut all: Vec<(&[u8], u32)> = Vec::with_capacity(old_lines.len() + new_lines.len());
-    for (i, r) in old_lines.iter().enumerate() {
-        all.push((&old[r.clone()], i as u32));
-    }
-    let offset = old_lines.len() as u32;
-    for (j, r) in new_lines.iter().enumerate() {
-        all.push((&new[r.clone()], offset + j as u32));
-    }
-    all.sort_unstable();
-    let mut ids = vec![0u32; all.len()];
-    let mut next = 0u32;
-    for k in 0..all.len() {
-        if k > 0 && all[k].0 != all[k - 1].0 {
-            next += 1;
-        }
-        ids[all[k].1 as usize] = next;
-    }
-    let new_ids = ids.split_off(old_lines.len());
-    (ids, new_ids)
+/// Give equal lines equal numbers: the first distinct line seen (old, then new) is 0, the next 1, and so on.
+///
+/// The numbers depend only on the texts (the hash table only finds a line seen before; its seed, random per
+/// process for foldhash's resistance to crafted collisions, never shows), and the alignment only compares
+/// them for equality. A hash table replaced a sort of all the lines: on 10 MB of text (330k lines a side)
+/// the sort and its `memcmp`s were about two thirds of `text_diff`.
+fn intern<'a>(
+    old: &'a [u8],
+    old_lines: &[Range<usize>],
+    new: &'a [u8],
+    new_lines: &[Range<usize>],
+) -> (Vec<u32>, Vec<u32>) {
+    let mut seen: HashMap<&'a [u8], u32, foldhash::fast::RandomState> =
+        HashMap::with_capacity_and_hasher(old_lines.len().max(new_lines.len()), Default::default());
+    let mut number = |line: &'a [u8]| -> u32 {
+        let next = seen.len() as u32;
+        *seen.entry(line).or_insert(next)
+    };
+    let old_ids = old_lines.iter().map(|r| number(&old[r.clone()])).collect();
+    let new_ids = new_lines.iter().map(|r| number(&new[r.clone()])).collect();
+    (old_ids, new_ids)
 }
 
 /// One line of a hunk.
