@@ -14,6 +14,12 @@ use std::ops::Range;
 
 use hashbrown::hash_table::{Entry, HashTable};
 use serde_json::json;
+// Why `similar` and not `imara-diff` (evaluated 2026-11 on the 9.4 MB benchmark text, 1 % of lines changed):
+// once lines are numbered (`intern`, the larger cost), aligning the numbers took 7-12 ms with similar's Myers
+// and 2-4 ms with imara-diff's, out of ~32 ms for `text_diff` + unified output. Switching would save that,
+// but would change which of several equally short diffs is printed for ambiguous inputs (imara-diff has its
+// own heuristics) and would not remove `similar`, still needed for Patience and the intra-line highlights.
+// With the interning fixed, the text diff is well ahead of GNU `diff -u`, so the output stays as it was.
 use similar::{Algorithm, DiffOp, DiffTag};
 
 use super::render::{html_escape, no_controls, Format, BOLD, CYAN, GREEN, RED, RESET, REVERSE};
