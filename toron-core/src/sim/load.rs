@@ -47,16 +47,20 @@ impl PendingWindow {
     }
 
     fn remove(&mut self, id: u64) -> Option<Pending> {
-        // Fast path: replies mostly come back oldest first.
-        let i = match self.entries.front() {
-            Some((front, _)) if *front == id => 0,
-            _ => self.index(id)?,
-        };
+        // Fast path: replies mostly come back oldest first. The front entry is always live (removed entries
+        // at the front are dropped at once), so it pops straight off.
+        if self.entries.front().is_some_and(|(front, _)| *front == id) {
+            let p = self.entries.pop_front().and_then(|(_, p)| p)?;
+            self.live -= 1;
+            while matches!(self.entries.front(), Some((_, None))) {
+                self.entries.pop_front();
+            }
+            return Some(p);
+        }
+        let i = self.index(id)?;
         let p = self.entries[i].1.take()?;
         self.live -= 1;
-        while matches!(self.entries.front(), Some((_, None))) {
-            self.entries.pop_front();
-        }
+        // Not the front (that was checked above), so the front stays live.
         Some(p)
     }
 
@@ -71,6 +75,20 @@ impl PendingWindow {
 
     fn is_empty(&self) -> bool {
         self.live == 0
+    }
+}
+
+/// `x.round() as Time` (halves away from zero, saturating), without the call to the software `round` that
+/// `f64::round` becomes on a baseline x86-64 target. Bit for bit the same: for `x >= 0`, adding the largest
+/// double below 0.5 and truncating is how LLVM itself lowers `round` when it has an instruction to truncate
+/// (the sum rounds up to the next integer exactly when the fraction is at least one half); negative values,
+/// NaN and values past `u64::MAX` saturate the same way through `as`.
+#[inline]
+fn round_to_time(x: f64) -> Time {
+    if x >= 0.0 {
+        (x + 0.499_999_999_999_999_94) as Time
+    } else {
+        x.round() as Time
     }
 }
 
@@ -191,7 +209,7 @@ impl Load {
 
     fn gap(&mut self) -> Time {
         match self.arrivals {
-            Arrivals::Poisson => self.rng.exponential(self.mean_gap_ns).round() as Time,
+            Arrivals::Poisson => round_to_time(self.rng.exponential(self.mean_gap_ns)),
             Arrivals::Constant => self.mean_gap_ns.round() as Time,
         }
     }
@@ -448,6 +466,52 @@ impl Load {
             p99: clamp(0.99),
             p999: clamp(0.999),
             max: s(self.lat_max as f64),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::round_to_time;
+
+    #[test]
+    fn round_to_time_is_round() {
+        let half_below = 0.499_999_999_999_999_94_f64;
+        let mut cases = vec![
+            0.0,
+            -0.0,
+            half_below,
+            0.5,
+            1.5,
+            2.5,
+            -0.4,
+            -0.5,
+            -2.5,
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            u64::MAX as f64,
+            1e300,
+            4_503_599_627_370_495.5,
+            4_503_599_627_370_497.0,
+            9_007_199_254_740_993.0,
+        ];
+        // Around every power of two and many halves, and a spread of random magnitudes.
+        for e in 0..64 {
+            let p = 2f64.powi(e);
+            for x in [p, p + 0.5, p - 0.5, p + half_below, p * 1.5] {
+                cases.push(x);
+                cases.push(f64::from_bits(x.to_bits() + 1));
+                cases.push(f64::from_bits(x.to_bits() - 1));
+            }
+        }
+        let mut s = crate::rng::Stream::new(3, "round");
+        for _ in 0..200_000 {
+            cases.push(s.exponential(1e9));
+            cases.push(s.unit() * 1e3);
+        }
+        for x in cases {
+            assert_eq!(round_to_time(x), x.round() as u64, "{x:e}");
         }
     }
 }

@@ -10,7 +10,6 @@ use super::node::{Body, Message, Op, Reply, Time};
 use std::io::Write;
 
 const HEADER: &[u8] = b"toron-trace/1\n";
-const FLUSH_AT: usize = 32 * 1024;
 
 /// One processed event, as hashed and as written to the JSON Lines trace.
 #[derive(Debug)]
@@ -35,29 +34,37 @@ pub(crate) enum TraceRecord<'a> {
 }
 
 impl TraceRecord<'_> {
-    fn encode(&self, time: Time, out: &mut Vec<u8>) {
-        // Fixed-size records are built on the stack and copied once.
-        let mut rec = Rec::default();
+    /// Append this record's bytes to `out`. Inlined at each call site, where the variant is known, so the
+    /// fixed-size records are a few stores into the buffer.
+    #[inline(always)]
+    fn encode(&self, time: Time, out: &mut HashBuf) {
         match self {
             TraceRecord::Deliver { msg, dropped } => {
-                rec.u8(if *dropped { 2 } else { 1 })
-                    .u64(time)
-                    .u64(msg.msg_id)
-                    .u64(msg.in_reply_to)
-                    .u32(msg.src.0)
-                    .u32(msg.dst.0);
-                out.extend_from_slice(rec.bytes());
-                encode_body(&msg.body, out);
-                return;
+                // kind ‖ time ‖ msg_id ‖ in_reply_to ‖ src:u32 ‖ dst:u32 (33 bytes), then the body.
+                let mut head = [0u8; 33];
+                head[0] = if *dropped { 2 } else { 1 };
+                head[1..9].copy_from_slice(&time.to_le_bytes());
+                head[9..17].copy_from_slice(&msg.msg_id.to_le_bytes());
+                head[17..25].copy_from_slice(&msg.in_reply_to.to_le_bytes());
+                head[25..29].copy_from_slice(&msg.src.0.to_le_bytes());
+                head[29..33].copy_from_slice(&msg.dst.0.to_le_bytes());
+                encode_body(&head, &msg.body, out);
             }
             TraceRecord::Timer { node, timer, tag } => {
-                rec.u8(3).u64(time).u32(*node).u64(*timer).u64(*tag);
+                let mut r = [0u8; 29];
+                r[0] = 3;
+                r[1..9].copy_from_slice(&time.to_le_bytes());
+                r[9..13].copy_from_slice(&node.to_le_bytes());
+                r[13..21].copy_from_slice(&timer.to_le_bytes());
+                r[21..29].copy_from_slice(&tag.to_le_bytes());
+                out.put(r);
             }
-            TraceRecord::Arrival => {
-                rec.u8(4).u64(time);
-            }
+            TraceRecord::Arrival => out.put(kind_time(4, time)),
             TraceRecord::Client { client, check } => {
-                rec.u8(if *check { 6 } else { 5 }).u64(time).u32(*client);
+                let mut r = [0u8; 13];
+                r[..9].copy_from_slice(&kind_time(if *check { 6 } else { 5 }, time));
+                r[9..13].copy_from_slice(&client.to_le_bytes());
+                out.put(r);
             }
             TraceRecord::Fault {
                 index,
@@ -65,110 +72,142 @@ impl TraceRecord<'_> {
                 start,
                 node,
             } => {
-                rec.u8(if *start { 7 } else { 8 })
-                    .u64(time)
-                    .u32(*index)
-                    .u8(*kind)
-                    .u32(*node);
+                let mut r = [0u8; 18];
+                r[..9].copy_from_slice(&kind_time(if *start { 7 } else { 8 }, time));
+                r[9..13].copy_from_slice(&index.to_le_bytes());
+                r[13] = *kind;
+                r[14..18].copy_from_slice(&node.to_le_bytes());
+                out.put(r);
             }
-            TraceRecord::Deadline => {
-                rec.u8(9).u64(time);
-            }
+            TraceRecord::Deadline => out.put(kind_time(9, time)),
         }
-        out.extend_from_slice(rec.bytes());
     }
 }
 
-/// A small stack buffer for one record (little-endian fields).
-struct Rec {
-    buf: [u8; 48],
-    len: usize,
+#[inline(always)]
+fn kind_time(kind: u8, time: Time) -> [u8; 9] {
+    let mut r = [0u8; 9];
+    r[0] = kind;
+    r[1..9].copy_from_slice(&time.to_le_bytes());
+    r
 }
 
-impl Default for Rec {
-    fn default() -> Self {
-        Rec { buf: [0; 48], len: 0 }
-    }
-}
-
-impl Rec {
+/// `head ‖ tag:u8 ‖ fields` for the fixed-size bodies (one copy into the buffer), `head ‖ tag ‖ prefix ‖
+/// entries` for the variable ones.
+#[inline(always)]
+fn encode_body(head: &[u8; 33], body: &Body, out: &mut HashBuf) {
     #[inline(always)]
-    fn put<const N: usize>(&mut self, b: [u8; N]) -> &mut Self {
-        self.buf[self.len..self.len + N].copy_from_slice(&b);
-        self.len += N;
-        self
+    fn with<const N: usize>(head: &[u8; 33], tag: u8, fields: [u64; N], out: &mut HashBuf) {
+        // N <= 3: at most 33 + 1 + 24 = 58 bytes, within one `put`.
+        let mut r = [0u8; 58];
+        r[..33].copy_from_slice(head);
+        r[33] = tag;
+        for (i, x) in fields.iter().enumerate() {
+            r[34 + 8 * i..42 + 8 * i].copy_from_slice(&x.to_le_bytes());
+        }
+        out.put_slice(&r[..34 + 8 * N]);
     }
-    #[inline(always)]
-    fn u8(&mut self, x: u8) -> &mut Self {
-        self.put([x])
-    }
-    #[inline(always)]
-    fn u32(&mut self, x: u32) -> &mut Self {
-        self.put(x.to_le_bytes())
-    }
-    #[inline(always)]
-    fn u64(&mut self, x: u64) -> &mut Self {
-        self.put(x.to_le_bytes())
-    }
-    fn bytes(&self) -> &[u8] {
-        &self.buf[..self.len]
-    }
-}
-
-fn encode_body(body: &Body, out: &mut Vec<u8>) {
-    let put = |out: &mut Vec<u8>, x: u64| out.extend_from_slice(&x.to_le_bytes());
     match body {
         Body::Request(op) => match op {
-            Op::Echo => out.push(1),
-            Op::Get { key } => {
-                out.push(2);
-                put(out, *key);
-            }
-            Op::Put { key, value } => {
-                out.push(3);
-                put(out, *key);
-                put(out, *value);
-            }
+            Op::Echo => with(head, 1, [], out),
+            Op::Get { key } => with(head, 2, [*key], out),
+            Op::Put { key, value } => with(head, 3, [*key, *value], out),
         },
         Body::Reply(r) => match r {
-            Reply::Ok => out.push(10),
-            Reply::Value(None) => out.push(11),
-            Reply::Value(Some(v)) => {
-                out.push(12);
-                put(out, *v);
-            }
-            Reply::NotPrimary => out.push(13),
-            Reply::Error => out.push(14),
+            Reply::Ok => with(head, 10, [], out),
+            Reply::Value(None) => with(head, 11, [], out),
+            Reply::Value(Some(v)) => with(head, 12, [*v], out),
+            Reply::NotPrimary => with(head, 13, [], out),
+            Reply::Error => with(head, 14, [], out),
         },
-        Body::Replicate { key, value, seq } => {
-            out.push(20);
-            put(out, *key);
-            put(out, *value);
-            put(out, *seq);
-        }
-        Body::ReplicateAck { seq } => {
-            out.push(21);
-            put(out, *seq);
-        }
-        Body::Heartbeat { epoch } => {
-            out.push(22);
-            put(out, *epoch);
-        }
-        Body::Join => out.push(23),
+        Body::Replicate { key, value, seq } => with(head, 20, [*key, *value, *seq], out),
+        Body::ReplicateAck { seq } => with(head, 21, [*seq], out),
+        Body::Heartbeat { epoch } => with(head, 22, [*epoch], out),
+        Body::Join => with(head, 23, [], out),
         Body::StateTransfer { entries, epoch } => {
-            out.push(24);
-            put(out, *epoch);
-            put(out, entries.len() as u64);
+            with(head, 24, [*epoch, entries.len() as u64], out);
             for (k, v) in entries.iter() {
-                put(out, *k);
-                put(out, *v);
+                let mut r = [0u8; 16];
+                r[..8].copy_from_slice(&k.to_le_bytes());
+                r[8..].copy_from_slice(&v.to_le_bytes());
+                out.put(r);
             }
         }
         Body::Custom(bytes) => {
-            out.push(30);
-            put(out, bytes.len() as u64);
-            out.extend_from_slice(bytes);
+            with(head, 30, [bytes.len() as u64], out);
+            out.put_long(bytes);
         }
+    }
+}
+
+/// What the hasher is fed in. blake3 hashes 8 (AVX2) or 16 (AVX-512) chunks of 1 KiB at once only when
+/// one `update` gets them whole and at a chunk-aligned offset; fed 32 KiB plus the last record's tail, its
+/// chunk counter loses that alignment and most of the input goes through one chunk at a time. So the
+/// buffer is hashed in blocks of exactly [`BLOCK`] bytes (a power of two), and the bytes past the block
+/// carried over. The digest is the same: blake3 is streaming, whatever the split of its input.
+const BLOCK: usize = 64 * 1024;
+/// Room past a block for the record that crosses it (every `put` is at most this long).
+const SLACK: usize = 64;
+
+pub(crate) struct HashBuf {
+    hasher: blake3::Hasher,
+    buf: Box<[u8; BLOCK + SLACK]>,
+    /// Bytes in `buf`, always below [`BLOCK`] between calls.
+    len: usize,
+}
+
+impl HashBuf {
+    fn new() -> Self {
+        HashBuf {
+            hasher: blake3::Hasher::new(),
+            buf: vec![0u8; BLOCK + SLACK]
+                .into_boxed_slice()
+                .try_into()
+                .expect("the length is BLOCK + SLACK"),
+            len: 0,
+        }
+    }
+
+    /// Append a fixed-size piece of at most [`SLACK`] bytes.
+    #[inline(always)]
+    fn put<const N: usize>(&mut self, bytes: [u8; N]) {
+        const { assert!(N <= SLACK) };
+        self.put_slice(&bytes);
+    }
+
+    /// Append at most [`SLACK`] bytes.
+    #[inline(always)]
+    fn put_slice(&mut self, bytes: &[u8]) {
+        debug_assert!(bytes.len() <= SLACK && self.len < BLOCK);
+        let end = self.len + bytes.len();
+        self.buf[self.len..end].copy_from_slice(bytes);
+        self.len = end;
+        if end >= BLOCK {
+            self.flush_block();
+        }
+    }
+
+    /// Append any number of bytes.
+    fn put_long(&mut self, mut bytes: &[u8]) {
+        while !bytes.is_empty() {
+            let n = bytes.len().min(SLACK);
+            self.put_slice(&bytes[..n]);
+            bytes = &bytes[n..];
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn flush_block(&mut self) {
+        self.hasher.update(&self.buf[..BLOCK]);
+        self.buf.copy_within(BLOCK..self.len, 0);
+        self.len -= BLOCK;
+    }
+
+    fn finalize(mut self) -> blake3::Hash {
+        self.hasher.update(&self.buf[..self.len]);
+        self.len = 0;
+        self.hasher.finalize()
     }
 }
 
@@ -177,8 +216,7 @@ pub(crate) type JsonlTarget = (Box<dyn Write + Send>, std::sync::Arc<[String]>);
 
 /// The streaming hasher and the optional JSON Lines writer.
 pub(crate) struct Trace {
-    hasher: blake3::Hasher,
-    buf: Vec<u8>,
+    out: HashBuf,
     jsonl: Option<JsonlWriter>,
 }
 
@@ -191,13 +229,12 @@ pub(crate) struct JsonlWriter {
 
 impl Trace {
     pub(crate) fn new(seed: u64, jsonl: Option<JsonlTarget>) -> Self {
-        let mut buf = Vec::with_capacity(FLUSH_AT + 256);
-        buf.extend_from_slice(HEADER);
+        let mut out = HashBuf::new();
+        out.put_long(HEADER);
         // The seed is an input of the run: two seeds never share a digest, even when nothing is random.
-        buf.extend_from_slice(&seed.to_le_bytes());
+        out.put(seed.to_le_bytes());
         Trace {
-            hasher: blake3::Hasher::new(),
-            buf,
+            out,
             jsonl: jsonl.map(|(w, names)| JsonlWriter {
                 out: std::io::BufWriter::with_capacity(1 << 16, w),
                 names,
@@ -207,13 +244,9 @@ impl Trace {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     pub(crate) fn record(&mut self, time: Time, rec: TraceRecord<'_>) {
-        rec.encode(time, &mut self.buf);
-        if self.buf.len() >= FLUSH_AT {
-            self.hasher.update(&self.buf);
-            self.buf.clear();
-        }
+        rec.encode(time, &mut self.out);
         if let Some(w) = &mut self.jsonl {
             w.write(time, &rec);
         }
@@ -221,18 +254,18 @@ impl Trace {
 
     /// Hash the final counters and return the hex digest, flushing the JSON Lines file.
     pub(crate) fn finish(mut self, summary: &[u64]) -> std::io::Result<String> {
-        self.buf.push(0xff);
+        self.out.put([0xff]);
         for x in summary {
-            self.buf.extend_from_slice(&x.to_le_bytes());
+            self.out.put(x.to_le_bytes());
         }
-        self.hasher.update(&self.buf);
+        let digest = self.out.finalize();
         if let Some(mut w) = self.jsonl.take() {
             if let Some(e) = w.error.take() {
                 return Err(e);
             }
             w.out.flush()?;
         }
-        Ok(self.hasher.finalize().to_hex().to_string())
+        Ok(digest.to_hex().to_string())
     }
 }
 
