@@ -50,10 +50,20 @@ pub fn write_reports(result: &RunResult, reports_root: &Path) -> Result<PathBuf>
         s.push('\n');
         s
     };
-    write_atomic(&dir.join(REPORT_FILE), &pretty(&json::report_json(result)))?;
-    write_atomic(&dir.join(VERDICT_FILE), &pretty(&json::verdict_json(result)))?;
-    write_atomic(&dir.join(JUNIT_FILE), &junit::junit_xml(result)?)?;
-    write_atomic(&dir.join(INDEX_FILE), &html::run_html(result))?;
+    // The page and the JUnit file are the costly ones for a large run: render them on their own threads
+    // while this one writes the JSON files (rayon's pool, which the simulations use, stays free).
+    let (junit, page) = std::thread::scope(|scope| {
+        let junit = scope.spawn(|| junit::junit_xml(result));
+        let page = scope.spawn(|| html::run_html(result));
+        let json = write_atomic(&dir.join(REPORT_FILE), &pretty(&json::report_json(result)))
+            .and_then(|()| write_atomic(&dir.join(VERDICT_FILE), &pretty(&json::verdict_json(result))));
+        let joined = |what: &str| Error::new(crate::ErrorKind::Run, format!("rendering {what} panicked (a bug)"));
+        let junit = junit.join().map_err(|_| joined(JUNIT_FILE)).and_then(|r| r);
+        let page = page.join().map_err(|_| joined(INDEX_FILE));
+        json.map(|()| (junit, page))
+    })?;
+    write_atomic(&dir.join(JUNIT_FILE), &junit?)?;
+    write_atomic(&dir.join(INDEX_FILE), &page?)?;
     Ok(dir)
 }
 
