@@ -5,7 +5,7 @@
   1 000); the per-case overhead is (time(N) - time(1)) / (N - 1), the best of ``--repeat`` runs, so start-up
   cost is not counted for either. Toron's trivial case is a simulation of one echo request; pytest's is
   ``def test_i(): pass``. Bar: Toron's per-case overhead >= 10x lower.
-- ``parallel``: CPU-bound simulation cases (M/M/1, 200k customers each) with ``jobs=2`` against
+- ``parallel``: CPU-bound simulation cases (M/M/1, 1M customers each) with ``jobs=2`` against
   ``jobs=1``, in-process (``toron.run``). Bar: >= 1.8x on 2 cores.
 
 ``python benches/runner.py [overhead] [parallel] [--cases N] [--repeat K]``
@@ -35,7 +35,7 @@ clients = 1
 """
 
 MM1 = """name = "mm1-bench"
-stop = { requests = 200_000 }
+stop = { requests = 1_000_000 }
 [[node]]
 id = "server"
 model = "queue"
@@ -116,7 +116,7 @@ def parallel(repeat: int) -> None:
                 times.append(time.perf_counter() - t)
                 assert result.state == "passed", result.error
             timings[jobs] = min(times)
-    print(f"parallel sim cases: 8 x M/M/1 200k customers (best of {repeat}, {os.cpu_count()} cores):")
+    print(f"parallel sim cases: 8 x M/M/1 1M customers (best of {repeat}, {os.cpu_count()} cores):")
     print(
         f"  jobs=1 {timings[1]:.3f} s, jobs=2 {timings[2]:.3f} s: {timings[1] / timings[2]:.2f}x (bar: >= 1.8x)"
     )
