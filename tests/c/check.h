@@ -30,8 +30,8 @@ static int checks = 0;
     }                                                                                             \
   } while (0)
 
-static int str_eq(const char *a, const char *b) { return a != NULL && b != NULL && strcmp(a, b) == 0; }
-static int contains(const char *haystack, const char *needle) {
+static inline int str_eq(const char *a, const char *b) { return a != NULL && b != NULL && strcmp(a, b) == 0; }
+static inline int contains(const char *haystack, const char *needle) {
   return haystack != NULL && needle != NULL && strstr(haystack, needle) != NULL;
 }
 

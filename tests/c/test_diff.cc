@@ -17,41 +17,13 @@
 #include <string>
 #include <vector>
 
-#include "toron.h"
+#include "check.hh"
 
 namespace toron {
 
-struct StringDeleter {
-  void operator()(char *p) const noexcept { toron_string_free(p); }
-};
 struct SnapshotsDeleter {
   void operator()(toron_snapshots *p) const noexcept { toron_snapshots_free(p); }
 };
-using String = std::unique_ptr<char, StringDeleter>;
-
-// A failed call: its status and the last error's parts.
-class Error : public std::runtime_error {
- public:
-  explicit Error(toron_status status)
-      : std::runtime_error(toron_last_error_message()),
-        status(status),
-        line(toron_last_error_line()),
-        column(toron_last_error_column()),
-        op_index(toron_last_error_op_index()),
-        path(toron_last_error_path() ? toron_last_error_path() : ""),
-        file(toron_last_error_file() ? toron_last_error_file() : "") {}
-  toron_status status;
-  size_t line, column;
-  int64_t op_index;
-  std::string path, file;
-};
-
-inline void check(toron_status status) {
-  if (status != TORON_OK) throw Error(status);
-}
-
-// Take ownership of a string written by the library and copy it out.
-inline std::string take(char *raw) { return std::string(String(raw).get()); }
 
 inline std::string canonical(const std::string &json) {
   char *raw = nullptr;
@@ -134,36 +106,6 @@ class Snapshots {
 };
 
 }  // namespace toron
-
-static int failures = 0;
-static int checks = 0;
-
-#define CHECK(cond)                                                                   \
-  do {                                                                                \
-    checks++;                                                                         \
-    if (!(cond)) {                                                                    \
-      failures++;                                                                     \
-      std::fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-    }                                                                                 \
-  } while (0)
-
-// Run `body`, expecting a toron::Error with `status`; return it for more checks.
-template <typename F>
-static toron::Error expect_error(toron_status status, F body) {
-  try {
-    body();
-  } catch (const toron::Error &e) {
-    if (e.status != status) {
-      std::fprintf(stderr, "expected %s, got %s: %s\n", toron_status_name(status), toron_status_name(e.status),
-                   e.what());
-    }
-    CHECK(e.status == status);
-    return e;
-  }
-  std::fprintf(stderr, "expected %s, got success\n", toron_status_name(status));
-  CHECK(false);
-  return toron::Error(TORON_OK);
-}
 
 static std::string unhex(const std::string &field) {
   std::string out;

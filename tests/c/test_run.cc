@@ -18,7 +18,7 @@
 #include <string>
 #include <vector>
 
-#include "toron.h"
+#include "check.hh"
 
 namespace toron {
 
@@ -29,26 +29,7 @@ struct RunDeleter {
   // Cancels a run still going on and waits for it (and for its last callback).
   void operator()(toron_run *p) const noexcept { toron_run_free(p); }
 };
-struct StringDeleter {
-  void operator()(char *p) const noexcept { toron_string_free(p); }
-};
 using Manifest = std::unique_ptr<toron_manifest, ManifestDeleter>;
-using String = std::unique_ptr<char, StringDeleter>;
-
-// A failed call: its status, and the last error's message and field.
-class Error : public std::runtime_error {
- public:
-  explicit Error(toron_status status)
-      : std::runtime_error(toron_last_error_message()),
-        status(status),
-        field(toron_last_error_field() ? toron_last_error_field() : "") {}
-  toron_status status;
-  std::string field;
-};
-
-inline void check(toron_status status) {
-  if (status != TORON_OK) throw Error(status);
-}
 
 inline Manifest manifest_from_path(const std::string &path) {
   toron_manifest *raw = nullptr;
@@ -112,34 +93,8 @@ class Run {
 
 }  // namespace toron
 
-static int failures = 0;
-static int checks = 0;
-
-#define CHECK(cond)                                                                    \
-  do {                                                                                 \
-    checks++;                                                                          \
-    if (!(cond)) {                                                                     \
-      failures++;                                                                      \
-      std::fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-    }                                                                                  \
-  } while (0)
-
 static bool has(const std::string &haystack, const std::string &needle) {
   return haystack.find(needle) != std::string::npos;
-}
-
-// Run `f`, expecting a toron::Error with `status`; return it (or a TORON_OK one if nothing was thrown).
-template <typename F>
-static toron::Error expect_error(F f, toron_status status) {
-  try {
-    f();
-  } catch (const toron::Error &e) {
-    CHECK(e.status == status);
-    if (e.status != status) std::fprintf(stderr, "  got %s: %s\n", toron_status_name(e.status), e.what());
-    return e;
-  }
-  CHECK(!"an error was expected");
-  return toron::Error(TORON_OK);
 }
 
 static std::string dir;
@@ -185,17 +140,17 @@ static void test_run() {
 }
 
 static void test_errors() {
-  auto bad = expect_error([] { toron::manifest_from_path(dir + "/bad_testops.toml"); }, TORON_MANIFEST_ERROR);
+  auto bad = expect_error(TORON_MANIFEST_ERROR, [] { toron::manifest_from_path(dir + "/bad_testops.toml"); });
   CHECK(has(bad.what(), "bad_testops.toml:3:") && bad.field == "suite[0].flavour");
-  expect_error([] { toron::manifest_from_path(dir + "/missing.toml"); }, TORON_IO_ERROR);
+  expect_error(TORON_IO_ERROR, [] { toron::manifest_from_path(dir + "/missing.toml"); });
 
   auto manifest = toron::manifest_from_path(dir + "/testops.toml");
-  auto unknown = expect_error([&] { toron::Run::start(manifest, R"({"sede": 1})"); }, TORON_INVALID_ARGUMENT);
+  auto unknown = expect_error(TORON_INVALID_ARGUMENT, [&] { toron::Run::start(manifest, R"({"sede": 1})"); });
   CHECK(unknown.field == "sede" && has(unknown.what(), "unknown key"));
-  auto jobs = expect_error([&] { toron::Run::start(manifest, R"({"jobs": 0})"); }, TORON_INVALID_ARGUMENT);
+  auto jobs = expect_error(TORON_INVALID_ARGUMENT, [&] { toron::Run::start(manifest, R"({"jobs": 0})"); });
   CHECK(jobs.field == "jobs");
-  expect_error([&] { toron::Run::start(manifest, "{"); }, TORON_JSON_ERROR);
-  expect_error([] { toron::Run::start(toron::Manifest(), "{}"); }, TORON_NULL_ARGUMENT);
+  expect_error(TORON_JSON_ERROR, [&] { toron::Run::start(manifest, "{"); });
+  expect_error(TORON_NULL_ARGUMENT, [] { toron::Run::start(toron::Manifest(), "{}"); });
 
   // A run dropped while it runs (its sleep has 30 s to go): cancelled, waited for, the callback's last
   // event delivered before the destructor returns.
@@ -207,7 +162,7 @@ static void test_errors() {
     while (auto event = run.next_event(30000)) {
       if (has(*event, "\"type\":\"case.started\"")) break;
     }
-    auto timeout = expect_error([&] { run.next_event(0); }, TORON_TIMEOUT);
+    auto timeout = expect_error(TORON_TIMEOUT, [&] { run.next_event(0); });
     CHECK(has(timeout.what(), "no event within 0 ms"));
   }
   check_stream(delivered);

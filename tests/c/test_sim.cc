@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "toron.h"
+#include "check.hh"
 
 namespace toron {
 
@@ -21,29 +21,8 @@ struct ScenarioDeleter {
 struct OutcomeDeleter {
   void operator()(toron_outcome *p) const noexcept { toron_outcome_free(p); }
 };
-struct StringDeleter {
-  void operator()(char *p) const noexcept { toron_string_free(p); }
-};
 using Scenario = std::unique_ptr<toron_scenario, ScenarioDeleter>;
 using Outcome = std::unique_ptr<toron_outcome, OutcomeDeleter>;
-using String = std::unique_ptr<char, StringDeleter>;
-
-// A failed call: its status, and the last error's message, line and field.
-class Error : public std::runtime_error {
- public:
-  explicit Error(toron_status status)
-      : std::runtime_error(toron_last_error_message()),
-        status(status),
-        line(toron_last_error_line()),
-        field(toron_last_error_field() ? toron_last_error_field() : "") {}
-  toron_status status;
-  size_t line;
-  std::string field;
-};
-
-inline void check(toron_status status) {
-  if (status != TORON_OK) throw Error(status);
-}
 
 inline Scenario from_path(const std::string &path) {
   toron_scenario *raw = nullptr;
@@ -83,32 +62,6 @@ inline std::string sweep(const Scenario &scenario, const std::vector<uint64_t> &
 
 }  // namespace toron
 
-static int failures = 0;
-static int checks = 0;
-
-#define CHECK(cond)                                                                    \
-  do {                                                                                 \
-    checks++;                                                                          \
-    if (!(cond)) {                                                                     \
-      failures++;                                                                      \
-      std::fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-    }                                                                                  \
-  } while (0)
-
-// Run `f`, expecting a toron::Error with `status`; return it (or a TORON_OK one if nothing was thrown).
-template <typename F>
-static toron::Error expect_error(F f, toron_status status) {
-  try {
-    f();
-  } catch (const toron::Error &e) {
-    CHECK(e.status == status);
-    if (e.status != status) std::fprintf(stderr, "  got %s: %s\n", toron_status_name(e.status), e.what());
-    return e;
-  }
-  CHECK(!"an error was expected");
-  return toron::Error(TORON_OK);
-}
-
 static void test_vector(const std::string &path, uint64_t seed, const std::string &digest, size_t violations) {
   try {
     auto scenario = toron::from_path(path);
@@ -134,23 +87,23 @@ static void test_vector(const std::string &path, uint64_t seed, const std::strin
 }
 
 static void test_errors() {
-  auto missing = expect_error([] { toron::from_path("tests/c/data/no_such_file.toml"); }, TORON_IO_ERROR);
+  auto missing = expect_error(TORON_IO_ERROR, [] { toron::from_path("tests/c/data/no_such_file.toml"); });
   CHECK(std::string(missing.what()).find("no_such_file.toml") != std::string::npos);
 
-  auto unknown = expect_error([] { toron::from_path("tests/c/data/unknown_node.toml"); }, TORON_SCENARIO_ERROR);
+  auto unknown = expect_error(TORON_SCENARIO_ERROR, [] { toron::from_path("tests/c/data/unknown_node.toml"); });
   CHECK(unknown.line == 13);
   CHECK(unknown.field == "fault[0].node");
 
-  auto syntax = expect_error([] { toron::from_path("tests/c/data/syntax_error.toml"); }, TORON_SCENARIO_ERROR);
+  auto syntax = expect_error(TORON_SCENARIO_ERROR, [] { toron::from_path("tests/c/data/syntax_error.toml"); });
   CHECK(syntax.line == 4);
 
-  expect_error([] { toron::from_str("name = \"x\"", "yaml"); }, TORON_INVALID_ARGUMENT);
-  expect_error([] { toron::simulate(toron::Scenario(), 1); }, TORON_NULL_ARGUMENT);
+  expect_error(TORON_INVALID_ARGUMENT, [] { toron::from_str("name = \"x\"", "yaml"); });
+  expect_error(TORON_NULL_ARGUMENT, [] { toron::simulate(toron::Scenario(), 1); });
 
   auto echo = toron::from_path("examples/scenarios/echo.toml");
-  auto bad_seed = expect_error([&] { toron::simulate_opts(echo, "{\"seed\": \"1\"}"); }, TORON_INVALID_ARGUMENT);
+  auto bad_seed = expect_error(TORON_INVALID_ARGUMENT, [&] { toron::simulate_opts(echo, "{\"seed\": \"1\"}"); });
   CHECK(bad_seed.field == "seed");
-  expect_error([&] { toron::simulate_opts(echo, "not json"); }, TORON_JSON_ERROR);
+  expect_error(TORON_JSON_ERROR, [&] { toron::simulate_opts(echo, "not json"); });
 
   // Empty handles free nothing; moved-from handles neither.
   toron::Scenario empty;
