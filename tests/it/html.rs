@@ -9,7 +9,7 @@ use serde_json::json;
 use std::path::{Path, PathBuf};
 use toron_core::report::html::{index_html, run_html};
 use toron_core::report::{write_index, write_reports, INDEX_FILE};
-use toron_core::runner::{CaseOutcome, Manifest, Run, RunOptions, RunResult, RunState};
+use toron_core::runner::{CaseOutcome, Manifest, Run, RunOptions, RunOverview, RunResult, RunState};
 use toron_core::snapshot::{Golden, Snapshots};
 
 const HOSTILE: &str = "<script>alert(1)</script>";
@@ -379,7 +379,10 @@ fn the_same_result_gives_the_same_bytes() {
     let second = std::fs::read(write_reports(r, &out).unwrap().join(INDEX_FILE)).unwrap();
     assert_eq!(first, second);
     assert_eq!(first, page.as_bytes());
-    let runs = [synthetic("run-b", "failed", None), r.clone()];
+    let runs: Vec<RunOverview> = [synthetic("run-b", "failed", None), r.clone()]
+        .iter()
+        .map(RunOverview::from)
+        .collect();
     assert_eq!(index_html(&runs), index_html(&runs));
 }
 
@@ -388,12 +391,13 @@ fn the_index_lists_runs_in_the_given_order_with_links() {
     let p = real_run("the_index_lists_runs_in_the_given_order_with_links");
     let real = &p.run;
     let dir = &p.dir;
-    let runs = vec![
+    let runs = [
         synthetic("run-2.5.0-20261125T120000Z", "errored", Some("interrupted")),
         real.clone(),
         synthetic("run-2.5.0-20261124T090000Z", "failed", None),
         synthetic("<b>odd id</b>", "passed", None),
     ];
+    let runs: Vec<RunOverview> = runs.iter().map(RunOverview::from).collect();
     let root = dir.join("index-root");
     let path = write_index(&runs, &root).unwrap();
     assert_eq!(path, root.join(INDEX_FILE));

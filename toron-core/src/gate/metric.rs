@@ -83,19 +83,27 @@ pub enum Unit {
 
 impl Metric {
     /// Every metric, in the order reports show them.
+    pub const ALL: [Metric; 15] = [
+        Metric::Determinism,
+        Metric::Coverage,
+        Metric::PassRate,
+        Metric::Failed,
+        Metric::Errored,
+        Metric::Flaky,
+        Metric::Violations,
+        Metric::Latency(LatencyStat::P50),
+        Metric::Latency(LatencyStat::P90),
+        Metric::Latency(LatencyStat::P99),
+        Metric::Latency(LatencyStat::P999),
+        Metric::Latency(LatencyStat::Max),
+        Metric::Latency(LatencyStat::Mean),
+        Metric::Throughput,
+        Metric::Duration,
+    ];
+
+    /// [`Metric::ALL`] as a vector.
     pub fn all() -> Vec<Metric> {
-        let mut v = vec![
-            Metric::Determinism,
-            Metric::Coverage,
-            Metric::PassRate,
-            Metric::Failed,
-            Metric::Errored,
-            Metric::Flaky,
-            Metric::Violations,
-        ];
-        v.extend(LatencyStat::ALL.iter().map(|s| Metric::Latency(*s)));
-        v.extend([Metric::Throughput, Metric::Duration]);
-        v
+        Metric::ALL.to_vec()
     }
 
     /// The metric's name as rules write it (`latency.p99`).
@@ -121,7 +129,7 @@ impl Metric {
 
     /// The metric named `name`, or an error message listing the valid names.
     pub fn parse(name: &str) -> Result<Metric, String> {
-        Metric::all().into_iter().find(|m| m.name() == name).ok_or_else(|| {
+        Metric::ALL.iter().copied().find(|m| m.name() == name).ok_or_else(|| {
             let names: Vec<&str> = Metric::all().iter().map(|m| m.name()).collect();
             format!("unknown metric {name:?} (expected one of: {})", names.join(", "))
         })
@@ -183,6 +191,13 @@ fn trim(value: f64, digits: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_latency_statistic_is_a_metric() {
+        for s in LatencyStat::ALL {
+            assert!(Metric::ALL.contains(&Metric::Latency(*s)), "{s:?}");
+        }
+    }
 
     #[test]
     fn names_round_trip_and_are_distinct() {

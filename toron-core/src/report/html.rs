@@ -45,7 +45,9 @@
 //! ```
 
 use crate::gate::{LatencyStat, Metric, RuleResult, RuleStatus, Severity};
-use crate::runner::{Attempt, CaseKind, CaseOutcome, CaseResult, DeterminismResult, RunResult, RunState};
+use crate::runner::{
+    Attempt, CaseKind, CaseOutcome, CaseResult, DeterminismResult, RunOverview, RunResult, RunState, SeedResult,
+};
 use crate::sim::LatencySummary;
 use minijinja::syntax::SyntaxConfig;
 use minijinja::value::{Serde, Value};
@@ -90,7 +92,7 @@ pub fn run_html(result: &RunResult) -> String {
 /// `reports/index.html`: every run in `runs`, in the order given (callers pass them newest first), each with
 /// its state (and error, if it errored), verdict, start, duration and key KPIs, linking to
 /// `./<run id>/index.html`.
-pub fn index_html(runs: &[RunResult]) -> String {
+pub fn index_html(runs: &[RunOverview]) -> String {
     let rows: Vec<IndexRow> = runs.iter().map(IndexRow::new).collect();
     let summary = match runs.len() {
         1 => "1 run, newest first".to_string(),
@@ -170,8 +172,17 @@ fn show(metric: &str, value: Option<f64>) -> String {
     }
 }
 
+/// [`show`] for a known metric (no name to look up: this runs for every case of the run).
+fn shown(m: Metric, v: f64) -> String {
+    if v.is_finite() {
+        m.show(v)
+    } else {
+        "—".to_string()
+    }
+}
+
 fn seconds(s: f64) -> String {
-    show(Metric::Duration.name(), Some(s))
+    shown(Metric::Duration, s)
 }
 
 /// The last `max` bytes of `s` (on a character boundary) and whether it was cut.
@@ -399,6 +410,9 @@ struct Chart {
     bottom: u32,
     label_x: u32,
     x_label_y: u32,
+    /// Whether to draw the curves: not when every seed has a single sample (all its percentiles are that
+    /// sample; the table says it all, and a run of many one-request cases would carry a drawing per case).
+    svg: bool,
     y_ticks: Vec<Tick>,
     x_ticks: Vec<Tick>,
     lines: Vec<Line>,
@@ -432,7 +446,7 @@ fn nice_step(x: f64) -> f64 {
 }
 
 fn latency(v: f64) -> String {
-    show(Metric::Latency(LatencyStat::P50).name(), Some(v))
+    shown(Metric::Latency(LatencyStat::P50), v)
 }
 
 impl Chart {
@@ -449,6 +463,47 @@ impl Chart {
         if seeds.is_empty() {
             return None;
         }
+        let rows = seeds
+            .iter()
+            .enumerate()
+            .map(|(k, s)| {
+                let l = &s.latency;
+                LatencyRow {
+                    seed: s.seed,
+                    color: PALETTE[k % PALETTE.len()],
+                    count: l.count,
+                    p50: latency(l.p50),
+                    p90: latency(l.p90),
+                    p99: latency(l.p99),
+                    p999: latency(l.p999),
+                    max: latency(l.max),
+                    mean: latency(l.mean),
+                    throughput: shown(Metric::Throughput, s.throughput),
+                }
+            })
+            .collect();
+        let svg = seeds.iter().any(|s| s.latency.count > 1);
+        let (y_ticks, x_ticks, lines) = if svg { Self::curves(&seeds) } else { Default::default() };
+        Some(Chart {
+            anchor: format!("latency-{n}"),
+            case: c.id(),
+            width: Self::WIDTH,
+            height: Self::HEIGHT,
+            left: Self::LEFT,
+            right: Self::RIGHT,
+            bottom: Self::BOTTOM,
+            label_x: Self::LEFT - 6,
+            x_label_y: Self::BOTTOM + 18,
+            svg,
+            y_ticks,
+            x_ticks,
+            lines,
+            rows,
+        })
+    }
+
+    /// The axes' ticks and a line per seed through its percentiles.
+    fn curves(seeds: &[&SeedResult]) -> (Vec<Tick>, Vec<Tick>, Vec<Line>) {
         let finite = |v: f64| if v.is_finite() && v > 0.0 { v } else { 0.0 };
         let top_value = seeds
             .iter()
@@ -489,7 +544,6 @@ impl Chart {
             })
             .collect();
         let mut lines = Vec::new();
-        let mut rows = Vec::new();
         for (k, s) in seeds.iter().enumerate() {
             let color = PALETTE[k % PALETTE.len()];
             let l = &s.latency;
@@ -513,34 +567,8 @@ impl Chart {
                 points,
                 dots,
             });
-            rows.push(LatencyRow {
-                seed: s.seed,
-                color,
-                count: l.count,
-                p50: latency(l.p50),
-                p90: latency(l.p90),
-                p99: latency(l.p99),
-                p999: latency(l.p999),
-                max: latency(l.max),
-                mean: latency(l.mean),
-                throughput: show(Metric::Throughput.name(), Some(s.throughput)),
-            });
         }
-        Some(Chart {
-            anchor: format!("latency-{n}"),
-            case: c.id(),
-            width: Self::WIDTH,
-            height: Self::HEIGHT,
-            left: Self::LEFT,
-            right: Self::RIGHT,
-            bottom: Self::BOTTOM,
-            label_x: Self::LEFT - 6,
-            x_label_y: Self::BOTTOM + 18,
-            y_ticks,
-            x_ticks,
-            lines,
-            rows,
-        })
+        (y_ticks, x_ticks, lines)
     }
 }
 
@@ -845,17 +873,17 @@ fn linkable(id: &str) -> bool {
 }
 
 impl<'a> IndexRow<'a> {
-    fn new(r: &'a RunResult) -> IndexRow<'a> {
+    fn new(r: &'a RunOverview) -> IndexRow<'a> {
         IndexRow {
             id: &r.id,
             linked: linkable(&r.id),
             state: r.state.name(),
             error: r.error.as_deref(),
-            bad: matches!(r.state, RunState::Errored | RunState::Failed) || !r.verdict.go,
-            verdict: &r.verdict.verdict,
+            bad: matches!(r.state, RunState::Errored | RunState::Failed) || !r.go,
+            verdict: &r.verdict,
             started: &r.started,
             duration: seconds(r.duration),
-            cases: r.cases.len(),
+            cases: r.cases,
             kpis: kpis(&r.kpis.run, Some(INDEX_KPIS)),
         }
     }
@@ -994,6 +1022,24 @@ mod tests {
         assert_eq!(labels, ["0s", "20ms", "40ms", "60ms", "80ms"]);
         assert_eq!(chart.lines[1].dots[4].y, format!("{:.1}", Chart::TOP as f64));
         assert_eq!(chart.rows[0].p99, "20ms");
+        assert!(chart.svg);
+    }
+
+    #[test]
+    fn single_samples_get_the_table_without_curves() {
+        let one = json!({"count": 1, "min": 0.004, "mean": 0.004, "p50": 0.004, "p90": 0.004, "p99": 0.004,
+                         "p999": 0.004, "max": 0.004});
+        let seeds = json!([{"seed": 1, "digest": "d1", "violations": 0, "latency": one, "throughput": 250.0}]);
+        let c: CaseResult =
+            serde_json::from_value(case("s", "sim", "passed", vec![attempt(json!({"seeds": seeds}))])).unwrap();
+        let chart = Chart::new(0, &c).unwrap();
+        assert!(!chart.svg && chart.lines.is_empty() && chart.y_ticks.is_empty());
+        assert_eq!((chart.rows.len(), chart.rows[0].p50.as_str()), (1, "4ms"));
+        let page = run_html(&run(
+            json!([case("s", "sim", "passed", vec![attempt(json!({"seeds": seeds}))])]),
+            json!({"go": true, "verdict": "GO", "rules": []}),
+        ));
+        assert!(page.contains("latency-0") && !page.contains("<svg"), "{page}");
     }
 
     #[test]

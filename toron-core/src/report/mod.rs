@@ -25,7 +25,7 @@ mod kpi;
 
 pub use kpi::{Kpis, Values};
 
-use crate::runner::RunResult;
+use crate::runner::{RunOverview, RunResult};
 use crate::{Error, Result};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -69,7 +69,7 @@ pub fn write_reports(result: &RunResult, reports_root: &Path) -> Result<PathBuf>
 
 /// Write `<reports_root>/index.html`, the list of `runs` (newest first, as given) linking to each run's
 /// `<run id>/index.html`; returns its path. Written to a temporary name then renamed, like the run's files.
-pub fn write_index(runs: &[RunResult], reports_root: &Path) -> Result<PathBuf> {
+pub fn write_index(runs: &[RunOverview], reports_root: &Path) -> Result<PathBuf> {
     std::fs::create_dir_all(reports_root).map_err(|e| Error::io(&e, reports_root))?;
     let path = reports_root.join(INDEX_FILE);
     write_atomic(&path, &html::index_html(runs))?;

@@ -1,12 +1,13 @@
 //! The runs an archive holds, for `toron runs`, `toron report` and replay: finished runs come back whole (the
-//! archive keeps each [`RunResult`]); a run whose process died before it finished (`kill -9`, a crash, a
-//! power cut) is shown `errored` with the error "interrupted", never as running forever.
+//! archive keeps each [`RunResult`] as an object of the run) or as their [`RunOverview`] (kept in the run's
+//! manifest, so listing runs never reads their cases); a run whose process died before it finished (`kill
+//! -9`, a crash, a power cut) is shown `errored` with the error "interrupted", never as running forever.
 
 use super::lock;
-use super::run::{RunResult, RunState};
+use super::run::{RunOverview, RunResult, RunState, RESULT_KEY};
 use crate::gate::Verdict;
 use crate::report::Kpis;
-use crate::snapshot::archive::{Archive, RunManifest};
+use crate::snapshot::archive::{Archive, ObjectId, RunManifest};
 use crate::{Error, ErrorKind, Result};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -18,11 +19,37 @@ pub const INTERRUPTED: &str = "interrupted";
 /// `scheduled` / `running` while their process lives, else `errored` with the error [`INTERRUPTED`].
 pub fn list_runs(archive_root: impl AsRef<Path>) -> Result<Vec<RunResult>> {
     let root = archive_root.as_ref();
-    Ok(Archive::open(root)
+    let archive = Archive::open(root);
+    Ok(archive
         .manifests()?
         .iter()
-        .map(|m| from_manifest(root, m))
+        .map(|m| from_manifest(root, &archive, m))
         .collect())
+}
+
+/// [`list_runs`] at a glance: each run's [`RunOverview`], read from its manifest alone.
+pub fn list_overviews(archive_root: impl AsRef<Path>) -> Result<Vec<RunOverview>> {
+    overviews_except(archive_root.as_ref(), "")
+}
+
+fn overviews_except(root: &Path, skip: &str) -> Result<Vec<RunOverview>> {
+    let archive = Archive::open(root);
+    Ok(archive
+        .manifests_except(skip)?
+        .iter()
+        .map(|m| overview(root, &archive, m))
+        .collect())
+}
+
+/// A finished run's overview as its manifest keeps it; else (an unfinished run, or one archived by an earlier
+/// build) the overview of what [`from_manifest`] makes of it.
+fn overview(root: &Path, archive: &Archive, m: &RunManifest) -> RunOverview {
+    if m.meta.get(RESULT_KEY).is_some_and(Value::is_string) {
+        if let Ok(o) = <RunOverview as serde::Deserialize>::deserialize(&m.meta) {
+            return o;
+        }
+    }
+    RunOverview::from(&from_manifest(root, archive, m))
 }
 
 /// One run of the archive by id; an unknown id is an `InvalidArgument` error that lists the newest ids.
@@ -33,7 +60,7 @@ pub fn load_run(archive_root: impl AsRef<Path>, run_id: &str) -> Result<RunResul
     if !known.iter().any(|r| r.tag == run_id) {
         return Err(unknown_run(root, run_id, known.iter().map(|r| r.tag.as_str())));
     }
-    Ok(from_manifest(root, &archive.manifest(run_id)?))
+    Ok(from_manifest(root, &archive, &archive.manifest(run_id)?))
 }
 
 /// "no run X in ARCHIVE (newest: a, b, c)", as the `InvalidArgument` error of an unknown run id.
@@ -51,13 +78,25 @@ pub(crate) fn unknown_run<'a>(root: &Path, run_id: &str, newest: impl Iterator<I
     .with_field("run_id")
 }
 
-fn from_manifest(root: &Path, m: &RunManifest) -> RunResult {
-    if let Some(r) = m
-        .meta
-        .get("result")
-        .and_then(|v| <RunResult as serde::Deserialize>::deserialize(v).ok())
-    {
-        return r;
+fn from_manifest(root: &Path, archive: &Archive, m: &RunManifest) -> RunResult {
+    let mut unreadable = None;
+    match m.meta.get(RESULT_KEY) {
+        Some(Value::String(id)) => {
+            match ObjectId::parse(id)
+                .and_then(|id| archive.get(&id))
+                .and_then(|v| serde_json::from_value(v).map_err(|e| Error::new(ErrorKind::Archive, e.to_string())))
+            {
+                Ok(r) => return r,
+                Err(e) => unreadable = Some(format!("the run's archived result is unreadable: {e}")),
+            }
+        }
+        // Archived by an earlier build: the result itself.
+        Some(v) => {
+            if let Ok(r) = <RunResult as serde::Deserialize>::deserialize(v) {
+                return r;
+            }
+        }
+        None => {}
     }
     let meta = |k: &str| m.meta.get(k).cloned().unwrap_or(Value::Null);
     let recorded: RunState = serde_json::from_value(meta("state")).unwrap_or(RunState::Errored);
@@ -65,7 +104,7 @@ fn from_manifest(root: &Path, m: &RunManifest) -> RunResult {
     let (state, error) = match recorded {
         RunState::Scheduled | RunState::Running if alive => (recorded, None),
         RunState::Scheduled | RunState::Running => (RunState::Errored, Some(INTERRUPTED.to_string())),
-        other => (other, meta("error").as_str().map(str::to_string)),
+        other => (other, meta("error").as_str().map(str::to_string).or(unreadable)),
     };
     RunResult {
         id: m.tag.clone(),
@@ -94,20 +133,12 @@ pub fn render_reports(
     run_id: Option<&str>,
 ) -> Result<Vec<PathBuf>> {
     let (root, reports) = (archive_root.as_ref(), reports_root.as_ref());
-    let runs = list_runs(root)?;
-    let chosen: Vec<&RunResult> = match run_id {
-        Some(id) => {
-            let r = runs
-                .iter()
-                .find(|r| r.id == id)
-                .ok_or_else(|| unknown_run(root, id, runs.iter().map(|r| r.id.as_str())))?;
-            vec![r]
-        }
-        None => runs.iter().collect(),
+    let chosen = match run_id {
+        Some(id) => vec![load_run(root, id)?],
+        None => list_runs(root)?,
     };
     let mut dirs = Vec::new();
-    for r in chosen {
-        let mut r = r.clone();
+    for mut r in chosen {
         let dir = crate::report::write_reports(&r, reports)?;
         r.report_dir = Some(dir.clone());
         crate::report::determinism::write(&r, reports)?;
@@ -119,15 +150,12 @@ pub fn render_reports(
 
 /// Write `<reports_root>/index.html` listing every run of the archive, newest first.
 pub fn write_index(archive_root: &Path, reports_root: &Path) -> Result<PathBuf> {
-    crate::report::write_index(&list_runs(archive_root)?, reports_root)
+    crate::report::write_index(&list_overviews(archive_root)?, reports_root)
 }
 
-/// [`write_index`] at the end of a run, which has its own result at hand: it is not read back.
-pub(crate) fn write_index_with(archive_root: &Path, reports_root: &Path, current: &RunResult) -> Result<PathBuf> {
-    let mut runs = Vec::new();
-    for m in Archive::open(archive_root).manifests_except(&current.id)? {
-        runs.push(from_manifest(archive_root, &m));
-    }
+/// [`write_index`] at the end of a run, which has its own overview at hand: it is not read back.
+pub(crate) fn write_index_with(archive_root: &Path, reports_root: &Path, current: &RunOverview) -> Result<PathBuf> {
+    let mut runs = overviews_except(archive_root, &current.id)?;
     let at = runs
         .iter()
         .position(|r| (r.started.as_str(), r.id.as_str()) < (current.started.as_str(), current.id.as_str()))

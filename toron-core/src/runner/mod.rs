@@ -76,8 +76,8 @@ pub use case::{Attempt, CaseOutcome, CaseResult, DeterminismResult, GoldenResult
 pub use command::CAPTURE_LIMIT;
 pub use drift::{first_divergence, Divergence};
 pub use events::{read_events, Event, Events, EVENTS_FILE};
-pub use history::{list_runs, load_run, render_reports, write_index, INTERRUPTED};
+pub use history::{list_overviews, list_runs, load_run, render_reports, write_index, INTERRUPTED};
 pub use manifest::{Case, CaseKind, Defaults, Expect, Manifest, Project, Suite, MANIFEST_FILE};
 pub use refresh::{refresh_snapshots, refresh_snapshots_with, RefreshEntry, RefreshResult, RefreshStatus};
 pub use replay::{replay, replay_with, ReplayCase, ReplayOptions, ReplayResult, ReplayStatus};
-pub use run::{events_path, Run, RunHandle, RunOptions, RunResult, RunState};
+pub use run::{events_path, Run, RunHandle, RunOptions, RunOverview, RunResult, RunState};

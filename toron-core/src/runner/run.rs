@@ -117,6 +117,61 @@ fn scenario_source() -> String {
     "scenario".to_string()
 }
 
+/// A run at a glance: what `reports/index.html` and `toron runs` show. A finished run's archived manifest
+/// keeps it beside the id of the whole [`RunResult`], so listing runs never reads their cases.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunOverview {
+    /// The run id.
+    pub id: String,
+    /// The final state (or where an unfinished run is).
+    pub state: RunState,
+    /// Why the run errored, if it did.
+    pub error: Option<String>,
+    /// The profile run, if any.
+    pub profile: Option<String>,
+    /// The suites run, in order.
+    pub suites: Vec<String>,
+    /// The run-level seed, if given.
+    pub seed: Option<u64>,
+    /// Where the seed of cases that name none came from (see [`RunResult::seed_source`]).
+    pub seed_source: String,
+    /// When it started (RFC 3339 UTC).
+    pub started: String,
+    /// Wall-clock seconds.
+    pub duration: f64,
+    /// How many cases it ran.
+    pub cases: usize,
+    /// The KPIs.
+    pub kpis: Kpis,
+    /// `GO`, `NO-GO`, or `none` for a run that never reached its gates.
+    pub verdict: String,
+    /// Whether the verdict is GO.
+    pub go: bool,
+    /// Where the reports were written, if they were.
+    pub report_dir: Option<PathBuf>,
+}
+
+impl From<&RunResult> for RunOverview {
+    fn from(r: &RunResult) -> RunOverview {
+        RunOverview {
+            id: r.id.clone(),
+            state: r.state,
+            error: r.error.clone(),
+            profile: r.profile.clone(),
+            suites: r.suites.clone(),
+            seed: r.seed,
+            seed_source: r.seed_source.clone(),
+            started: r.started.clone(),
+            duration: r.duration,
+            cases: r.cases.len(),
+            kpis: r.kpis.clone(),
+            verdict: r.verdict.verdict.clone(),
+            go: r.verdict.go,
+            report_dir: r.report_dir.clone(),
+        }
+    }
+}
+
 /// The run entry point.
 #[derive(Debug)]
 pub struct Run;
@@ -527,15 +582,22 @@ impl Worker {
             result.error.get_or_insert(e.to_string());
             result.state = RunState::Errored;
         }
+        // The whole result is an object of the run (for `toron report` from the archive alone); the manifest
+        // keeps its overview, which is all that listing runs reads.
         let mut m = writer.manifest().clone();
-        m.meta = run_meta(&result);
+        m.meta = store_result(&mut writer, &result).unwrap_or_else(|e| {
+            result.error.get_or_insert(e.to_string());
+            result.state = RunState::Errored;
+            run_meta(&result, None)
+        });
         if let Err(e) = self.archive.write_manifest(&id, &m) {
             result.error.get_or_insert(e.to_string());
             result.state = RunState::Errored;
-            m.meta = run_meta(&result);
+            m.meta = store_result(&mut writer, &result).unwrap_or_else(|_| run_meta(&result, None));
             let _ = self.archive.write_manifest(&id, &m);
         }
-        if let Err(e) = super::history::write_index_with(&self.archive_root, &reports_root, &result) {
+        if let Err(e) = super::history::write_index_with(&self.archive_root, &reports_root, &RunOverview::from(&result))
+        {
             // The run itself is complete; `toron report --all` re-renders the index.
             result.error.get_or_insert(format!("reports/index.html: {e}"));
         }
@@ -551,20 +613,27 @@ impl Worker {
     }
 }
 
-/// The archived manifest's metadata of a finished run (the whole [`RunResult`] is kept for `toron report`).
-fn run_meta(result: &RunResult) -> Value {
-    json!({
-        "profile": result.profile,
-        "suites": result.suites,
-        "seed": result.seed,
-        "seed_source": result.seed_source,
-        "state": result.state.name(),
-        "error": result.error,
-        "verdict": result.verdict.verdict,
-        "kpis": result.kpis,
-        "result": result,
-    })
+/// Store the whole `result` as an object of the run and return the manifest's metadata naming it.
+fn store_result(writer: &mut crate::snapshot::archive::RunWriter, result: &RunResult) -> Result<Value> {
+    let value = serde_json::to_value(result)
+        .map_err(|e| Error::new(ErrorKind::Archive, format!("cannot encode the run's result: {e}")))?;
+    let id = writer.put(&value)?;
+    Ok(run_meta(result, Some(id.as_str())))
 }
+
+/// The archived manifest's metadata of a finished run: its [`RunOverview`] and the object id of the whole
+/// [`RunResult`] (`result`; absent when it could not be stored).
+fn run_meta(result: &RunResult, result_object: Option<&str>) -> Value {
+    let mut meta = serde_json::to_value(RunOverview::from(result)).unwrap_or(Value::Null);
+    if let (Value::Object(m), Some(id)) = (&mut meta, result_object) {
+        m.insert(RESULT_KEY.to_string(), json!(id));
+    }
+    meta
+}
+
+/// The key of a finished run's manifest metadata naming its [`RunResult`] object. Manifests written by
+/// earlier builds hold the result itself there (still read).
+pub(crate) const RESULT_KEY: &str = "result";
 
 /// Store a case's output, and for simulations the scenario and what replay needs to re-run it.
 fn archive_case(
@@ -573,7 +642,7 @@ fn archive_case(
     c: &CaseResult,
     stored: &mut BTreeMap<String, String>,
 ) -> Result<()> {
-    let output = c.last().map(|a| a.output.clone()).unwrap_or(Value::Null);
+    let output = c.last().map_or(&Value::Null, |a| &a.output);
     let case = manifest
         .suite(&c.suite)
         .and_then(|s| s.cases.iter().find(|k| k.name == c.name));
@@ -622,7 +691,7 @@ fn archive_case(
     if let Some(seed) = c.last().and_then(|a| a.seeds.first()).map(|s| s.seed) {
         rec = rec.seed(seed);
     }
-    writer.add_case(&c.id(), &output, rec.meta(meta))?;
+    writer.add_case(&c.id(), output, rec.meta(meta))?;
     Ok(())
 }
 
