@@ -10,10 +10,10 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use toron_core::runner::{
-    list_runs, load_run, refresh_snapshots, replay, CaseOutcome, Manifest, RefreshStatus, ReplayStatus, Run,
-    RunOptions, RunState, INTERRUPTED,
+    list_overviews, list_runs, load_run, refresh_snapshots, replay, CaseOutcome, Manifest, RefreshStatus, ReplayStatus,
+    Run, RunOptions, RunOverview, RunState, INTERRUPTED,
 };
-use toron_core::snapshot::archive::Archive;
+use toron_core::snapshot::archive::{Archive, ObjectId};
 use toron_core::ErrorKind;
 
 const CHILD_ENV: &str = "TORON_IT_LIFECYCLE_CHILD";
@@ -98,7 +98,16 @@ fn a_run_killed_with_sigkill_is_interrupted_and_its_archive_verifies() {
     assert_eq!(load_run(&archive, &id).unwrap().state, RunState::Running);
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
-    let runs = list_runs(&archive).unwrap();
+    // A command case being spawned at the moment of the kill holds a copy of the liveness lock's descriptor
+    // between its fork and its exec (close-on-exec): the lock is released a moment later, not at once.
+    let mut runs = list_runs(&archive).unwrap();
+    for _ in 0..100 {
+        if runs.iter().all(|r| r.state != RunState::Running) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        runs = list_runs(&archive).unwrap();
+    }
     assert_eq!(runs.len(), 1);
     assert_eq!((runs[0].id.as_str(), runs[0].state), (id.as_str(), RunState::Errored));
     assert_eq!(runs[0].error.as_deref(), Some(INTERRUPTED));
@@ -166,6 +175,32 @@ name = "true"
 kind = "command"
 argv = ["true"]
 "#;
+
+#[test]
+fn a_finished_run_comes_back_whole_and_its_manifest_keeps_only_the_overview() {
+    let (dir, m) = project("whole", REPLAYABLE);
+    let run = Run::start(&m, RunOptions::default()).unwrap().wait().unwrap();
+    assert_eq!(run.state, RunState::Passed, "{:?}", run.error);
+    let archive = dir.join(".toron");
+    // Outputs are the cases' own objects, not part of the serialised result.
+    let json = |r: &toron_core::runner::RunResult| serde_json::to_value(r).unwrap();
+    assert_eq!(json(&load_run(&archive, &run.id).unwrap()), json(&run));
+    assert_eq!(
+        list_runs(&archive).unwrap().iter().map(json).collect::<Vec<_>>(),
+        [json(&run)]
+    );
+    assert_eq!(list_overviews(&archive).unwrap(), [RunOverview::from(&run)]);
+    // The manifest names the result object; it does not hold the cases' results.
+    let a = Archive::open(&archive);
+    let meta = a.manifest(&run.id).unwrap().meta;
+    let id = meta["result"].as_str().expect("the result's object id");
+    assert!(meta.get("cases").is_some_and(|c| c == 3), "{meta}");
+    assert!(!meta.to_string().contains("attempts"), "{meta}");
+    let stored: toron_core::runner::RunResult =
+        serde_json::from_value(a.get(&ObjectId::parse(id).unwrap()).unwrap()).unwrap();
+    assert_eq!(json(&stored), json(&run));
+    assert!(a.verify().unwrap().is_ok());
+}
 
 #[test]
 fn replay_reruns_from_the_archive_and_finds_a_changed_output() {
