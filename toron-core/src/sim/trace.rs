@@ -156,14 +156,24 @@ pub(crate) struct HashBuf {
     len: usize,
 }
 
+std::thread_local! {
+    /// The buffer of this thread's last finished simulation, reused by its next one: a run of many small
+    /// simulations would otherwise allocate and zero 64 KiB for each (its contents never matter: `len` says
+    /// what is valid).
+    static SPARE: std::cell::Cell<Option<Box<[u8; BLOCK + SLACK]>>> = const { std::cell::Cell::new(None) };
+}
+
 impl HashBuf {
     fn new() -> Self {
-        HashBuf {
-            hasher: blake3::Hasher::new(),
-            buf: vec![0u8; BLOCK + SLACK]
+        let buf = SPARE.with(std::cell::Cell::take).unwrap_or_else(|| {
+            vec![0u8; BLOCK + SLACK]
                 .into_boxed_slice()
                 .try_into()
-                .expect("the length is BLOCK + SLACK"),
+                .expect("the length is BLOCK + SLACK")
+        });
+        HashBuf {
+            hasher: blake3::Hasher::new(),
+            buf,
             len: 0,
         }
     }
@@ -204,10 +214,12 @@ impl HashBuf {
         self.len -= BLOCK;
     }
 
-    fn finalize(mut self) -> blake3::Hash {
-        self.hasher.update(&self.buf[..self.len]);
-        self.len = 0;
-        self.hasher.finalize()
+    /// The digest; the buffer goes back to this thread's spare.
+    fn finalize(self) -> blake3::Hash {
+        let HashBuf { mut hasher, buf, len } = self;
+        hasher.update(&buf[..len]);
+        SPARE.with(|s| s.set(Some(buf)));
+        hasher.finalize()
     }
 }
 
