@@ -14,6 +14,10 @@
 
 use pyo3::prelude::*;
 
+/// Rust allocations of the module (not Python's objects) go through mimalloc: see Cargo.toml.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod archive;
 mod canon;
 mod convert;
