@@ -203,6 +203,32 @@ fn a_finished_run_comes_back_whole_and_its_manifest_keeps_only_the_overview() {
 }
 
 #[test]
+fn a_run_whose_reports_cannot_be_written_is_archived_errored_with_its_outputs() {
+    let manifest = format!("[project]\nreports = \"a-file\"\n{REPLAYABLE}");
+    let (dir, m) = project("unwritable-reports", &manifest);
+    std::fs::write(dir.join("a-file"), "").unwrap();
+    let run = Run::start(&m, RunOptions::default()).unwrap().wait().unwrap();
+    assert_eq!((run.state, run.report_dir.as_ref()), (RunState::Errored, None));
+    assert!(
+        run.error.as_deref().is_some_and(|e| e.contains("a-file")),
+        "{:?}",
+        run.error
+    );
+    // The archive has the errored result and every case's output (the archive was written beside the
+    // reports, assuming they would succeed).
+    let archive = dir.join(".toron");
+    let back = load_run(&archive, &run.id).unwrap();
+    assert_eq!(
+        (back.state, back.error.as_deref()),
+        (RunState::Errored, run.error.as_deref())
+    );
+    assert_eq!(list_overviews(&archive).unwrap()[0].state, RunState::Errored);
+    let a = Archive::open(&archive);
+    assert!(a.output(&run.id, "sim/echo").unwrap()["1"]["digest"].is_string());
+    assert!(a.verify().unwrap().is_ok());
+}
+
+#[test]
 fn replay_reruns_from_the_archive_and_finds_a_changed_output() {
     let (dir, m) = project("replay", REPLAYABLE);
     let run = Run::start(&m, RunOptions::default()).unwrap().wait().unwrap();

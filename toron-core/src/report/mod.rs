@@ -39,11 +39,16 @@ pub const JUNIT_FILE: &str = "junit.xml";
 /// `index.html`: a run's page in its directory, and the list of runs in the reports root.
 pub const INDEX_FILE: &str = "index.html";
 
+/// A run's report directory: `<reports_root>/<run id>/`.
+pub fn run_dir(reports_root: &Path, run_id: &str) -> PathBuf {
+    reports_root.join(run_id)
+}
+
 /// Write `report.json`, `verdict.json`, `junit.xml` and `index.html` of `result` into
 /// `<reports_root>/<run id>/`; returns that directory. Each file is written to a temporary name then renamed,
 /// so a reader never sees half a file.
 pub fn write_reports(result: &RunResult, reports_root: &Path) -> Result<PathBuf> {
-    let dir = reports_root.join(&result.id);
+    let dir = run_dir(reports_root, &result.id);
     std::fs::create_dir_all(&dir).map_err(|e| Error::io(&e, &dir))?;
     let pretty = |v: &serde_json::Value| {
         let mut s = serde_json::to_string_pretty(v).unwrap_or_default();

@@ -531,16 +531,7 @@ impl Worker {
             .emit("gate.evaluated", serde_json::to_value(&verdict).unwrap_or(Value::Null));
         let unused_goldens = self.unused_goldens();
 
-        // Archive every case's output with what replay needs (the scenario itself, the seeds), then the
-        // manifest with the verdict.
-        let mut writer = self.writer;
         let mut error = harness_error;
-        let mut scenarios = BTreeMap::new();
-        for c in &cases {
-            if let Err(e) = archive_case(&mut writer, &self.manifest, c, &mut scenarios) {
-                error.get_or_insert(e.to_string());
-            }
-        }
         if let Some(e) = self.log.write_error() {
             error.get_or_insert(e);
         }
@@ -553,6 +544,7 @@ impl Worker {
         } else {
             RunState::Failed
         };
+        let reports_root = self.manifest.resolve(&self.manifest.project.reports);
         let mut result = RunResult {
             id: id.clone(),
             state,
@@ -567,29 +559,40 @@ impl Worker {
             kpis,
             verdict,
             archive: self.archive_root.clone(),
-            report_dir: None,
+            report_dir: Some(crate::report::run_dir(&reports_root, &id)),
             unused_goldens,
         };
-        let reports_root = self.manifest.resolve(&self.manifest.project.reports);
-        match crate::report::write_reports(&result, &reports_root) {
-            Ok(d) => result.report_dir = Some(d),
-            Err(e) => {
-                result.error.get_or_insert(e.to_string());
-                result.state = RunState::Errored;
+
+        // The archive (every case's output with what replay needs, then the whole result) and the reports are
+        // written side by side, each assuming the other succeeds; the rare failure of either errors the run,
+        // and what was written with the old state is written again.
+        let mut writer = self.writer;
+        let (archived, reported) = std::thread::scope(|scope| {
+            let reports = scope.spawn(|| write_all_reports(&result, &reports_root));
+            let archived = archive_run(&mut writer, &self.manifest, &result);
+            let reported = reports
+                .join()
+                .unwrap_or_else(|_| Err(Error::new(ErrorKind::Run, "rendering the reports panicked (a bug)")));
+            (archived, reported)
+        });
+        let mut meta = archived.as_ref().ok().cloned();
+        if let Err(e) = &reported {
+            result.error.get_or_insert(e.to_string());
+            result.state = RunState::Errored;
+            result.report_dir = None;
+        }
+        if let Err(e) = &archived {
+            result.error.get_or_insert(e.to_string());
+            result.state = RunState::Errored;
+            if reported.is_ok() {
+                let _ = write_all_reports(&result, &reports_root);
             }
         }
-        if let Err(e) = crate::report::determinism::write(&result, &reports_root) {
-            result.error.get_or_insert(e.to_string());
-            result.state = RunState::Errored;
+        if reported.is_err() || archived.is_err() {
+            meta = store_result(&mut writer, &result).ok();
         }
-        // The whole result is an object of the run (for `toron report` from the archive alone); the manifest
-        // keeps its overview, which is all that listing runs reads.
         let mut m = writer.manifest().clone();
-        m.meta = store_result(&mut writer, &result).unwrap_or_else(|e| {
-            result.error.get_or_insert(e.to_string());
-            result.state = RunState::Errored;
-            run_meta(&result, None)
-        });
+        m.meta = meta.unwrap_or_else(|| run_meta(&result, None));
         if let Err(e) = self.archive.write_manifest(&id, &m) {
             result.error.get_or_insert(e.to_string());
             result.state = RunState::Errored;
@@ -610,6 +613,34 @@ impl Worker {
         self.log.close();
         drop(self.liveness);
         result
+    }
+}
+
+/// `reports/<run id>/` (report.json, verdict.json, junit.xml, index.html, determinism.json) and
+/// `reports/determinism.json`.
+fn write_all_reports(result: &RunResult, reports_root: &std::path::Path) -> Result<()> {
+    crate::report::write_reports(result, reports_root)?;
+    crate::report::determinism::write(result, reports_root)
+}
+
+/// Store every case's output with what replay needs (the scenario itself, the seeds), then the whole result;
+/// returns the manifest's metadata. A case that cannot be stored does not stop the others: the first error
+/// is returned after them all.
+fn archive_run(
+    writer: &mut crate::snapshot::archive::RunWriter,
+    manifest: &Manifest,
+    result: &RunResult,
+) -> Result<Value> {
+    let mut scenarios = BTreeMap::new();
+    let mut first = None;
+    for c in &result.cases {
+        if let Err(e) = archive_case(writer, manifest, c, &mut scenarios) {
+            first.get_or_insert(e);
+        }
+    }
+    match first {
+        Some(e) => Err(e),
+        None => store_result(writer, result),
     }
 }
 
