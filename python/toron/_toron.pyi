@@ -482,7 +482,7 @@ class Run:
         bar: bool = False,
         width: int = 80,
     ) -> int:
-        """Write the events after `after` to the end, rendered in Rust, one write per batch; the last seq.
+        """Write the events after `after` to the end, rendered in Rust, in batches (<= 50 writes/s); the last seq.
 
         `progress`: a bar (`bar`, cut to `width`) or one line per finished case; `events`: each event's JSON
         line as in events.ndjson. GIL released while waiting; Ctrl-C raises, leaving `followed` set.

@@ -44,6 +44,16 @@ class Recorder:
         return len(text)
 
 
+class Counted(io.StringIO):
+    """A text file that counts its writes."""
+
+    writes = 0
+
+    def write(self, text: str) -> int:
+        self.writes += 1
+        return super().write(text)
+
+
 class Broken:
     """A writable text file whose writes fail (a full disk, a closed pipe)."""
 
@@ -54,9 +64,11 @@ class Broken:
 def test_follow_writes_the_archive_lines_and_a_line_per_case(tmp_path: Path) -> None:
     manifest = toron.Manifest.from_file(many(tmp_path, 40))
     run = toron.start_run(manifest)
-    progress, events = io.StringIO(), io.StringIO()
+    progress, events = io.StringIO(), Counted()
     last = run.follow(progress, events)
     lines = events.getvalue().splitlines(keepends=True)
+    # Live, the events come one at a time; they are written a batch at a time all the same.
+    assert events.writes < len(lines) // 2, f"{events.writes} writes of {len(lines)} events"
     assert lines == archived(manifest.archive, run.id), "not the archive's lines, byte for byte"
     assert [json.loads(line)["seq"] for line in lines] == list(range(1, len(lines) + 1))
     assert last == len(lines) == run.followed and json.loads(lines[-1])["type"] == "run.finished"

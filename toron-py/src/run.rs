@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use toron_core::runner::{
     self, Event, Manifest, Progress, RefreshResult, ReplayResult, Run, RunHandle, RunOptions, RunResult, WORKER_ENV,
 };
@@ -397,6 +397,11 @@ pub(crate) struct PyRun {
 /// start.
 const BATCH: usize = 4096;
 
+/// The least time between two writes of `follow()` (but the run's end is written at once): events come one
+/// at a time while cases run, and a write, a flush and a trip through the GIL for each cost more than the
+/// case itself; 50 writes a second is as live as a person or a log reader can tell.
+const LINGER: Duration = Duration::from_millis(20);
+
 /// One `Run.follow()`: the run's events in batches, rendered in Rust and written to Python files.
 struct Follower<'a, 'py> {
     rx: Mutex<Receiver<Event>>,
@@ -410,6 +415,8 @@ struct Follower<'a, 'py> {
 impl Follower<'_, '_> {
     /// Write batches until the run's last event; returns its seq.
     fn run(&mut self, py: Python<'_>) -> PyResult<u64> {
+        // When the last batch was written (none yet: the first goes out as soon as it comes).
+        let mut written: Option<Instant> = None;
         loop {
             // Waits with the GIL released, checking signals as it waits.
             let first = match doorway::recv(py, &self.rx, None)? {
@@ -419,6 +426,12 @@ impl Follower<'_, '_> {
             let (rx, want_lines) = (&self.rx, self.sink.is_some());
             let mut view = self.progress.as_mut().map(|(_, p)| p);
             let (lines, text, last) = py.detach(|| {
+                // A lone event after a quiet spell goes out at once; in a stream, what comes within LINGER of
+                // the last write joins this one.
+                let since = written.map_or(LINGER, |w| w.elapsed());
+                if first.kind != "run.finished" && since < LINGER {
+                    std::thread::sleep(LINGER - since);
+                }
                 let mut batch = vec![first];
                 batch.extend(
                     rx.lock()
@@ -439,6 +452,7 @@ impl Follower<'_, '_> {
                 }
                 (lines, text, batch.last().map_or(0, |e| e.seq))
             });
+            written = Some(Instant::now());
             if let Some(sink) = self.sink {
                 write(sink, &lines)?;
             }
@@ -564,8 +578,9 @@ impl PyRun {
     /// `progress` and `events` are writable text files (None: not written). `progress` gets the case
     /// progress for people: with `bar` a bar redrawn in place and cut to `width` columns (erased again when
     /// this returns or raises), else one line per finished case (`passed     suite/case  0.01s`). `events`
-    /// gets each event's JSON line, exactly as the archive's `events.ndjson` has it. Every event already
-    /// there when this wakes up is written at once: one `write()` and `flush()` per file per wake-up.
+    /// gets each event's JSON line, exactly as the archive's `events.ndjson` has it. The events are written
+    /// in batches, one `write()` and `flush()` per file each: a lone event at once, a stream of them at
+    /// most every 20 ms, the run's end at once.
     ///
     /// Waits release the GIL; Ctrl-C raises `KeyboardInterrupt` promptly, events flowing or not (the run goes
     /// on). After an exception `followed` is the seq of the last event written: go on with
