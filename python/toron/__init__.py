@@ -29,8 +29,9 @@ files, and the pytest plugin gives a ``snapshot`` fixture and ``--snapshot-updat
 Runs of a test-operations manifest (``testops.toml``): ``toron.run("testops.toml", "offline")`` runs the
 profile's suites and returns a :class:`RunResult` (state, GO / NO-GO verdict with each rule, KPIs, cases,
 report directory); ``toron.start_run`` returns a :class:`Run` at once, whose ``events()`` iterate live
-(``{"seq", "run", "type", "time", "data"}``, resumable with ``after=seq``), ``cancel()`` and
-``wait(timeout)``. Waits release the GIL; Ctrl-C in ``toron.run`` cancels the run and records it before
+(``{"seq", "run", "type", "time", "data"}``, resumable with ``after=seq``), whose ``follow(progress,
+events)`` writes the progress and the events' JSON lines to files from Rust (what ``toron run`` uses; no
+Python per event), ``cancel()`` and ``wait(timeout)``. Waits release the GIL; Ctrl-C in ``toron.run`` cancels the run and records it before
 ``KeyboardInterrupt``. ``toron.runs``, ``toron.report`` and ``toron.replay`` work from the archive alone;
 ``toron.refresh_snapshots`` regenerates goldens and ``toron.first_divergence`` compares two traces.
 """

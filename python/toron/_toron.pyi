@@ -4,6 +4,7 @@ import os
 from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar, Literal, NoReturn, SupportsIndex
 
+from _typeshed import SupportsWrite
 from typing_extensions import TypeAlias, final
 
 __all__ = [
@@ -449,6 +450,9 @@ class RunResult:
     def report_dir(self) -> str | None: ...
     @property
     def unused_goldens(self) -> list[str]: ...
+    @property
+    def case_count(self) -> int:
+        """`len(cases)` without converting the cases."""
     def to_dict(self) -> dict[str, Any]: ...
     def to_json(self) -> str: ...
 
@@ -469,6 +473,23 @@ class Run:
     def state(self) -> _RunState: ...
     def events(self, after: SupportsIndex | None = None) -> RunEvents:
         """The events after seq `after` (None: from the first), live."""
+    def follow(
+        self,
+        progress: SupportsWrite[str] | None = None,
+        events: SupportsWrite[str] | None = None,
+        *,
+        after: SupportsIndex | None = None,
+        bar: bool = False,
+        width: int = 80,
+    ) -> int:
+        """Write the events after `after` to the end, rendered in Rust, in batches (<= 50 writes/s); the last seq.
+
+        `progress`: a bar (`bar`, cut to `width`) or one line per finished case; `events`: each event's JSON
+        line as in events.ndjson. GIL released while waiting; Ctrl-C raises, leaving `followed` set.
+        """
+    @property
+    def followed(self) -> int:
+        """The seq of the last event the latest `follow()` wrote: where to go on after an interrupt."""
     def cancel(self) -> None:
         """Ask the run to stop; it ends cancelled with its archive and reports written."""
     def wait(self, timeout: float | None = None) -> RunResult:

@@ -462,56 +462,8 @@ def _exit_for(result: toron.RunResult) -> int:
     return EXIT_ERRORED
 
 
-class _Progress:
-    """Case progress on stderr: a bar redrawn in place on a terminal, else one plain line per finished case."""
-
-    def __init__(self, out: TextIO, bar: bool) -> None:
-        self.out = out
-        self.bar = bar
-        self.total = 0
-        self.done = 0
-        self.running: list[str] = []
-        self.drawn = False
-
-    def on(self, event: dict[str, Any]) -> None:
-        kind, data = event["type"], event["data"]
-        if kind == "run.started":
-            self.total = int(data.get("cases") or 0)
-        elif kind == "case.started":
-            self.running.append(str(data["case"]))
-        elif kind == "case.finished":
-            case = str(data["case"])
-            if case in self.running:
-                self.running.remove(case)
-            self.done += 1
-            if not self.bar:
-                duration = data.get("duration") or 0.0
-                print(f"{data['outcome']:<10} {case}  {duration:.2f}s", file=self.out, flush=True)
-        else:
-            return
-        if self.bar:
-            self._draw()
-
-    def _draw(self) -> None:
-        width = shutil.get_terminal_size((80, 24)).columns
-        total = max(self.total, self.done, 1)
-        cells = 24
-        filled = cells * self.done // total
-        current = self.running[-1] if self.running else ""
-        line = f"[{'#' * filled}{'.' * (cells - filled)}] {self.done}/{self.total} {current}"
-        self.out.write("\r\x1b[K" + line[: max(width - 1, 10)])
-        self.out.flush()
-        self.drawn = True
-
-    def clear(self) -> None:
-        if self.drawn:
-            self.out.write("\r\x1b[K")
-            self.out.flush()
-            self.drawn = False
-
-
 def _print_result(result: toron.RunResult, out: TextIO) -> None:
-    print(f"run {result.id}: {result.state} ({len(result.cases)} cases, {result.duration:.2f}s)", file=out)
+    print(f"run {result.id}: {result.state} ({result.case_count} cases, {result.duration:.2f}s)", file=out)
     if result.error:
         print(f"error: {result.error}", file=out)
     print(f"verdict: {result.verdict}", file=out)
@@ -522,12 +474,6 @@ def _print_result(result: toron.RunResult, out: TextIO) -> None:
     if result.report_dir:
         print(f"report: {result.report_dir}", file=out)
     out.flush()
-
-
-def _write_event(sink: TextIO | None, event: dict[str, Any]) -> None:
-    if sink is not None:
-        sink.write(json.dumps(event, ensure_ascii=False, separators=(",", ":")) + "\n")
-        sink.flush()
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -552,24 +498,20 @@ def _cmd_run(args: argparse.Namespace) -> int:
                 archive=os.path.abspath(args.archive) if args.archive else None,
             )
         print(f"run {run.id} started", file=human, flush=True)
-        progress = _Progress(sys.stderr, bar=sys.stderr.isatty() and not args.no_progress)
-        seen = 0
+        # The progress and the events are rendered and written from Rust, a batch at a time: a Python loop
+        # over the events would cost more per case than the runner itself.
+        bar = sys.stderr.isatty() and not args.no_progress
+        width = shutil.get_terminal_size((80, 24)).columns
         try:
-            for event in run.events():
-                _write_event(sink, event)
-                progress.on(event)
-                seen = event["seq"]
+            run.follow(sys.stderr, sink, bar=bar, width=width)
         except KeyboardInterrupt:
-            progress.clear()
             print(f"toron: interrupted: cancelling run {run.id}", file=sys.stderr, flush=True)
             run.cancel()
             # The rest of the events (cancelled cases, run.finished) still go to the events file.
-            for event in run.events(after=seen):
-                _write_event(sink, event)
+            run.follow(events=sink, after=run.followed)
             result = run.wait()
             _print_result(result, human)
             return EXIT_INTERRUPTED
-        progress.clear()
         result = run.wait()
     _print_result(result, human)
     return _exit_for(result)
@@ -592,7 +534,7 @@ def _run_summary(r: toron.RunResult) -> dict[str, Any]:
         "seed_source": r.seed_source,
         "started": r.started,
         "duration": r.duration,
-        "cases": len(r.cases),
+        "cases": r.case_count,
         "kpis": r.kpis.get("run", {}),
         "report_dir": r.report_dir,
     }

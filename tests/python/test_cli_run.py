@@ -91,6 +91,26 @@ def test_run_go(tmp_path: Path) -> None:
     assert runs[0] == run_id and len(set(runs)) == 2
 
 
+def test_run_events_file_is_the_archive_log_and_each_case_has_a_line(tmp_path: Path) -> None:
+    cases = "".join(
+        f'[[suite.case]]\nname = "c{i}"\nkind = "sim"\nscenario = "echo.toml"\nseed = {i}\n\n'
+        for i in range(30)
+    )
+    project(tmp_path, f'[project]\nname = "many"\njobs = 2\n\n[[suite]]\nname = "s"\n\n{cases}')
+    r = toron_cli("run", "--events", "events.ndjson", cwd=tmp_path)
+    assert r.returncode == 0, r.stdout + r.stderr
+    run_id = run_id_in(r.stdout)
+    written = (tmp_path / "events.ndjson").read_text()
+    log = (tmp_path / ".toron" / "events" / f"{run_id}.events.ndjson").read_text()
+    assert written == log, "the events file is not the archive's event log, byte for byte"
+    seqs = [json.loads(line)["seq"] for line in written.splitlines()]
+    assert seqs == list(range(1, len(seqs) + 1)), "gaps or reordering"
+    assert json.loads(written.splitlines()[-1])["type"] == "run.finished"
+    shown = sorted(line.split()[1] for line in r.stderr.splitlines() if line.startswith("passed "))
+    assert shown == sorted(f"s/c{i}" for i in range(30)), r.stderr
+    assert "(30 cases, " in r.stdout
+
+
 def test_run_in_process(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = project(tmp_path, QUICK)
     archive = tmp_path / "elsewhere"

@@ -5,19 +5,23 @@
 //! A run already works on threads of its own, so nothing here goes through [`doorway::enter`]'s worker: the
 //! run's events are pumped from the core's blocking iterator into a channel by a small thread, a second one
 //! waits for the run's end, and Python waits on those channels in [`doorway::recv`] (GIL released, Ctrl-C
-//! polled). The one-shot calls (replay, history, refresh, drift) go through [`doorway::enter`].
+//! polled). `Run.follow` renders the events in Rust (`toron_core::runner::Progress`, `Event::to_json`) and
+//! writes them to Python files in one call per batch, so that following a run costs no Python per event. The
+//! one-shot calls (replay, history, refresh, drift) go through [`doorway::enter`].
 
 use crate::doorway::{self, Waited};
 use crate::{convert, errors};
 use pyo3::exceptions::{PyOSError, PyTimeoutError, PyTypeError};
+use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyInt, PyString};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver};
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 use toron_core::runner::{
-    self, Event, Manifest, RefreshResult, ReplayResult, Run, RunHandle, RunOptions, RunResult, WORKER_ENV,
+    self, Event, Manifest, Progress, RefreshResult, ReplayResult, Run, RunHandle, RunOptions, RunResult, WORKER_ENV,
 };
 use toron_core::{Error as CoreError, ErrorKind};
 
@@ -265,6 +269,12 @@ impl PyRunResult {
         convert::to_python(py, &self.inner.cases)
     }
 
+    /// How many cases, as `len(cases)` but without converting them.
+    #[getter]
+    fn case_count(&self) -> usize {
+        self.inner.cases.len()
+    }
+
     /// The profile run, if any.
     #[getter]
     fn profile(&self) -> Option<&str> {
@@ -379,6 +389,108 @@ pub(crate) struct PyRun {
     handle: Arc<RunHandle>,
     /// Closes when the run has ended (its waiter thread returned).
     done: Mutex<Receiver<()>>,
+    /// The seq of the last event the latest `follow()` wrote.
+    followed: AtomicU64,
+}
+
+/// The most events rendered into one write: bounds the text held at once when following a long run from its
+/// start.
+const BATCH: usize = 4096;
+
+/// The least time between two writes of `follow()` (but the run's end is written at once): events come one
+/// at a time while cases run, and a write, a flush and a trip through the GIL for each cost more than the
+/// case itself; 50 writes a second is as live as a person or a log reader can tell.
+const LINGER: Duration = Duration::from_millis(20);
+
+/// One `Run.follow()`: the run's events in batches, rendered in Rust and written to Python files.
+struct Follower<'a, 'py> {
+    rx: Mutex<Receiver<Event>>,
+    followed: &'a AtomicU64,
+    /// Where the events' JSON lines go.
+    sink: Option<&'a Bound<'py, PyAny>>,
+    /// Where the progress text goes, and its renderer.
+    progress: Option<(&'a Bound<'py, PyAny>, Progress)>,
+}
+
+impl Follower<'_, '_> {
+    /// Write batches until the run's last event; returns its seq.
+    fn run(&mut self, py: Python<'_>) -> PyResult<u64> {
+        // When the last batch was written (none yet: the first goes out as soon as it comes).
+        let mut written: Option<Instant> = None;
+        loop {
+            // Waits with the GIL released, checking signals as it waits.
+            let first = match doorway::recv(py, &self.rx, None)? {
+                Waited::Item(e) => e,
+                Waited::Closed | Waited::TimedOut => return Ok(self.followed.load(Ordering::Relaxed)),
+            };
+            let (rx, want_lines) = (&self.rx, self.sink.is_some());
+            let mut view = self.progress.as_mut().map(|(_, p)| p);
+            let (lines, text, last) = py.detach(|| {
+                // A lone event after a quiet spell goes out at once; in a stream, what comes within LINGER of
+                // the last write joins this one.
+                let since = written.map_or(LINGER, |w| w.elapsed());
+                if first.kind != "run.finished" && since < LINGER {
+                    std::thread::sleep(LINGER - since);
+                }
+                let mut batch = vec![first];
+                batch.extend(
+                    rx.lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .try_iter()
+                        .take(BATCH - 1),
+                );
+                let mut lines = String::new();
+                if want_lines {
+                    for e in &batch {
+                        lines.push_str(&e.to_json());
+                        lines.push('\n');
+                    }
+                }
+                let mut text = String::new();
+                if let Some(view) = view.as_mut() {
+                    view.on_all(&batch, &mut text);
+                }
+                (lines, text, batch.last().map_or(0, |e| e.seq))
+            });
+            written = Some(Instant::now());
+            if let Some(sink) = self.sink {
+                write(sink, &lines)?;
+            }
+            // Written (if not yet flushed): an interrupted caller goes on after it.
+            self.followed.store(last, Ordering::Relaxed);
+            if let Some((out, _)) = &self.progress {
+                if !text.is_empty() {
+                    write(out, &text)?;
+                }
+            }
+            // Between batches Python code runs (the writes) but nothing handles signals: events that keep
+            // coming would otherwise hold off Ctrl-C.
+            py.check_signals()?;
+        }
+    }
+
+    /// Erase the bar if it is drawn.
+    fn erase_bar(&mut self) -> PyResult<()> {
+        let Some((out, view)) = self.progress.as_mut() else {
+            return Ok(());
+        };
+        let mut text = String::new();
+        view.clear(&mut text);
+        if text.is_empty() {
+            return Ok(());
+        }
+        write(out, &text)
+    }
+}
+
+/// `out.write(text)` then `out.flush()` (if it has one).
+fn write(out: &Bound<'_, PyAny>, text: &str) -> PyResult<()> {
+    let py = out.py();
+    out.call_method1(intern!(py, "write"), (text,))?;
+    if let Ok(flush) = out.getattr(intern!(py, "flush")) {
+        flush.call0()?;
+    }
+    Ok(())
 }
 
 impl PyRun {
@@ -397,7 +509,27 @@ impl PyRun {
         Ok(PyRun {
             handle,
             done: Mutex::new(done),
+            followed: AtomicU64::new(0),
         })
+    }
+
+    /// The run's events after `after`, sent by a thread of their own (the core's iterator blocks without a
+    /// timeout, and Python must wait with signal checks): it stops when the receiver is dropped.
+    fn pump(&self, after: u64) -> PyResult<Receiver<Event>> {
+        let events = self.handle.events(after);
+        let (tx, rx) = mpsc::channel();
+        std::thread::Builder::new()
+            .name(format!("toron-events-{}", self.handle.id()))
+            .spawn(move || {
+                for e in events {
+                    // The consumer is gone: stop reading.
+                    if tx.send(e).is_err() {
+                        break;
+                    }
+                }
+            })
+            .map_err(|e| PyOSError::new_err(format!("cannot start the run's event thread: {e}")))?;
+        Ok(rx)
     }
 
     /// The result, once the run has ended (`Ok(None)`: `timeout` passed first).
@@ -435,20 +567,64 @@ impl PyRun {
             .map(|a| uint_arg(a, "after", u64::MAX))
             .transpose()?
             .unwrap_or(0);
-        let events = self.handle.events(after);
-        let (tx, rx) = mpsc::channel();
-        std::thread::Builder::new()
-            .name(format!("toron-events-{}", self.handle.id()))
-            .spawn(move || {
-                for e in events {
-                    // The Python iterator was dropped: stop reading.
-                    if tx.send(e).is_err() {
-                        break;
-                    }
-                }
-            })
-            .map_err(|e| PyOSError::new_err(format!("cannot start the run's event thread: {e}")))?;
-        Ok(PyRunEvents { rx: Mutex::new(rx) })
+        Ok(PyRunEvents {
+            rx: Mutex::new(self.pump(after)?),
+        })
+    }
+
+    /// Follow the run's events after `after` (None: from the first) to its end, rendered in Rust, and
+    /// return the seq of the last one (`after` if none came).
+    ///
+    /// `progress` and `events` are writable text files (None: not written). `progress` gets the case
+    /// progress for people: with `bar` a bar redrawn in place and cut to `width` columns (erased again when
+    /// this returns or raises), else one line per finished case (`passed     suite/case  0.01s`). `events`
+    /// gets each event's JSON line, exactly as the archive's `events.ndjson` has it. The events are written
+    /// in batches, one `write()` and `flush()` per file each: a lone event at once, a stream of them at
+    /// most every 20 ms, the run's end at once.
+    ///
+    /// Waits release the GIL; Ctrl-C raises `KeyboardInterrupt` promptly, events flowing or not (the run goes
+    /// on). After an exception `followed` is the seq of the last event written: go on with
+    /// `after=run.followed`.
+    #[pyo3(signature = (progress = None, events = None, *, after = None, bar = false, width = 80))]
+    fn follow(
+        &self,
+        py: Python<'_>,
+        progress: Option<&Bound<'_, PyAny>>,
+        events: Option<&Bound<'_, PyAny>>,
+        after: Option<&Bound<'_, PyAny>>,
+        bar: bool,
+        width: usize,
+    ) -> PyResult<u64> {
+        let after = after
+            .filter(|a| !a.is_none())
+            .map(|a| uint_arg(a, "after", u64::MAX))
+            .transpose()?
+            .unwrap_or(0);
+        let progress = progress
+            .filter(|p| !p.is_none())
+            .map(|out| (out, if bar { Progress::bar(width) } else { Progress::lines() }));
+        let sink = events.filter(|e| !e.is_none());
+        self.followed.store(after, Ordering::Relaxed);
+        let mut follower = Follower {
+            rx: Mutex::new(self.pump(after)?),
+            followed: &self.followed,
+            sink,
+            progress,
+        };
+        let result = follower.run(py);
+        // Success or not, the bar leaves the terminal (the caller prints next); a write error while erasing it
+        // is secondary to the result's.
+        let erased = follower.erase_bar();
+        let last = result?;
+        erased?;
+        Ok(last)
+    }
+
+    /// The seq of the last event the latest `follow()` wrote (its `after` until it wrote one; 0 before any):
+    /// after an interrupted `follow()`, where to go on from.
+    #[getter]
+    fn followed(&self) -> u64 {
+        self.followed.load(Ordering::Relaxed)
     }
 
     /// Ask the run to stop: running attempts are stopped (command process groups killed), pending cases are
