@@ -168,7 +168,7 @@ impl Drop for toron_run {
     /// Cancel (a no-op once the run has ended), wait for the run, then for its consumers' threads.
     fn drop(&mut self) {
         self.handle.cancel();
-        let _ = self.handle.wait();
+        let _ = self.handle.wait_shared();
         if self.in_callback() {
             // Freed from inside its own callback: joining would wait for itself. The thread owns everything it
             // uses (the log, the callback), so it may outlive the run; it stops after this callback returns.
@@ -482,7 +482,7 @@ pub unsafe extern "C" fn toron_run_wait(run: *mut toron_run, result_json_out: *m
             )
             .into());
         }
-        let result = run.handle.wait()?;
+        let result = run.handle.wait_shared()?;
         run.join_delivery();
         let json = result_json(&result)?;
         // SAFETY: `result_json_out` was checked non-NULL and is writable (the header's pointer rules).

@@ -212,7 +212,7 @@ impl PyManifest {
 /// What a run ended with. Immutable; the dict and list attributes are fresh copies on each access.
 #[pyclass(frozen, module = "toron", name = "RunResult")]
 pub(crate) struct PyRunResult {
-    inner: RunResult,
+    inner: Arc<RunResult>,
 }
 
 #[pymethods]
@@ -331,12 +331,12 @@ impl PyRunResult {
 
     /// The whole result as a dict (the structure of `to_json()`).
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        convert::to_python(py, &self.inner)
+        convert::to_python(py, &*self.inner)
     }
 
     /// The whole result as JSON text.
     fn to_json(&self) -> PyResult<String> {
-        serde_json::to_string(&self.inner).map_err(|e| errors::map(CoreError::new(ErrorKind::Json, e.to_string())))
+        serde_json::to_string(&*self.inner).map_err(|e| errors::map(CoreError::new(ErrorKind::Json, e.to_string())))
     }
 
     fn __repr__(&self) -> String {
@@ -502,7 +502,7 @@ impl PyRun {
             .name(format!("toron-wait-{}", handle.id()))
             .spawn(move || {
                 // The result stays in the handle; the channel closing (tx dropped) says it is there.
-                let _ = waiter.wait();
+                let _ = waiter.wait_shared();
                 drop(tx);
             })
             .map_err(|e| PyOSError::new_err(format!("cannot start the run's waiter thread: {e}")))?;
@@ -538,7 +538,7 @@ impl PyRun {
             return Ok(None);
         }
         let handle = self.handle.clone();
-        py.detach(move || handle.wait())
+        py.detach(move || handle.wait_shared())
             .map(|inner| Some(PyRunResult { inner }))
             .map_err(|e| errors::to_pyerr(py, &e))
     }
@@ -767,7 +767,7 @@ pub(crate) fn run(
             r.handle.cancel();
             let handle = r.handle.clone();
             // Whatever the run ended with, the interrupt is what the caller sees.
-            let _ = py.detach(move || handle.wait());
+            let _ = py.detach(move || handle.wait_shared());
             Err(interrupt)
         }
     }
@@ -850,7 +850,7 @@ pub(crate) fn replay(py: Python<'_>, run_id: String, offline: bool, archive: Pat
 #[pyo3(signature = (archive = PathBuf::from(".toron")), text_signature = "(archive='.toron')")]
 pub(crate) fn runs(py: Python<'_>, archive: PathBuf) -> PyResult<Vec<PyRunResult>> {
     let list = doorway::enter(py, move |_cancel| runner::list_runs(&archive))?;
-    Ok(list.into_iter().map(|inner| PyRunResult { inner }).collect())
+    Ok(list.into_iter().map(|r| PyRunResult { inner: Arc::new(r) }).collect())
 }
 
 /// Render reports from the archive alone: run `run_id` (None: every run) into `<reports>/<run id>/`; returns

@@ -184,7 +184,7 @@ pub struct RunHandle {
     cancel: Arc<AtomicBool>,
     state: Arc<Mutex<RunState>>,
     thread: Mutex<Option<std::thread::JoinHandle<RunResult>>>,
-    result: OnceLock<RunResult>,
+    result: OnceLock<Arc<RunResult>>,
 }
 
 impl Run {
@@ -309,6 +309,11 @@ impl RunHandle {
 
     /// Wait for the run to end. Callable several times (and from several threads).
     pub fn wait(&self) -> Result<RunResult> {
+        self.wait_shared().map(|r| RunResult::clone(&r))
+    }
+
+    /// [`RunHandle::wait`] without copying the result (a large run's is large): every call shares one.
+    pub fn wait_shared(&self) -> Result<Arc<RunResult>> {
         if let Some(r) = self.result.get() {
             return Ok(r.clone());
         }
@@ -317,7 +322,7 @@ impl RunHandle {
             let r = t
                 .join()
                 .map_err(|_| Error::new(ErrorKind::Run, format!("run {} panicked (a bug)", self.id)))?;
-            let _ = self.result.set(r);
+            let _ = self.result.set(Arc::new(r));
         }
         drop(guard);
         self.result.get().cloned().ok_or_else(|| {
