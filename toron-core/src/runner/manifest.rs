@@ -239,7 +239,11 @@ struct RawGate {
 /// Where errors point: the file and the pointer → line table.
 struct Source<'a> {
     file: Option<&'a Path>,
+    text: &'a str,
+    /// The elements of arrays of tables (each case's line).
     locations: Locations,
+    /// Every key's location, found when an error needs it.
+    all_locations: std::cell::OnceCell<Locations>,
     /// Scenario files read so far: many cases often share one (read and validated once).
     scenarios: std::cell::RefCell<BTreeMap<PathBuf, Scenario>>,
 }
@@ -255,7 +259,10 @@ impl Source<'_> {
         if let Some(f) = self.file {
             err = err.with_file(f);
         }
-        if let Some((l, c)) = self.locations.find(&pointer) {
+        let all = self
+            .all_locations
+            .get_or_init(|| locate::toml_to_json(self.text).map(|(_, l)| l).unwrap_or_default());
+        if let Some((l, c)) = all.find(&pointer) {
             err = err.with_line(l, Some(c));
         }
         err
@@ -391,19 +398,23 @@ impl Manifest {
     }
 
     fn parse(text: &str, root: &Path, file: Option<&Path>) -> Result<Manifest> {
-        let (value, locations) = locate::toml_to_json(text).map_err(|e| {
-            let mut m = Error::new(ErrorKind::Manifest, e.message());
-            if let Some(l) = e.line() {
-                m = m.with_line(l, e.column());
-            }
-            match file {
-                Some(f) => m.with_file(f),
-                None => m,
-            }
-        })?;
+        let (value, locations) = locate::toml_to_json_with(text, false)
+            .or_else(|_| locate::toml_to_json(text))
+            .map_err(|e| {
+                let mut m = Error::new(ErrorKind::Manifest, e.message());
+                if let Some(l) = e.line() {
+                    m = m.with_line(l, e.column());
+                }
+                match file {
+                    Some(f) => m.with_file(f),
+                    None => m,
+                }
+            })?;
         let src = Source {
             file,
+            text,
             locations,
+            all_locations: Default::default(),
             scenarios: Default::default(),
         };
         let top = FieldPath::default();

@@ -56,6 +56,13 @@ impl LineIndex {
 
 /// Parse TOML into a JSON value with locations. Syntax errors name line and column.
 pub(crate) fn toml_to_json(text: &str) -> Result<(Value, Locations)> {
+    toml_to_json_with(text, true)
+}
+
+/// [`toml_to_json`] locating only the elements of arrays of tables (`[[suite.case]]`) unless `full`: a
+/// manifest of a thousand cases is parsed on every run, and only its errors need every key's location (its
+/// caller re-parses with `full` then).
+pub(crate) fn toml_to_json_with(text: &str, full: bool) -> Result<(Value, Locations)> {
     let doc = toml_edit::Document::parse(text).map_err(|e| {
         let idx = LineIndex::new(text);
         let mut err = Error::new(ErrorKind::Scenario, format!("invalid TOML: {}", e.message()));
@@ -69,6 +76,7 @@ pub(crate) fn toml_to_json(text: &str) -> Result<(Value, Locations)> {
         text,
         idx: LineIndex::new(text),
         locs: Locations::default(),
+        full,
     };
     let table = doc
         .as_item()
@@ -82,10 +90,18 @@ struct TomlWalker<'a> {
     text: &'a str,
     idx: LineIndex,
     locs: Locations,
+    /// Locate every key and value, not only the elements of arrays of tables.
+    full: bool,
 }
 
 impl TomlWalker<'_> {
     fn mark(&mut self, pointer: &str, span: Option<std::ops::Range<usize>>) {
+        if self.full {
+            self.mark_always(pointer, span);
+        }
+    }
+
+    fn mark_always(&mut self, pointer: &str, span: Option<std::ops::Range<usize>>) {
         if let Some(span) = span {
             let loc = self.idx.at(self.text, span.start);
             self.locs.map.entry(pointer.to_string()).or_insert(loc);
@@ -115,7 +131,7 @@ impl TomlWalker<'_> {
                 let mut out = Vec::with_capacity(a.len());
                 for (i, t) in a.iter().enumerate() {
                     let p = format!("{ptr}/{i}");
-                    self.mark(&p, t.span());
+                    self.mark_always(&p, t.span());
                     out.push(self.table(t, &p)?);
                 }
                 Ok(Value::Array(out))
