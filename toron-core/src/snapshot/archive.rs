@@ -335,6 +335,27 @@ const COMPRESS_MIN: usize = 512;
 /// zstd level: 1 measured both fastest and smallest of levels 1-3 on JSON run outputs.
 const ZSTD_LEVEL: i32 = 1;
 
+/// A zstd compression context, made on first use and then reused: setting one up costs more than
+/// compressing a small object.
+#[derive(Default)]
+struct Compressor(Option<zstd::bulk::Compressor<'static>>);
+
+impl Compressor {
+    fn compress(&mut self, data: &[u8]) -> io::Result<Vec<u8>> {
+        let context = match &mut self.0 {
+            Some(c) => c,
+            None => self.0.insert(zstd::bulk::Compressor::new(ZSTD_LEVEL)?),
+        };
+        context.compress(data)
+    }
+}
+
+impl fmt::Debug for Compressor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Compressor")
+    }
+}
+
 /// A run archive rooted at a directory (default `.toron`).
 ///
 /// Cheap to clone, and `Send + Sync`: clones share the pack indexes read so far.
@@ -388,8 +409,13 @@ impl Archive {
 
     /// The bytes to store for an object with these canonical bytes.
     fn encode_object(&self, canonical: &[u8]) -> Vec<u8> {
+        self.encode_object_with(canonical, &mut Compressor::default())
+    }
+
+    /// [`Archive::encode_object`] with a compression context kept by the caller.
+    fn encode_object_with(&self, canonical: &[u8], compressor: &mut Compressor) -> Vec<u8> {
         if self.compress && canonical.len() >= COMPRESS_MIN {
-            if let Ok(mut packed) = zstd::bulk::compress(canonical, ZSTD_LEVEL) {
+            if let Ok(mut packed) = compressor.compress(canonical) {
                 if packed.len() + SEAL_LEN <= canonical.len() / 10 * 9 {
                     let seal = blake3::hash(&packed);
                     packed.extend_from_slice(&SEAL_HEADER);
@@ -614,6 +640,7 @@ impl Archive {
                         flushed: 0,
                         refreshed: false,
                         failed: None,
+                        compressor: Compressor::default(),
                     });
                 }
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
@@ -947,6 +974,8 @@ pub struct RunWriter {
     /// A write that failed. The pending objects are lost, so every later put of a new object and every flush
     /// fails with it: no manifest may name them.
     failed: Option<Error>,
+    /// The compression context of this writer's objects.
+    compressor: Compressor,
 }
 
 impl RunWriter {
@@ -1003,7 +1032,7 @@ impl RunWriter {
             self.stored.insert(raw);
             return Ok(id);
         }
-        let stored = self.archive.encode_object(&bytes);
+        let stored = self.archive.encode_object_with(&bytes, &mut self.compressor);
         let pending = match self.pending.take() {
             Some(p) => p,
             None => self.start_pack()?,
