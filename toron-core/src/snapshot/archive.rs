@@ -41,6 +41,20 @@
 //! An [`Archive`] reads the indexes on its first lookup, keeps them (its clones share them), and lists the
 //! pack directory again when an id is not found, since another process may have written a pack since.
 //!
+//! Measured on ext4, release build, 1 000 distinct objects of 1 577 canonical bytes, three runs on a disk and
+//! 2 cores shared with other builds (so the fsync times varied widely):
+//! `cargo test --release -p toron-core --lib measure_put -- --ignored --nocapture`.
+//!
+//! | 1 000 objects                     | loose: [`Archive::put`] each | packed: [`RunWriter::put`] each, one flush   |
+//! |-----------------------------------|------------------------------|----------------------------------------------|
+//! | store, compressed (default)       | 0.66 – 1.31 s                | 24.2 – 25.5 ms (of which flush 1.4 – 1.5 ms) |
+//! | store, uncompressed               | 0.64 – 3.32 s                | 17.3 – 20.8 ms (of which flush 2.0 – 2.1 ms) |
+//! | [`Archive::get`] each, compressed | 37 – 47 µs                   | 36 – 46 µs                                   |
+//!
+//! Of a packed put (23 – 24 µs compressed, 15 – 19 µs not), 12 µs is the canonical encoding and hashing that
+//! every put does, and 6 – 11 µs the compression: a writer keeps its zstd context (making one per object
+//! costs 17 – 21 µs).
+//!
 //! # Compression
 //!
 //! An object of at least 512 canonical bytes is stored as a zstd frame (level 1) when that saves at least
@@ -1838,5 +1852,99 @@ mod tests {
         for i in [1, 2] {
             assert_eq!(reader.get(&ObjectId::of(&small(i)).unwrap()).unwrap(), small(i));
         }
+    }
+
+    /// The figures in the module docs. `cargo test --release -p toron-core --lib measure_put -- --ignored
+    /// --nocapture` (the temporary directory is on the file system of `TMPDIR`).
+    #[test]
+    #[ignore = "a measurement, not a test: run it in release with --ignored --nocapture"]
+    fn measure_put_loose_vs_packed() {
+        use std::time::Instant;
+        let n = 1000u64;
+        // About 1.5 KB of canonical JSON each, as a small case's output.
+        let values: Vec<Value> = (0..n)
+            .map(|i| {
+                let records: Vec<Value> = (0..32)
+                    .map(|k| {
+                        let node = format!("n{}", (k + i) % 5);
+                        json!({"id": k, "node": node, "latency_ms": (k * 37 + i) % 1000, "ok": k % 11 != 0})
+                    })
+                    .collect();
+                json!({"case": i, "records": records})
+            })
+            .collect();
+        let size = encode::canonical_bytes(&values[0]).unwrap().len();
+        // What every put pays before the archive is involved: canonical bytes and their blake3.
+        let t = Instant::now();
+        for v in &values {
+            std::hint::black_box(encode::digest_bytes(&encode::canonical_bytes(v).unwrap()));
+        }
+        let t_encode = t.elapsed();
+        // Compression alone: a zstd context per object, or one for all.
+        let canonical: Vec<Vec<u8>> = values.iter().map(|v| encode::canonical_bytes(v).unwrap()).collect();
+        let t = Instant::now();
+        for c in &canonical {
+            std::hint::black_box(zstd::bulk::compress(c, ZSTD_LEVEL).unwrap());
+        }
+        let t_fresh = t.elapsed();
+        let mut compressor = Compressor::default();
+        let t = Instant::now();
+        for c in &canonical {
+            std::hint::black_box(compressor.compress(c).unwrap());
+        }
+        let t_reused = t.elapsed();
+        for compress in [true, false] {
+            let (d1, loose) = archive();
+            let loose = loose.compress(compress);
+            let t = Instant::now();
+            for v in &values {
+                loose.put(v).unwrap();
+            }
+            let t_loose = t.elapsed();
+            let (d2, packed) = archive();
+            let packed = packed.compress(compress);
+            let mut run = packed.new_run("2.5.0", Value::Null).unwrap();
+            let t = Instant::now();
+            for v in &values {
+                run.put(v).unwrap();
+            }
+            let t_put = t.elapsed();
+            run.flush().unwrap();
+            let t_packed = t.elapsed();
+            let ids: Vec<ObjectId> = values.iter().map(|v| ObjectId::of(v).unwrap()).collect();
+            let t = Instant::now();
+            let fresh = Archive::open(loose.root());
+            for id in &ids {
+                fresh.get(id).unwrap();
+            }
+            let g_loose = t.elapsed();
+            let t = Instant::now();
+            let fresh = Archive::open(packed.root());
+            for id in &ids {
+                fresh.get(id).unwrap();
+            }
+            let g_packed = t.elapsed();
+            let per = |d: std::time::Duration| d.as_secs_f64() * 1e6 / n as f64;
+            eprintln!(
+                "{n} objects of {size} canonical bytes, compress {compress}: put loose {:.1} ms ({:.1} us each), \
+                 packed {:.1} ms ({:.1} us each; {:.1} us each before the flush, of which {:.1} us canonical \
+                 bytes and hash); get loose {:.1} us, packed {:.1} us",
+                t_loose.as_secs_f64() * 1e3,
+                per(t_loose),
+                t_packed.as_secs_f64() * 1e3,
+                per(t_packed),
+                per(t_put),
+                per(t_encode),
+                per(g_loose),
+                per(g_packed),
+            );
+            drop((d1, d2));
+        }
+        let per = |d: std::time::Duration| d.as_secs_f64() * 1e6 / n as f64;
+        eprintln!(
+            "zstd per object: {:.1} us with a new context, {:.1} us with one reused",
+            per(t_fresh),
+            per(t_reused)
+        );
     }
 }
