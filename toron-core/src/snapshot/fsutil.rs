@@ -25,7 +25,7 @@ pub(crate) fn is_temp_name(name: &str) -> bool {
 }
 
 /// A fresh temporary path beside `dest`, unique in this process (counter) and across processes (pid).
-fn temp_path_for(dest: &Path) -> PathBuf {
+pub(crate) fn temp_path_for(dest: &Path) -> PathBuf {
     let name = dest
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())

@@ -28,6 +28,7 @@ mod case;
 mod encode;
 pub(crate) mod fsutil;
 mod golden;
+mod pack;
 mod tag;
 
 pub use golden::{CheckResult, CheckStatus, Golden, Pending, Snapshots, DEFAULT_ROOT, FORMAT_VERSION, UPDATE_ENV};
