@@ -596,12 +596,20 @@ impl Worker {
         if reported.is_err() || archived.is_err() {
             meta = store_result(&mut writer, &result).ok();
         }
+        // The objects are durable (one pack, one fsync) before the manifest names them.
+        if let Err(e) = writer.flush() {
+            result.error.get_or_insert(e.to_string());
+            result.state = RunState::Errored;
+            meta = None;
+        }
         let mut m = writer.manifest().clone();
         m.meta = meta.unwrap_or_else(|| run_meta(&result, None));
         if let Err(e) = self.archive.write_manifest(&id, &m) {
             result.error.get_or_insert(e.to_string());
             result.state = RunState::Errored;
-            m.meta = store_result(&mut writer, &result).unwrap_or_else(|_| run_meta(&result, None));
+            m.meta = store_result(&mut writer, &result)
+                .and_then(|meta| writer.flush().map(|()| meta))
+                .unwrap_or_else(|_| run_meta(&result, None));
             let _ = self.archive.write_manifest(&id, &m);
         }
         if let Err(e) = super::history::write_index_with(&self.archive_root, &reports_root, &RunOverview::from(&result))
