@@ -7,7 +7,7 @@ use super::lock;
 use super::run::{RunOverview, RunResult, RunState, RESULT_KEY};
 use crate::gate::Verdict;
 use crate::report::Kpis;
-use crate::snapshot::archive::{Archive, ObjectId, RunManifest};
+use crate::snapshot::archive::{Archive, ManifestHead, ObjectId, RunManifest};
 use crate::{Error, ErrorKind, Result};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -35,7 +35,7 @@ pub fn list_overviews(archive_root: impl AsRef<Path>) -> Result<Vec<RunOverview>
 fn overviews_except(root: &Path, skip: &str) -> Result<Vec<RunOverview>> {
     let archive = Archive::open(root);
     Ok(archive
-        .manifests_except(skip)?
+        .manifest_heads_except(skip)?
         .iter()
         .map(|m| overview(root, &archive, m))
         .collect())
@@ -43,13 +43,13 @@ fn overviews_except(root: &Path, skip: &str) -> Result<Vec<RunOverview>> {
 
 /// A finished run's overview as its manifest keeps it; else (an unfinished run, or one archived by an earlier
 /// build) the overview of what [`from_manifest`] makes of it.
-fn overview(root: &Path, archive: &Archive, m: &RunManifest) -> RunOverview {
+fn overview(root: &Path, archive: &Archive, m: &ManifestHead) -> RunOverview {
     if m.meta.get(RESULT_KEY).is_some_and(Value::is_string) {
         if let Ok(o) = <RunOverview as serde::Deserialize>::deserialize(&m.meta) {
             return o;
         }
     }
-    RunOverview::from(&from_manifest(root, archive, m))
+    RunOverview::from(&from_parts(root, archive, &m.tag, &m.created, &m.meta))
 }
 
 /// One run of the archive by id; an unknown id is an `InvalidArgument` error that lists the newest ids.
@@ -79,8 +79,14 @@ pub(crate) fn unknown_run<'a>(root: &Path, run_id: &str, newest: impl Iterator<I
 }
 
 fn from_manifest(root: &Path, archive: &Archive, m: &RunManifest) -> RunResult {
+    from_parts(root, archive, &m.tag, &m.created, &m.meta)
+}
+
+/// A run from its manifest's tag, start and metadata: the archived result of a finished run, else what the
+/// metadata says (an unfinished run is running while its process lives, else interrupted).
+fn from_parts(root: &Path, archive: &Archive, tag: &str, created: &str, meta_value: &Value) -> RunResult {
     let mut unreadable = None;
-    match m.meta.get(RESULT_KEY) {
+    match meta_value.get(RESULT_KEY) {
         Some(Value::String(id)) => {
             match ObjectId::parse(id)
                 .and_then(|id| archive.get(&id))
@@ -98,23 +104,23 @@ fn from_manifest(root: &Path, archive: &Archive, m: &RunManifest) -> RunResult {
         }
         None => {}
     }
-    let meta = |k: &str| m.meta.get(k).cloned().unwrap_or(Value::Null);
+    let meta = |k: &str| meta_value.get(k).cloned().unwrap_or(Value::Null);
     let recorded: RunState = serde_json::from_value(meta("state")).unwrap_or(RunState::Errored);
-    let alive = lock::is_alive(root, &m.tag);
+    let alive = lock::is_alive(root, tag);
     let (state, error) = match recorded {
         RunState::Scheduled | RunState::Running if alive => (recorded, None),
         RunState::Scheduled | RunState::Running => (RunState::Errored, Some(INTERRUPTED.to_string())),
         other => (other, meta("error").as_str().map(str::to_string).or(unreadable)),
     };
     RunResult {
-        id: m.tag.clone(),
+        id: tag.to_string(),
         state,
         error,
         profile: meta("profile").as_str().map(str::to_string),
         suites: serde_json::from_value(meta("suites")).unwrap_or_default(),
         seed: meta("seed").as_u64(),
         seed_source: meta("seed_source").as_str().unwrap_or("scenario").to_string(),
-        started: m.created.clone(),
+        started: created.to_string(),
         duration: 0.0,
         cases: Vec::new(),
         kpis: Kpis::default(),

@@ -273,6 +273,40 @@ impl RunManifest {
     }
 }
 
+/// A run's manifest without its cases and scenarios ([`Archive::manifest_head`]): listing many large runs
+/// reads their headers only.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct ManifestHead {
+    /// The archive format version ([`ARCHIVE_FORMAT`]).
+    pub toron_archive: u64,
+    /// The run's tag.
+    pub tag: String,
+    /// The engine version that made the run.
+    pub engine: String,
+    /// When the run started, RFC 3339 UTC.
+    pub created: String,
+    /// Run-level metadata.
+    #[serde(default)]
+    pub meta: Value,
+}
+
+/// What every manifest read is checked for.
+trait ManifestCheck {
+    fn tag_and_format(&self) -> (&str, u64);
+}
+
+impl ManifestCheck for RunManifest {
+    fn tag_and_format(&self) -> (&str, u64) {
+        (&self.tag, self.toron_archive)
+    }
+}
+
+impl ManifestCheck for ManifestHead {
+    fn tag_and_format(&self) -> (&str, u64) {
+        (&self.tag, self.toron_archive)
+    }
+}
+
 /// A line of [`Archive::runs`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunSummary {
@@ -682,6 +716,17 @@ impl Archive {
 
     /// Read the manifest of run `tag`. A missing or malformed manifest is an `Archive` error naming the file.
     pub fn manifest(&self, tag: &str) -> Result<RunManifest> {
+        let m: RunManifest = self.read_manifest(tag)?;
+        Ok(m)
+    }
+
+    /// A run's manifest without its cases (skipped while parsing): what listing runs needs.
+    pub fn manifest_head(&self, tag: &str) -> Result<ManifestHead> {
+        self.read_manifest(tag)
+    }
+
+    /// Read and check (tag, format) the manifest of run `tag` as `T`.
+    fn read_manifest<T: serde::de::DeserializeOwned + ManifestCheck>(&self, tag: &str) -> Result<T> {
         let path = self.manifest_path(tag)?;
         let bytes = match fs::read(&path) {
             Ok(b) => b,
@@ -690,26 +735,24 @@ impl Archive {
             }
             Err(e) => return Err(archive_io(&e, &path)),
         };
-        let manifest: RunManifest = serde_json::from_slice(&bytes).map_err(|e| {
+        let manifest: T = serde_json::from_slice(&bytes).map_err(|e| {
             Error::new(ErrorKind::Archive, format!("bad manifest: {e}"))
                 .with_file(&path)
                 .with_line(e.line(), Some(e.column()))
         })?;
-        if manifest.tag != tag {
+        let (found, format) = manifest.tag_and_format();
+        if found != tag {
             return Err(Error::new(
                 ErrorKind::Archive,
-                format!("bad manifest: its tag {:?} is not its run's {tag:?}", manifest.tag),
+                format!("bad manifest: its tag {found:?} is not its run's {tag:?}"),
             )
             .with_file(path)
             .with_field("tag"));
         }
-        if manifest.toron_archive != ARCHIVE_FORMAT {
+        if format != ARCHIVE_FORMAT {
             return Err(Error::new(
                 ErrorKind::Archive,
-                format!(
-                    "bad manifest: unsupported archive format {} (expected {ARCHIVE_FORMAT})",
-                    manifest.toron_archive
-                ),
+                format!("bad manifest: unsupported archive format {format} (expected {ARCHIVE_FORMAT})"),
             )
             .with_file(path)
             .with_field("toron_archive"));
@@ -776,19 +819,32 @@ impl Archive {
 
     /// [`Archive::manifests`] without run `skip` (not even read).
     pub fn manifests_except(&self, skip: &str) -> Result<Vec<RunManifest>> {
+        self.newest_first(skip, |tag| self.manifest(tag), |m| (&m.created, &m.tag))
+    }
+
+    /// [`Archive::manifests_except`] without the cases: every run's [`ManifestHead`], newest first.
+    pub fn manifest_heads_except(&self, skip: &str) -> Result<Vec<ManifestHead>> {
+        self.newest_first(skip, |tag| self.manifest_head(tag), |m| (&m.created, &m.tag))
+    }
+
+    /// Every run with a manifest but `skip`, read by `read`, newest first (by `created`, then by the tag's
+    /// collision suffix, then by tag).
+    fn newest_first<T>(
+        &self,
+        skip: &str,
+        read: impl Fn(&str) -> Result<T>,
+        key: impl Fn(&T) -> (&String, &String),
+    ) -> Result<Vec<T>> {
         let mut out = Vec::new();
         for (tag, dir) in self.run_tags()? {
             if tag == skip || !dir.join(MANIFEST_FILE).is_file() {
                 continue;
             }
-            out.push(self.manifest(&tag)?);
+            out.push(read(&tag)?);
         }
         out.sort_by(|a, b| {
-            (b.created.as_str(), tag::sequence(&b.tag), b.tag.as_str()).cmp(&(
-                a.created.as_str(),
-                tag::sequence(&a.tag),
-                a.tag.as_str(),
-            ))
+            let ((ca, ta), (cb, tb)) = (key(a), key(b));
+            (cb.as_str(), tag::sequence(tb), tb.as_str()).cmp(&(ca.as_str(), tag::sequence(ta), ta.as_str()))
         });
         Ok(out)
     }
@@ -1347,6 +1403,23 @@ mod tests {
         assert_eq!(m.cases.keys().collect::<Vec<_>>(), ["kv/a", "kv/b", "raft/a"]);
         assert_eq!(m.cases["kv/b"].seed, Some(u64::MAX));
         assert_eq!(a.manifest(&m.tag).unwrap(), m);
+        let head = a.manifest_head(&m.tag).unwrap();
+        assert_eq!(
+            (
+                head.tag.as_str(),
+                head.engine.as_str(),
+                head.created.as_str(),
+                &head.meta
+            ),
+            (
+                m.tag.as_str(),
+                "2.5.0",
+                "2026-11-24T10:15:30Z",
+                &json!({"profile": "offline"})
+            )
+        );
+        assert_eq!(a.manifest_heads_except("").unwrap(), [head]);
+        assert!(a.manifest_heads_except(&m.tag).unwrap().is_empty());
         assert_eq!(a.get(&m.cases["raft/a"].object).unwrap(), json!({"out": 3}));
         let runs = a.runs().unwrap();
         assert_eq!(runs.len(), 1);
