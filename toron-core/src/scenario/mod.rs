@@ -293,6 +293,8 @@ pub struct Scenario {
     spec: ScenarioSpec,
     models: Vec<ModelSpec>,
     file: Option<PathBuf>,
+    /// [`Scenario::id`], computed once: runs ask for it per case, and cases share a scenario.
+    id: String,
 }
 
 struct Source<'a> {
@@ -464,7 +466,10 @@ impl Scenario {
         let root = FieldPath::default();
         let spec: ScenarioSpec = typed(value, &root).map_err(|(p, m)| source.error(&p, m))?;
         let models = validate(&spec).map_err(|(p, m)| source.error(&p, m))?;
+        // serde_json's map is ordered by key, so this text is stable.
+        let text = serde_json::to_string(&spec).unwrap_or_default();
         Ok(Scenario {
+            id: blake3::hash(text.as_bytes()).to_hex().to_string(),
             spec,
             models,
             file: source.file.map(Path::to_path_buf),
@@ -498,9 +503,7 @@ impl Scenario {
 
     /// The scenario's identity: blake3 of its canonical JSON structure (the file's formatting does not count).
     pub fn id(&self) -> String {
-        // serde_json's map is ordered by key, so this text is stable.
-        let text = serde_json::to_string(&self.spec).unwrap_or_default();
-        blake3::hash(text.as_bytes()).to_hex().to_string()
+        self.id.clone()
     }
 
     /// Index of the node with this id.
