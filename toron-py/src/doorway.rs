@@ -20,7 +20,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 /// How often the waiting thread looks for signals: the bound on Ctrl-C latency (plus the core's check).
-const POLL: Duration = Duration::from_millis(20);
+pub(crate) const POLL: Duration = Duration::from_millis(20);
 
 /// Run `work` with the GIL released, stopping it promptly on Ctrl-C.
 pub(crate) fn enter<T, F>(py: Python<'_>, work: F) -> PyResult<T>

@@ -3,9 +3,8 @@
 //! (`toron_core::runner`).
 //!
 //! A run already works on threads of its own, so nothing here goes through [`doorway::enter`]'s worker: the
-//! run's events are pumped from the core's blocking iterator into a channel by a small thread, a second one
-//! waits for the run's end, and Python waits on those channels in [`doorway::recv`] (GIL released, Ctrl-C
-//! polled). `Run.follow` renders the events in Rust (`toron_core::runner::Progress`, `Event::to_json`) and
+//! run's events are read with the core's timed iterator (GIL released, Ctrl-C checked between waits), a
+//! small thread waits for the run's end, and Python waits on it in [`doorway::recv`]. `Run.follow` renders the events in Rust (`toron_core::runner::Progress`, `Event::to_json`) and
 //! writes them to Python files in one call per batch, so that following a run costs no Python per event. The
 //! one-shot calls (replay, history, refresh, drift) go through [`doorway::enter`].
 
@@ -21,7 +20,8 @@ use std::sync::mpsc::{self, Receiver};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 use toron_core::runner::{
-    self, Event, Manifest, Progress, RefreshResult, ReplayResult, Run, RunHandle, RunOptions, RunResult, WORKER_ENV,
+    self, Event, Events, Manifest, Next, Progress, RefreshResult, ReplayResult, Run, RunHandle, RunOptions, RunResult,
+    WORKER_ENV,
 };
 use toron_core::{Error as CoreError, ErrorKind};
 
@@ -355,7 +355,25 @@ impl PyRunResult {
 /// events (GIL released, Ctrl-C raises `KeyboardInterrupt`) and ends after `run.finished`.
 #[pyclass(frozen, module = "toron", name = "RunEvents")]
 pub(crate) struct PyRunEvents {
-    rx: Mutex<Receiver<Event>>,
+    events: Mutex<Events>,
+}
+
+/// The next event, waited for with the GIL released and Ctrl-C checked every [`doorway::POLL`]; `None` once
+/// the run has ended and every event was read.
+fn next_event(py: Python<'_>, events: &Mutex<Events>) -> PyResult<Option<Event>> {
+    loop {
+        let next = py.detach(|| {
+            events
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .next_timeout(doorway::POLL)
+        });
+        match next {
+            Next::Event(e) => return Ok(Some(e)),
+            Next::End => return Ok(None),
+            Next::TimedOut => py.check_signals()?,
+        }
+    }
 }
 
 fn event_dict<'py>(py: Python<'py>, e: &Event) -> PyResult<Bound<'py, PyDict>> {
@@ -376,10 +394,7 @@ impl PyRunEvents {
     }
 
     fn __next__<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyDict>>> {
-        match doorway::recv(py, &self.rx, None)? {
-            Waited::Item(e) => event_dict(py, &e).map(Some),
-            Waited::Closed | Waited::TimedOut => Ok(None),
-        }
+        next_event(py, &self.events)?.map(|e| event_dict(py, &e)).transpose()
     }
 }
 
@@ -404,7 +419,7 @@ const LINGER: Duration = Duration::from_millis(20);
 
 /// One `Run.follow()`: the run's events in batches, rendered in Rust and written to Python files.
 struct Follower<'a, 'py> {
-    rx: Mutex<Receiver<Event>>,
+    events: Mutex<Events>,
     followed: &'a AtomicU64,
     /// Where the events' JSON lines go.
     sink: Option<&'a Bound<'py, PyAny>>,
@@ -419,11 +434,10 @@ impl Follower<'_, '_> {
         let mut written: Option<Instant> = None;
         loop {
             // Waits with the GIL released, checking signals as it waits.
-            let first = match doorway::recv(py, &self.rx, None)? {
-                Waited::Item(e) => e,
-                Waited::Closed | Waited::TimedOut => return Ok(self.followed.load(Ordering::Relaxed)),
+            let Some(first) = next_event(py, &self.events)? else {
+                return Ok(self.followed.load(Ordering::Relaxed));
             };
-            let (rx, want_lines) = (&self.rx, self.sink.is_some());
+            let (events, want_lines) = (&self.events, self.sink.is_some());
             let mut view = self.progress.as_mut().map(|(_, p)| p);
             let (lines, text, last) = py.detach(|| {
                 // A lone event after a quiet spell goes out at once; in a stream, what comes within LINGER of
@@ -433,12 +447,7 @@ impl Follower<'_, '_> {
                     std::thread::sleep(LINGER - since);
                 }
                 let mut batch = vec![first];
-                batch.extend(
-                    rx.lock()
-                        .unwrap_or_else(PoisonError::into_inner)
-                        .try_iter()
-                        .take(BATCH - 1),
-                );
+                batch.extend(events.lock().unwrap_or_else(PoisonError::into_inner).ready(BATCH - 1));
                 let mut lines = String::new();
                 if want_lines {
                     for e in &batch {
@@ -513,25 +522,6 @@ impl PyRun {
         })
     }
 
-    /// The run's events after `after`, sent by a thread of their own (the core's iterator blocks without a
-    /// timeout, and Python must wait with signal checks): it stops when the receiver is dropped.
-    fn pump(&self, after: u64) -> PyResult<Receiver<Event>> {
-        let events = self.handle.events(after);
-        let (tx, rx) = mpsc::channel();
-        std::thread::Builder::new()
-            .name(format!("toron-events-{}", self.handle.id()))
-            .spawn(move || {
-                for e in events {
-                    // The consumer is gone: stop reading.
-                    if tx.send(e).is_err() {
-                        break;
-                    }
-                }
-            })
-            .map_err(|e| PyOSError::new_err(format!("cannot start the run's event thread: {e}")))?;
-        Ok(rx)
-    }
-
     /// The result, once the run has ended (`Ok(None)`: `timeout` passed first).
     fn result(&self, py: Python<'_>, timeout: Option<Duration>) -> PyResult<Option<PyRunResult>> {
         if let Waited::TimedOut = doorway::recv(py, &self.done, timeout)? {
@@ -568,7 +558,7 @@ impl PyRun {
             .transpose()?
             .unwrap_or(0);
         Ok(PyRunEvents {
-            rx: Mutex::new(self.pump(after)?),
+            events: Mutex::new(self.handle.events(after)),
         })
     }
 
@@ -606,7 +596,7 @@ impl PyRun {
         let sink = events.filter(|e| !e.is_none());
         self.followed.store(after, Ordering::Relaxed);
         let mut follower = Follower {
-            rx: Mutex::new(self.pump(after)?),
+            events: Mutex::new(self.handle.events(after)),
             followed: &self.followed,
             sink,
             progress,

@@ -42,10 +42,14 @@ impl Event {
 #[derive(Debug)]
 struct State {
     run: String,
+    /// `run` as a JSON string, for the log's lines.
+    run_json: String,
     events: Vec<Event>,
     closed: bool,
     file: Option<File>,
     write_error: Option<String>,
+    /// Consumers waiting for an event: emitting wakes them only when there are some.
+    waiting: usize,
 }
 
 /// The log shared by a run and its consumers.
@@ -65,10 +69,12 @@ impl EventLog {
         Arc::new(EventLog {
             state: Mutex::new(State {
                 run: run.to_string(),
+                run_json: serde_json::to_string(run).unwrap_or_default(),
                 events: Vec::new(),
                 closed: false,
                 file,
                 write_error,
+                waiting: 0,
             }),
             cond: Condvar::new(),
         })
@@ -81,30 +87,41 @@ impl EventLog {
 
     /// Append an event; returns its seq. Ignored after `close`.
     pub(crate) fn emit(&self, kind: &str, data: Value) -> u64 {
+        // Everything but the seq is made before taking the lock, which the run's workers share.
+        let time = UtcTime::now().rfc3339();
+        let data_json = serde_json::to_string(&data).unwrap_or_else(|_| "null".to_string());
+        let kind_json = serde_json::to_string(kind).unwrap_or_default();
         let mut st = self.lock();
         if st.closed {
             return 0;
         }
-        let event = Event {
-            seq: st.events.len() as u64 + 1,
-            run: st.run.clone(),
-            kind: kind.to_string(),
-            time: UtcTime::now().rfc3339(),
-            data,
-        };
-        let seq = event.seq;
-        if let Some(f) = st.file.as_mut() {
-            let mut line = event.to_json();
-            line.push('\n');
+        let seq = st.events.len() as u64 + 1;
+        let state = &mut *st;
+        if let Some(f) = state.file.as_mut() {
+            // The same text as `Event::to_json` (fields in declaration order), built around the data.
+            let run_json = &state.run_json;
+            let line = format!(
+                "{{\"seq\":{seq},\"run\":{run_json},\"type\":{kind_json},\"time\":\"{time}\",\"data\":{data_json}}}\n"
+            );
             // One write per line, so a reader never sees half an event unless the process dies mid-write.
             if let Err(e) = f.write_all(line.as_bytes()) {
-                st.write_error = Some(format!("cannot append to the event log: {e}"));
-                st.file = None;
+                state.write_error = Some(format!("cannot append to the event log: {e}"));
+                state.file = None;
             }
         }
+        let event = Event {
+            seq,
+            run: st.run.clone(),
+            kind: kind.to_string(),
+            time,
+            data,
+        };
         st.events.push(event);
+        let wake = st.waiting > 0;
         drop(st);
-        self.cond.notify_all();
+        if wake {
+            self.cond.notify_all();
+        }
         seq
     }
 
@@ -131,21 +148,53 @@ impl EventLog {
     }
 
     /// The event with `seq`, waiting for it; `None` once the log is closed without it.
-    fn wait_for(&self, seq: u64) -> Option<Event> {
+    /// Event `seq`, waiting for it at most `timeout` (`None`: until it comes or the log closes).
+    fn wait_for(&self, seq: u64, timeout: Option<std::time::Duration>) -> Next {
+        let deadline = timeout.map(|t| std::time::Instant::now() + t);
         let mut st = self.lock();
         loop {
             if let Some(e) = usize::try_from(seq.saturating_sub(1))
                 .ok()
                 .and_then(|i| st.events.get(i))
             {
-                return Some(e.clone());
+                return Next::Event(e.clone());
             }
             if st.closed {
-                return None;
+                return Next::End;
             }
-            st = self.cond.wait(st).unwrap_or_else(|p| p.into_inner());
+            st.waiting += 1;
+            st = match deadline {
+                None => self.cond.wait(st).unwrap_or_else(|p| p.into_inner()),
+                Some(d) => {
+                    let left = d.saturating_duration_since(std::time::Instant::now());
+                    if left.is_zero() {
+                        st.waiting -= 1;
+                        return Next::TimedOut;
+                    }
+                    self.cond.wait_timeout(st, left).unwrap_or_else(|p| p.into_inner()).0
+                }
+            };
+            st.waiting -= 1;
         }
     }
+
+    /// The events from `seq` on that are already there (at most `max`), without waiting.
+    fn ready_from(&self, seq: u64, max: usize) -> Vec<Event> {
+        let st = self.lock();
+        let from = usize::try_from(seq.saturating_sub(1)).unwrap_or(usize::MAX);
+        st.events.iter().skip(from).take(max).cloned().collect()
+    }
+}
+
+/// What [`Events::next_timeout`] found.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Next {
+    /// The next event.
+    Event(Event),
+    /// The run has ended and every event was read.
+    End,
+    /// No event came within the timeout.
+    TimedOut,
 }
 
 /// A blocking iterator over a run's events, from a given `seq`; it ends when the run has finished and every
@@ -160,14 +209,36 @@ impl Events {
     pub(crate) fn new(log: Arc<EventLog>, after: u64) -> Events {
         Events { log, next: after + 1 }
     }
+
+    /// The next event, waiting for it at most `timeout`: for consumers that must do something else while
+    /// they wait (check for Ctrl-C, flush a batch).
+    pub fn next_timeout(&mut self, timeout: std::time::Duration) -> Next {
+        let next = self.log.wait_for(self.next, Some(timeout));
+        if let Next::Event(_) = next {
+            self.next += 1;
+        }
+        next
+    }
+
+    /// The events already there (at most `max`), without waiting: a consumer that woke for one event takes
+    /// the others that came meanwhile in one go.
+    pub fn ready(&mut self, max: usize) -> Vec<Event> {
+        let events = self.log.ready_from(self.next, max);
+        self.next += events.len() as u64;
+        events
+    }
 }
 
 impl Iterator for Events {
     type Item = Event;
     fn next(&mut self) -> Option<Event> {
-        let e = self.log.wait_for(self.next)?;
-        self.next += 1;
-        Some(e)
+        match self.log.wait_for(self.next, None) {
+            Next::Event(e) => {
+                self.next += 1;
+                Some(e)
+            }
+            Next::End | Next::TimedOut => None,
+        }
     }
 }
 
@@ -212,6 +283,47 @@ mod tests {
         for key in ["seq", "run", "type", "time", "data"] {
             assert!(line.get(key).is_some(), "{key}");
         }
+    }
+
+    #[test]
+    fn each_line_on_disk_is_the_event_as_json() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(EVENTS_FILE);
+        let log = EventLog::new("run-\"quoted\"", Some(&path));
+        log.emit("case.finished", json!({ "case": "a/b", "x": [1.5, null, "é\n"] }));
+        log.emit("gate.evaluated", Value::Null);
+        log.close();
+        let lines: Vec<String> = log.snapshot().iter().map(|e| e.to_json() + "\n").collect();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), lines.concat());
+    }
+
+    #[test]
+    fn timed_and_ready_reads() {
+        let log = EventLog::new("r", None);
+        let mut events = Events::new(log.clone(), 0);
+        let t = std::time::Duration::from_millis(5);
+        assert_eq!(events.next_timeout(t), Next::TimedOut);
+        assert!(events.ready(10).is_empty());
+        for i in 0..5 {
+            log.emit("e", json!(i));
+        }
+        let Next::Event(first) = events.next_timeout(t) else {
+            panic!("an event")
+        };
+        assert_eq!(first.seq, 1);
+        assert_eq!(events.ready(2).iter().map(|e| e.seq).collect::<Vec<_>>(), [2, 3]);
+        assert_eq!(events.ready(10).iter().map(|e| e.seq).collect::<Vec<_>>(), [4, 5]);
+        // A waiting consumer is woken by the next event.
+        let waiter = {
+            let log = log.clone();
+            std::thread::spawn(move || Events::new(log, 5).next_timeout(std::time::Duration::from_secs(10)))
+        };
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        log.emit("e", json!(5));
+        assert!(matches!(waiter.join().unwrap(), Next::Event(e) if e.seq == 6));
+        log.close();
+        assert_eq!(events.next_timeout(t), Next::Event(log.snapshot()[5].clone()));
+        assert_eq!(events.next_timeout(t), Next::End);
     }
 
     #[test]

@@ -707,7 +707,8 @@ fn build_case(rc: RawCase, cp: &FieldPath, root: &Path, src: &Source<'_>) -> Res
         None => None,
         Some(rel) => {
             let full = if rel.is_absolute() { rel.clone() } else { root.join(rel) };
-            if !full.is_file() {
+            // A file already read for another case is not looked up again.
+            if !src.scenarios.borrow().contains_key(&full) && !full.is_file() {
                 return Err(src.error(
                     &cp.key("scenario"),
                     format!(

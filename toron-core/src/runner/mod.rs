@@ -76,7 +76,7 @@ mod run;
 pub use case::{Attempt, CaseOutcome, CaseResult, DeterminismResult, GoldenResult, SeedResult, ValueDrift, WORKER_ENV};
 pub use command::CAPTURE_LIMIT;
 pub use drift::{first_divergence, Divergence};
-pub use events::{read_events, Event, Events, EVENTS_FILE};
+pub use events::{read_events, Event, Events, Next, EVENTS_FILE};
 pub use history::{list_overviews, list_runs, load_run, render_reports, write_index, INTERRUPTED};
 pub use manifest::{Case, CaseKind, Defaults, Expect, Manifest, Project, Suite, MANIFEST_FILE};
 pub use progress::Progress;
