@@ -62,10 +62,19 @@ fn kill_9_child() {
     let run = Run::start(&m, RunOptions::default()).unwrap();
     for e in run.events(0) {
         if e.kind == "case.started" {
-            println!("started {}", run.id());
             break;
         }
     }
+    // The log's writer thread appends lines a moment after they are emitted: wait until the file has it.
+    let path = toron_core::runner::events_path(&m.resolve(&m.project.archive), run.id());
+    for _ in 0..500 {
+        let events = toron_core::runner::read_events(&path).unwrap_or_default();
+        if events.iter().any(|e| e.kind == "case.started") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    println!("started {}", run.id());
     std::thread::sleep(std::time::Duration::from_secs(60));
 }
 

@@ -1,8 +1,9 @@
 //! A run's events: numbered 1, 2, 3... with no gaps, kept in memory for live consumers (an iterator from any
-//! `seq`) and appended to the run's `events.ndjson` in the archive, one complete line per event.
+//! `seq`) and appended to the run's `events.ndjson` in the archive by a writer thread of the log, whole lines,
+//! the lines that came while it wrote going out together in its next write.
 //!
-//! Producers never wait for consumers: an event is pushed and written, and each consumer reads at its own
-//! pace, so a slow consumer never slows a run down.
+//! Producers never wait for consumers nor for the disk: an event is pushed, and each consumer (the writer
+//! among them) reads at its own pace, so a slow consumer never slows a run down.
 
 use crate::snapshot::UtcTime;
 use serde::{Deserialize, Serialize};
@@ -46,9 +47,10 @@ struct State {
     run_json: String,
     events: Vec<Event>,
     closed: bool,
-    file: Option<File>,
+    /// Lines not yet handed to the file's writer thread (`None`: no file, or it failed).
+    pending: Option<String>,
     write_error: Option<String>,
-    /// Consumers waiting for an event: emitting wakes them only when there are some.
+    /// Threads waiting for an event (consumers, the writer): emitting wakes them only when there are some.
     waiting: usize,
 }
 
@@ -57,6 +59,9 @@ struct State {
 pub(crate) struct EventLog {
     state: Mutex<State>,
     cond: Condvar,
+    /// The thread appending lines to the file: the run's workers never wait for the disk, and lines that come
+    /// while it writes go out together in the next write.
+    writer: Mutex<Option<std::thread::JoinHandle<()>>>,
 }
 
 impl EventLog {
@@ -66,18 +71,61 @@ impl EventLog {
             Some(Ok(f)) => (Some(f), None),
             Some(Err(e)) => (None, Some(format!("cannot open the event log: {e}"))),
         };
-        Arc::new(EventLog {
+        let log = Arc::new(EventLog {
             state: Mutex::new(State {
                 run: run.to_string(),
                 run_json: serde_json::to_string(run).unwrap_or_default(),
                 events: Vec::new(),
                 closed: false,
-                file,
+                pending: file.as_ref().map(|_| String::new()),
                 write_error,
                 waiting: 0,
             }),
             cond: Condvar::new(),
-        })
+            writer: Mutex::new(None),
+        });
+        if let Some(file) = file {
+            let writer = log.clone();
+            match std::thread::Builder::new()
+                .name(format!("toron-events-{run}"))
+                .spawn(move || writer.write_lines(file))
+            {
+                Ok(handle) => *log.writer.lock().unwrap_or_else(|p| p.into_inner()) = Some(handle),
+                Err(e) => {
+                    let mut st = log.lock();
+                    st.pending = None;
+                    st.write_error = Some(format!("cannot start the event log's writer: {e}"));
+                }
+            }
+        }
+        log
+    }
+
+    /// The writer thread: append what is pending, one write per batch, until the log is closed and drained;
+    /// then sync the file.
+    fn write_lines(&self, mut file: File) {
+        let mut st = self.lock();
+        loop {
+            if let Some(text) = st.pending.as_mut().filter(|p| !p.is_empty()).map(std::mem::take) {
+                drop(st);
+                let written = file.write_all(text.as_bytes());
+                st = self.lock();
+                if let Err(e) = written {
+                    st.write_error = Some(format!("cannot append to the event log: {e}"));
+                    st.pending = None;
+                    return;
+                }
+                continue;
+            }
+            if st.closed {
+                break;
+            }
+            st.waiting += 1;
+            st = self.cond.wait(st).unwrap_or_else(|p| p.into_inner());
+            st.waiting -= 1;
+        }
+        drop(st);
+        let _ = file.sync_all();
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -97,17 +145,13 @@ impl EventLog {
         }
         let seq = st.events.len() as u64 + 1;
         let state = &mut *st;
-        if let Some(f) = state.file.as_mut() {
+        if let Some(pending) = state.pending.as_mut() {
             // The same text as `Event::to_json` (fields in declaration order), built around the data.
             let run_json = &state.run_json;
             let line = format!(
                 "{{\"seq\":{seq},\"run\":{run_json},\"type\":{kind_json},\"time\":\"{time}\",\"data\":{data_json}}}\n"
             );
-            // One write per line, so a reader never sees half an event unless the process dies mid-write.
-            if let Err(e) = f.write_all(line.as_bytes()) {
-                state.write_error = Some(format!("cannot append to the event log: {e}"));
-                state.file = None;
-            }
+            pending.push_str(&line);
         }
         let event = Event {
             seq,
@@ -125,15 +169,14 @@ impl EventLog {
         seq
     }
 
-    /// No more events: consumers end after the last one.
+    /// No more events: consumers end after the last one. Returns once every line is written and synced.
     pub(crate) fn close(&self) {
-        let mut st = self.lock();
-        if let Some(f) = st.file.as_mut() {
-            let _ = f.sync_all();
-        }
-        st.closed = true;
-        drop(st);
+        self.lock().closed = true;
         self.cond.notify_all();
+        let writer = self.writer.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(w) = writer {
+            let _ = w.join();
+        }
     }
 
     /// The first write error, if the file could not be written.
