@@ -12,6 +12,8 @@
 //!                                           exactly as a loose object, with an index (see Packs);
 //!                                           <tag>.1.pack, <tag>.2.pack, ... for the run's later flushes
 //!   runs/<tag>/manifest.json                one run: tag, engine, created, scenarios, cases → object ids
+//!   runs/<tag>/head.json                    the manifest but its cases, with the manifest's length: listing
+//!                                           runs reads these (a head that does not match is ignored)
 //! ```
 //!
 //! Tags are `run-<semver>-<UTC timestamp>` (`run-2.5.0-20261124T101530Z`), made unique by creating the run
@@ -125,6 +127,9 @@ pub const DEFAULT_ROOT: &str = ".toron";
 
 /// Name of the manifest file in a run directory.
 pub const MANIFEST_FILE: &str = "manifest.json";
+/// The head of a run's manifest (everything but its cases) beside it, for listing runs without reading their
+/// cases; ignored when it does not describe the manifest there (see [`Archive::manifest_head`]).
+pub const HEAD_FILE: &str = "head.json";
 
 /// The archive format version written in every manifest.
 pub const ARCHIVE_FORMAT: u64 = 1;
@@ -266,7 +271,8 @@ impl RunManifest {
     }
 
     fn to_bytes(&self) -> Result<Vec<u8>> {
-        let mut bytes = serde_json::to_vec_pretty(self)
+        // Compact: a run of a thousand cases has a manifest of a few hundred kB, read whole by replay and verify.
+        let mut bytes = serde_json::to_vec(self)
             .map_err(|e| Error::new(ErrorKind::Archive, format!("cannot encode manifest: {e}")))?;
         bytes.push(b'\n');
         Ok(bytes)
@@ -275,7 +281,7 @@ impl RunManifest {
 
 /// A run's manifest without its cases and scenarios ([`Archive::manifest_head`]): listing many large runs
 /// reads their headers only.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ManifestHead {
     /// The archive format version ([`ARCHIVE_FORMAT`]).
     pub toron_archive: u64,
@@ -288,6 +294,14 @@ pub struct ManifestHead {
     /// Run-level metadata.
     #[serde(default)]
     pub meta: Value,
+    /// The byte length of the manifest this head was written with (in `head.json`; 0 when read from the
+    /// manifest itself): a head whose manifest has another length is stale and not used.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub manifest_len: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// What every manifest read is checked for.
@@ -711,7 +725,20 @@ impl Archive {
         }
         let dir = path.parent().unwrap_or(&self.root);
         fs::create_dir_all(dir).map_err(|e| archive_io(&e, dir))?;
-        fsutil::atomic_write(&path, &manifest.to_bytes()?).map_err(|e| archive_io(&e, &path))
+        let bytes = manifest.to_bytes()?;
+        fsutil::atomic_write(&path, &bytes).map_err(|e| archive_io(&e, &path))?;
+        let head = ManifestHead {
+            toron_archive: manifest.toron_archive,
+            tag: manifest.tag.clone(),
+            engine: manifest.engine.clone(),
+            created: manifest.created.clone(),
+            meta: manifest.meta.clone(),
+            manifest_len: bytes.len() as u64,
+        };
+        let head_path = dir.join(HEAD_FILE);
+        let head_bytes = serde_json::to_vec(&head)
+            .map_err(|e| Error::new(ErrorKind::Archive, format!("cannot encode the manifest's head: {e}")))?;
+        fsutil::atomic_write(&head_path, &head_bytes).map_err(|e| archive_io(&e, &head_path))
     }
 
     /// Read the manifest of run `tag`. A missing or malformed manifest is an `Archive` error naming the file.
@@ -720,8 +747,20 @@ impl Archive {
         Ok(m)
     }
 
-    /// A run's manifest without its cases (skipped while parsing): what listing runs needs.
+    /// A run's manifest without its cases: what listing runs needs. Read from `head.json` when it describes
+    /// the manifest there (same length), else from the manifest itself (its cases skipped while parsing).
     pub fn manifest_head(&self, tag: &str) -> Result<ManifestHead> {
+        let path = self.manifest_path(tag)?;
+        if let (Ok(text), Ok(meta)) = (fs::read(path.with_file_name(HEAD_FILE)), fs::metadata(&path)) {
+            if let Ok(head) = serde_json::from_slice::<ManifestHead>(&text) {
+                if head.manifest_len == meta.len() && head.tag == tag && head.toron_archive == ARCHIVE_FORMAT {
+                    return Ok(ManifestHead {
+                        manifest_len: 0,
+                        ..head
+                    });
+                }
+            }
+        }
         self.read_manifest(tag)
     }
 
@@ -914,6 +953,8 @@ impl Archive {
             for f in fsutil::list_dir(&entry.path)? {
                 if f.name == MANIFEST_FILE {
                     has_manifest = true;
+                } else if f.name == HEAD_FILE {
+                    // Checked below, against the manifest.
                 } else if fsutil::is_temp_name(&f.name) {
                     report.leftovers.push(f.path);
                 } else {
@@ -928,6 +969,26 @@ impl Archive {
             let path = entry.path.join(MANIFEST_FILE);
             match self.manifest(&tag) {
                 Ok(m) => {
+                    let head_path = entry.path.join(HEAD_FILE);
+                    if let Ok(text) = fs::read(&head_path) {
+                        let len = fs::metadata(&path).map(|x| x.len()).unwrap_or(0);
+                        let matches = |h: &ManifestHead| {
+                            (h.toron_archive, &h.tag, &h.engine, &h.created, &h.meta)
+                                == (m.toron_archive, &m.tag, &m.engine, &m.created, &m.meta)
+                        };
+                        match serde_json::from_slice::<ManifestHead>(&text) {
+                            // Stale (the manifest was rewritten after it): readers ignore it.
+                            Ok(h) if h.manifest_len != len => {}
+                            Ok(h) if matches(&h) => {}
+                            _ => report.problems.push(Problem {
+                                kind: ProblemKind::BadManifest,
+                                id: None,
+                                tag: Some(tag.clone()),
+                                path: head_path,
+                                message: format!("run {tag}: {HEAD_FILE} does not describe its {MANIFEST_FILE}"),
+                            }),
+                        }
+                    }
                     for (case, c) in &m.cases {
                         let raw = raw_id(&c.object);
                         // Written since the objects were walked (by a concurrent writer)?
@@ -1418,8 +1479,34 @@ mod tests {
                 &json!({"profile": "offline"})
             )
         );
-        assert_eq!(a.manifest_heads_except("").unwrap(), [head]);
+        assert_eq!(a.manifest_heads_except("").unwrap(), std::slice::from_ref(&head));
         assert!(a.manifest_heads_except(&m.tag).unwrap().is_empty());
+        // The head comes from head.json while it describes the manifest; a stale one (the manifest rewritten
+        // behind its back) is ignored, and so is a missing one.
+        let dir = a.manifest_path(&m.tag).unwrap().parent().unwrap().to_path_buf();
+        let on_disk: ManifestHead = serde_json::from_slice(&std::fs::read(dir.join(HEAD_FILE)).unwrap()).unwrap();
+        assert_eq!(
+            on_disk.manifest_len,
+            std::fs::metadata(dir.join(MANIFEST_FILE)).unwrap().len()
+        );
+        let mut rewritten = m.clone();
+        rewritten.meta = json!({"profile": "full"});
+        std::fs::write(dir.join(MANIFEST_FILE), rewritten.to_bytes().unwrap()).unwrap();
+        assert_eq!(a.manifest_head(&m.tag).unwrap().meta, json!({"profile": "full"}));
+        assert!(a.verify().unwrap().is_ok(), "a stale head is not a problem");
+        // A head of the right length that says something else is.
+        let mut lying = on_disk.clone();
+        lying.manifest_len = rewritten.to_bytes().unwrap().len() as u64;
+        lying.meta = json!({"profile": "xxxx"});
+        std::fs::write(dir.join(HEAD_FILE), serde_json::to_vec(&lying).unwrap()).unwrap();
+        let problems = a.verify().unwrap().problems;
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(problems[0].kind, ProblemKind::BadManifest);
+        assert!(problems[0].path.ends_with(HEAD_FILE));
+        std::fs::remove_file(dir.join(HEAD_FILE)).unwrap();
+        assert_eq!(a.manifest_head(&m.tag).unwrap().meta, json!({"profile": "full"}));
+        a.write_manifest(&m.tag, &m).unwrap();
+        assert_eq!(a.manifest_head(&m.tag).unwrap(), head);
         assert_eq!(a.get(&m.cases["raft/a"].object).unwrap(), json!({"out": 3}));
         let runs = a.runs().unwrap();
         assert_eq!(runs.len(), 1);
