@@ -413,3 +413,28 @@ proptest! {
         prop_assert_eq!(sim::simulate(&again, Some(seed)).unwrap().digest, a.digest);
     }
 }
+
+/// One request: every percentile is its latency (no histogram is made for a single sample); two requests go
+/// through the histogram, whose percentiles stay within [min, max].
+#[test]
+fn a_single_latency_is_every_percentile() {
+    let text = |n: u32| {
+        format!(
+            "name = \"one\"\nstop = {{ requests = {n} }}\n[[node]]\nid = \"s\"\nmodel = \"echo\"\n\
+             [network]\nlatency = {{ dist = \"uniform\", low = \"1ms\", high = \"3ms\" }}\n\
+             [load]\nmode = \"closed\"\ntarget = \"s\"\nclients = 1\n"
+        )
+    };
+    let one = sim::simulate(&Scenario::from_str(&text(1), Format::Toml).unwrap(), Some(9)).unwrap();
+    let l = &one.latency;
+    assert_eq!(l.count, 1);
+    assert!(l.min > 0.0);
+    for p in [l.p50, l.p90, l.p99, l.p999, l.max, l.mean] {
+        assert_eq!(p, l.min);
+    }
+    let two = sim::simulate(&Scenario::from_str(&text(2), Format::Toml).unwrap(), Some(9)).unwrap();
+    let l = &two.latency;
+    assert_eq!(l.count, 2);
+    assert!(l.min < l.max, "{l:?}");
+    assert!(l.min <= l.p50 && l.p50 <= l.p999 && l.p999 <= l.max, "{l:?}");
+}

@@ -126,7 +126,11 @@ pub(crate) struct Load {
     issued: u64,
     completed: u64,
     kv: Option<KvChecker>,
-    hist: Histogram<u64>,
+    /// Made at the second latency: percentiles are clamped to [min, max], so with one sample they are that
+    /// sample, and a run of one request never pays for a histogram (about 100 kB to allocate and zero).
+    hist: Option<Histogram<u64>>,
+    /// Latencies recorded.
+    samples: u64,
     lat_min: Time,
     lat_max: Time,
     lat_sum: u128,
@@ -177,8 +181,8 @@ impl Load {
             issued: 0,
             completed: 0,
             kv,
-            // Three significant digits, auto-resizing: any latency fits.
-            hist: Histogram::new(3).expect("3 significant figures is within hdrhistogram's 0..=5"),
+            hist: None,
+            samples: 0,
             lat_min: Time::MAX,
             lat_max: 0,
             lat_sum: 0,
@@ -440,21 +444,32 @@ impl Load {
     }
 
     fn record_latency(&mut self, latency: Time) {
-        // Auto-resizing histogram: recording cannot fail for any u64 below its growth limit.
-        let _ = self.hist.record(latency.max(1));
+        if self.samples > 0 {
+            let first = self.lat_min;
+            let hist = self.hist.get_or_insert_with(|| {
+                // Three significant digits, auto-resizing: any latency fits.
+                let mut h = Histogram::new(3).expect("3 significant figures is within hdrhistogram's 0..=5");
+                let _ = h.record(first.max(1));
+                h
+            });
+            // Auto-resizing histogram: recording cannot fail for any u64 below its growth limit.
+            let _ = hist.record(latency.max(1));
+        }
+        self.samples += 1;
         self.lat_min = self.lat_min.min(latency);
         self.lat_max = self.lat_max.max(latency);
         self.lat_sum += latency as u128;
     }
 
     pub(crate) fn latency_summary(&self) -> LatencySummary {
-        let count = self.hist.len();
+        let count = self.samples;
         if count == 0 {
             return LatencySummary::default();
         }
         let s = |ns: f64| ns / 1e9;
         let clamp = |q: f64| -> f64 {
-            let v = self.hist.value_at_quantile(q);
+            // No histogram: one sample, every percentile is it.
+            let v = self.hist.as_ref().map_or(self.lat_min, |h| h.value_at_quantile(q));
             s(v.clamp(self.lat_min, self.lat_max) as f64)
         };
         LatencySummary {
