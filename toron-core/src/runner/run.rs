@@ -8,7 +8,7 @@ use super::manifest::{Case, Manifest};
 use crate::gate::{evaluate, Verdict};
 use crate::report::coverage::Coverage;
 use crate::report::Kpis;
-use crate::snapshot::archive::{Archive, CaseRecord};
+use crate::snapshot::archive::{Archive, CaseRecord, ObjectId};
 use crate::snapshot::{Snapshots, UtcTime};
 use crate::{Error, ErrorKind, Result};
 use serde::{Deserialize, Serialize};
@@ -735,7 +735,11 @@ fn archive_case(
     if let Some(seed) = c.last().and_then(|a| a.seeds.first()).map(|s| s.seed) {
         rec = rec.seed(seed);
     }
-    writer.add_case(&c.id(), output, rec.meta(meta))?;
+    // The attempt's digest is the output's archive id: an output stored already is not encoded again.
+    match c.last().and_then(|a| a.digest.as_deref()).map(ObjectId::parse) {
+        Some(Ok(id)) if !output.is_null() => writer.add_case_with_id(&c.id(), id, output, rec.meta(meta))?,
+        _ => writer.add_case(&c.id(), output, rec.meta(meta))?,
+    };
     Ok(())
 }
 

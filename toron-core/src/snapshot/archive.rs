@@ -1124,6 +1124,23 @@ impl RunWriter {
     pub fn add_case(&mut self, case: &str, output: &Value, record: CaseRecord) -> Result<ObjectId> {
         super::case::check_case(case)?;
         let id = self.put(output)?;
+        self.record_case(case, id, record)
+    }
+
+    /// [`RunWriter::add_case`] of an output whose id the caller already has (see [`RunWriter::put_with_id`]).
+    pub fn add_case_with_id(
+        &mut self,
+        case: &str,
+        id: ObjectId,
+        output: &Value,
+        record: CaseRecord,
+    ) -> Result<ObjectId> {
+        super::case::check_case(case)?;
+        self.put_with_id(&id, output)?;
+        self.record_case(case, id, record)
+    }
+
+    fn record_case(&mut self, case: &str, id: ObjectId, record: CaseRecord) -> Result<ObjectId> {
         if let Some(s) = &record.scenario {
             if let Err(i) = self.manifest.scenarios.binary_search(s) {
                 self.manifest.scenarios.insert(i, s.clone());
@@ -1147,8 +1164,37 @@ impl RunWriter {
         let bytes = encode::canonical_bytes(value)?;
         let id = ObjectId(encode::digest_bytes(&bytes));
         let raw = raw_id(&id);
-        if self.stored.contains(&raw) || self.pending.as_ref().is_some_and(|p| p.contains(&raw)) {
-            return Ok(id);
+        if !self.has(&id, &raw)? {
+            self.append(raw, &bytes)?;
+        }
+        Ok(id)
+    }
+
+    /// [`RunWriter::put`] of a value whose id the caller already has (a run computed its output's digest):
+    /// an object already stored is not encoded again. An id that is not the value's is an `InvalidArgument`
+    /// error (checked whenever the value is encoded).
+    pub fn put_with_id(&mut self, id: &ObjectId, value: &Value) -> Result<()> {
+        let raw = raw_id(id);
+        if self.has(id, &raw)? {
+            return Ok(());
+        }
+        let bytes = encode::canonical_bytes(value)?;
+        let actual = encode::digest_bytes(&bytes);
+        if actual != id.as_str() {
+            return Err(Error::new(
+                ErrorKind::InvalidArgument,
+                format!("object id {id} is not the value's ({actual})"),
+            )
+            .with_field("id"));
+        }
+        self.append(raw, &bytes)
+    }
+
+    /// Whether object `id` is stored already (by this writer, in a pack or as a loose file); the writer's
+    /// first failure, if any, is returned instead.
+    fn has(&mut self, id: &ObjectId, raw: &RawId) -> Result<bool> {
+        if self.stored.contains(raw) || self.pending.as_ref().is_some_and(|p| p.contains(raw)) {
+            return Ok(true);
         }
         if let Some(e) = &self.failed {
             return Err(e.clone());
@@ -1159,11 +1205,16 @@ impl RunWriter {
             Lookup::Refresh
         };
         self.refreshed = true;
-        if self.archive.in_packs(&raw, lookup) || self.archive.object_path(&id).is_file() {
-            self.stored.insert(raw);
-            return Ok(id);
+        if self.archive.in_packs(raw, lookup) || self.archive.object_path(id).is_file() {
+            self.stored.insert(*raw);
+            return Ok(true);
         }
-        let stored = self.archive.encode_object_with(&bytes, &mut self.compressor);
+        Ok(false)
+    }
+
+    /// Append a new object (its canonical `bytes`) to the writer's pack.
+    fn append(&mut self, raw: RawId, bytes: &[u8]) -> Result<()> {
+        let stored = self.archive.encode_object_with(bytes, &mut self.compressor);
         let pending = match self.pending.take() {
             Some(p) => p,
             None => self.start_pack()?,
@@ -1173,7 +1224,7 @@ impl RunWriter {
             self.failed = Some(e.clone());
             return Err(e);
         }
-        Ok(id)
+        Ok(())
     }
 
     /// A new temporary pack in `objects/pack` (created, and its entry synced, if needed).
@@ -1435,6 +1486,25 @@ mod tests {
         });
         let unique: BTreeSet<_> = tags.iter().collect();
         assert_eq!(unique.len(), 8);
+    }
+
+    #[test]
+    fn put_with_id_skips_stored_objects_and_refuses_a_wrong_id() {
+        let (_d, a) = archive();
+        let v = json!({"out": [1, 2, 3]});
+        let id = ObjectId::of(&v).unwrap();
+        let mut run = a.new_run("2.5.0", json!(null)).unwrap();
+        run.add_case_with_id("kv/a", id.clone(), &v, CaseRecord::new()).unwrap();
+        let other = json!({"out": 4});
+        // The id is stored: the value is not encoded again (nor checked).
+        run.put_with_id(&id, &other).unwrap();
+        let wrong = ObjectId::of(&json!("x")).unwrap();
+        let e = run.put_with_id(&wrong, &other).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidArgument);
+        let m = run.finish().unwrap();
+        assert_eq!(a.get(&m.cases["kv/a"].object).unwrap(), v);
+        assert!(!a.contains(&wrong));
+        assert!(a.verify().unwrap().is_ok());
     }
 
     #[test]
