@@ -601,6 +601,9 @@ impl Worker {
             result.error.get_or_insert(e.to_string());
             result.state = RunState::Errored;
             meta = None;
+            if result.report_dir.is_some() {
+                let _ = write_all_reports(&result, &reports_root);
+            }
         }
         let mut m = writer.manifest().clone();
         m.meta = meta.unwrap_or_else(|| run_meta(&result, None));
