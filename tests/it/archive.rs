@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 use toron_core::snapshot::archive::{Archive, CaseRecord, ObjectId};
 use toron_core::snapshot::UtcTime;
 
-use crate::snapshot::Scratch;
+use crate::scratch::Scratch;
 
 const CHILD_ENV: &str = "TORON_IT_ARCHIVE_CHILD";
 const ROOT_ENV: &str = "TORON_IT_ARCHIVE_ROOT";

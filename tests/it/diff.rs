@@ -1,13 +1,14 @@
 //! `tests/vectors/diff.json` (expected patches and summaries, RFC 6902 Appendix A), and text diffs that
 //! GNU `patch` applies.
 
-use std::path::PathBuf;
 use std::process::Command;
 
 use serde_json::Value;
 use toron_core::diff::text::{text_diff, TextAlgorithm, TextOptions};
 use toron_core::diff::{apply_patch, diff, values_equal, DiffOptions, Format};
 use toron_core::ErrorKind;
+
+use crate::scratch::Scratch;
 
 fn vectors() -> Value {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vectors/diff.json");
@@ -91,11 +92,8 @@ fn option_error_vectors() {
     }
 }
 
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("toron-it-diff-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
+fn scratch(name: &str) -> Scratch {
+    Scratch::new(&format!("diff-{name}"))
 }
 
 /// Write `old`, the unified diff to `new`, run GNU `patch`, and compare its output with `new`.
@@ -127,7 +125,6 @@ fn gnu_patch_gives_new(name: &str, old: &[u8], new: &[u8], algorithm: TextAlgori
         "{name}: patched output differs\n{}",
         String::from_utf8_lossy(&unified)
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// A deterministic text of `lines` lines, and a copy with about `per_mille`/1000 of them changed, deleted or
@@ -210,7 +207,6 @@ fn unified_matches_gnu_diff() {
             .collect::<Vec<_>>()
     };
     assert_eq!(hunks(&ours), hunks(&theirs));
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]

@@ -56,8 +56,7 @@ fn the_fixture_gates_decide_go_and_no_go() {
 fn last_go_baseline_comes_from_the_archive() {
     use toron_core::runner::{Run, RunOptions};
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/runner/run");
-    let dir = std::env::temp_dir().join(format!("toron-it-gate-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    let dir = crate::scratch::Scratch::new("gate-last-go");
     std::fs::create_dir_all(dir.join("scenarios")).unwrap();
     std::fs::copy(src.join("scenarios/echo.toml"), dir.join("scenarios/echo.toml")).unwrap();
     let manifest = "[[suite]]\nname = \"load\"\n[[suite.case]]\nname = \"checkout\"\nkind = \"load\"\n\
@@ -85,7 +84,6 @@ fn last_go_baseline_comes_from_the_archive() {
     assert_eq!(r.status, RuleStatus::Passed, "{}", r.explanation);
     assert_eq!(r.baseline, r.actual);
     assert_eq!(r.baseline_run.as_deref(), Some("last-go"));
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]

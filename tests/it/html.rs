@@ -6,11 +6,13 @@
 //! engine does not drift on demand.
 
 use serde_json::json;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use toron_core::report::html::{index_html, run_html};
 use toron_core::report::{write_index, write_reports, INDEX_FILE};
 use toron_core::runner::{CaseOutcome, Manifest, Run, RunOptions, RunOverview, RunResult, RunState};
 use toron_core::snapshot::{Golden, Snapshots};
+
+use crate::scratch::Scratch;
 
 const HOSTILE: &str = "<script>alert(1)</script>";
 
@@ -46,21 +48,14 @@ fn esc(s: &str) -> String {
 
 /// A real run of the fixture in a temporary project, removed when dropped.
 struct Project {
-    dir: PathBuf,
+    dir: Scratch,
     run: RunResult,
-}
-
-impl Drop for Project {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
 }
 
 /// Run the fixture with the suites added here (about a tenth of a second).
 fn real_run(name: &str) -> Project {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/runner/run");
-    let dir = std::env::temp_dir().join(format!("toron-it-html-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    let dir = Scratch::new(&format!("html-{name}"));
     std::fs::create_dir_all(dir.join("scenarios")).unwrap();
     for f in ["testops.toml", "scenarios/echo.toml", "scenarios/kv_buggy.toml"] {
         std::fs::copy(src.join(f), dir.join(f)).unwrap();

@@ -7,7 +7,7 @@
 //! runs a manifest whose case sleeps, prints `started` once the run is running, and waits to be killed.
 
 use serde_json::Value;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use toron_core::runner::{
     list_overviews, list_runs, load_run, refresh_snapshots, replay, CaseOutcome, Manifest, RefreshStatus, ReplayStatus,
@@ -15,6 +15,8 @@ use toron_core::runner::{
 };
 use toron_core::snapshot::archive::{Archive, ObjectId};
 use toron_core::ErrorKind;
+
+use crate::scratch::Scratch;
 
 const CHILD_ENV: &str = "TORON_IT_LIFECYCLE_CHILD";
 const ROOT_ENV: &str = "TORON_IT_LIFECYCLE_ROOT";
@@ -34,10 +36,8 @@ clients = 2
 "#;
 
 /// A fresh project directory with `testops.toml` (from `manifest`) and `echo.toml`.
-fn project(name: &str, manifest: &str) -> (PathBuf, Manifest) {
-    let dir = std::env::temp_dir().join(format!("toron-it-life-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+fn project(name: &str, manifest: &str) -> (Scratch, Manifest) {
+    let dir = Scratch::new(&format!("life-{name}"));
     std::fs::write(dir.join("echo.toml"), ECHO).unwrap();
     std::fs::write(dir.join("testops.toml"), manifest).unwrap();
     let m = Manifest::from_path(dir.join("testops.toml")).unwrap();
@@ -84,7 +84,7 @@ fn a_run_killed_with_sigkill_is_interrupted_and_its_archive_verifies() {
     let mut child = Command::new(std::env::current_exe().unwrap())
         .args(["--exact", "lifecycle::kill_9_child", "--nocapture", "--test-threads=1"])
         .env(CHILD_ENV, "1")
-        .env(ROOT_ENV, &dir)
+        .env(ROOT_ENV, dir.path())
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();

@@ -8,6 +8,7 @@ mod html;
 mod lifecycle;
 mod report;
 mod runner;
+mod scratch;
 mod sim;
 mod snapshot;
 mod vectors;

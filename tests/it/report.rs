@@ -48,13 +48,14 @@ fn a_missing_coverage_file_is_an_io_error_naming_it() {
 }
 
 mod files {
-    use std::path::{Path, PathBuf};
+    use std::path::Path;
     use toron_core::runner::{Manifest, Run, RunOptions};
 
-    fn project(name: &str) -> (PathBuf, Manifest) {
+    use crate::scratch::Scratch;
+
+    fn project(name: &str) -> (Scratch, Manifest) {
         let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/runner/run");
-        let dir = std::env::temp_dir().join(format!("toron-it-report-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
+        let dir = Scratch::new(&format!("report-{name}"));
         std::fs::create_dir_all(dir.join("scenarios")).unwrap();
         for f in [
             "testops.toml",
@@ -153,7 +154,6 @@ mod files {
             junit.contains(r#"<failure message="Failed: the run has no determinism data for the run"#),
             "{junit}"
         );
-        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]
@@ -180,6 +180,5 @@ mod files {
             "{junit}"
         );
         assert!(junit.contains("<system-err>nope\n</system-err>"), "{junit}");
-        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -6,6 +6,8 @@ use toron_core::runner::{
     events_path, read_events, CaseKind, CaseOutcome, Event, Manifest, Run, RunOptions, RunState, EVENTS_FILE,
 };
 
+use crate::scratch::Scratch;
+
 fn fixture(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures/runner")
@@ -128,9 +130,8 @@ fn every_bad_manifest_class_names_file_line_and_field() {
 }
 
 /// Copy the run fixture into a fresh temporary directory and read its manifest there.
-fn project(name: &str) -> (PathBuf, Manifest) {
-    let dir = std::env::temp_dir().join(format!("toron-it-run-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+fn project(name: &str) -> (Scratch, Manifest) {
+    let dir = Scratch::new(&format!("run-{name}"));
     std::fs::create_dir_all(dir.join("scenarios")).unwrap();
     for f in [
         "testops.toml",
@@ -233,7 +234,6 @@ fn a_full_run_reports_outcomes_kpis_verdict_and_events() {
     assert_eq!(manifest.cases.len(), 6);
     assert_eq!(manifest.meta["verdict"], "GO");
     assert!(archive.verify().unwrap().is_ok());
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -259,7 +259,6 @@ fn goldens_are_written_outside_check_mode_then_compared() {
     assert_eq!(second.cases[0].attempts[0].golden.as_ref().unwrap().status, "passed");
     // The same seeds give the same output digest.
     assert_eq!(first.cases[0].attempts[0].digest, second.cases[0].attempts[0].digest);
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -282,12 +281,11 @@ fn cancel_kills_the_running_command_and_cancels_the_rest() {
     assert!(r.duration < 20.0, "{}", r.duration);
     let archive = toron_core::snapshot::archive::Archive::open(dir.join(".toron"));
     assert_eq!(archive.manifest(&r.id).unwrap().meta["state"], "cancelled");
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn a_timeout_kills_the_command_and_is_timed_out() {
-    let (dir, m) = project("timeout");
+    let (_dir, m) = project("timeout");
     let mut opts = options("slow");
     opts.profile = None;
     opts.suites = vec!["timeouts".into()];
@@ -302,7 +300,6 @@ fn a_timeout_kills_the_command_and_is_timed_out() {
     assert!(c.duration < 20.0);
     // A blocking explicit gate on coverage with no coverage data fails: NO-GO.
     assert_eq!(r.state, RunState::Failed);
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -311,5 +308,4 @@ fn bad_options_fail_before_anything_runs() {
     let e = Run::start(&m, options("nightly")).unwrap_err();
     assert_eq!(e.kind(), toron_core::ErrorKind::InvalidArgument);
     assert!(!dir.join(".toron").exists());
-    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -200,8 +200,7 @@ groups = [["client"], ["server"]]
 duration = "1s"
 "#,
     );
-    let dir = std::env::temp_dir().join(format!("toron-partition-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = crate::scratch::Scratch::new("sim-partition");
     let trace = dir.join("trace.jsonl");
     let o = sim::simulate_with(
         &s,
@@ -233,7 +232,6 @@ duration = "1s"
     assert!(events
         .iter()
         .any(|e| e["type"] == "fault_end" && e["kind"] == "partition"));
-    std::fs::remove_dir_all(&dir).ok();
 }
 
 #[test]
@@ -312,8 +310,7 @@ fn cancel_stops_a_run() {
 
 #[test]
 fn bad_files_name_file_line_and_field() {
-    let dir = std::env::temp_dir().join(format!("toron-bad-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = crate::scratch::Scratch::new("sim-bad-files");
     let cases = [
         ("unknown.toml", "name = \"x\"\nstop = { time = \"1s\" }\n[[node]]\nid = \"a\"\nmodel = \"echo\"\ncolour = 1\n", 6, "node[0]"),
         ("type.toml", "name = \"x\"\nstop = { time = 5 }\n[[node]]\nid = \"a\"\nmodel = \"echo\"\n", 2, "stop.time"),
@@ -338,7 +335,6 @@ fn bad_files_name_file_line_and_field() {
     }
     let e = Scenario::from_path(dir.join("missing.toml")).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Io);
-    std::fs::remove_dir_all(&dir).ok();
 }
 
 #[test]

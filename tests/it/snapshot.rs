@@ -1,38 +1,12 @@
 //! Golden files through the public API: the review workflow a user goes through.
 
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde_json::json;
 use toron_core::diff::DiffOptions;
 use toron_core::snapshot::{CheckStatus, Snapshots};
 use toron_core::ErrorKind;
 
-/// A scratch directory under the system temp dir, removed on drop (std only: the suite has no `tempfile`).
-pub struct Scratch(PathBuf);
-
-impl Scratch {
-    /// A fresh, empty directory named after `name`, this process and a counter.
-    pub fn new(name: &str) -> Scratch {
-        static N: AtomicU64 = AtomicU64::new(0);
-        let n = N.fetch_add(1, Ordering::Relaxed);
-        let dir = std::env::temp_dir().join(format!("toron-it-{name}-{}-{n}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        Scratch(dir)
-    }
-
-    /// The directory.
-    pub fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+use crate::scratch::Scratch;
 
 #[test]
 fn review_workflow() {
