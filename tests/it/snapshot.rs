@@ -1,6 +1,5 @@
 //! Golden files through the public API: the review workflow a user goes through.
 
-
 use serde_json::json;
 use toron_core::diff::DiffOptions;
 use toron_core::snapshot::{CheckStatus, Snapshots};
