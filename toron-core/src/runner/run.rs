@@ -648,9 +648,16 @@ fn archive_run(
     result: &RunResult,
 ) -> Result<Value> {
     let mut scenarios = BTreeMap::new();
+    // Looked up once, not per case (a linear search per case made archiving quadratic in the case count).
+    let cases: BTreeMap<(&str, &str), &Case> = manifest
+        .suites
+        .iter()
+        .flat_map(|s| s.cases.iter().map(move |c| ((s.name.as_str(), c.name.as_str()), c)))
+        .collect();
     let mut first = None;
     for c in &result.cases {
-        if let Err(e) = archive_case(writer, manifest, c, &mut scenarios) {
+        let case = cases.get(&(c.suite.as_str(), c.name.as_str())).copied();
+        if let Err(e) = archive_case(writer, case, c, &mut scenarios) {
             first.get_or_insert(e);
         }
     }
@@ -682,17 +689,15 @@ fn run_meta(result: &RunResult, result_object: Option<&str>) -> Value {
 /// earlier builds hold the result itself there (still read).
 pub(crate) const RESULT_KEY: &str = "result";
 
-/// Store a case's output, and for simulations the scenario and what replay needs to re-run it.
+/// Store a case's output, and for simulations the scenario (of `case`, its manifest entry) and what replay needs
+/// to re-run it.
 fn archive_case(
     writer: &mut crate::snapshot::archive::RunWriter,
-    manifest: &Manifest,
+    case: Option<&Case>,
     c: &CaseResult,
     stored: &mut BTreeMap<String, String>,
 ) -> Result<()> {
     let output = c.last().map_or(&Value::Null, |a| &a.output);
-    let case = manifest
-        .suite(&c.suite)
-        .and_then(|s| s.cases.iter().find(|k| k.name == c.name));
     let mut meta = json!({
         "outcome": c.outcome.name(),
         "attempts": c.attempts.len(),
