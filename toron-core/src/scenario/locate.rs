@@ -86,6 +86,38 @@ pub(crate) fn toml_to_json_with(text: &str, full: bool) -> Result<(Value, Locati
     Ok((value, w.locs))
 }
 
+/// The locations of the elements of arrays of tables (each `[[suite.case]]` header's line), as
+/// [`toml_to_json_with`] finds them when not `full`, of a document already parsed with `toml`'s parser (several
+/// times faster than `toml_edit`'s, which keeps every token for editing).
+pub(crate) fn table_array_locations(doc: &toml::de::DeTable<'_>, text: &str) -> Locations {
+    use toml::de::DeValue;
+    fn walk(table: &toml::de::DeTable<'_>, ptr: &str, text: &str, idx: &LineIndex, locs: &mut Locations) {
+        for (key, value) in table.iter() {
+            let DeValue::Array(items) = value.get_ref() else {
+                if let DeValue::Table(t) = value.get_ref() {
+                    walk(t, &format!("{ptr}/{}", escape(key.get_ref())), text, idx, locs);
+                }
+                continue;
+            };
+            let p = format!("{ptr}/{}", escape(key.get_ref()));
+            for (i, item) in items.iter().enumerate() {
+                // An element of an array of tables is spanned by its `[[...]]` header; one of an inline array
+                // by its `{`: only the former are located (as toml_edit's walk does).
+                if let DeValue::Table(t) = item.get_ref() {
+                    if text.get(item.span()).is_some_and(|s| s.starts_with("[[")) {
+                        let ip = format!("{p}/{i}");
+                        locs.map.entry(ip.clone()).or_insert(idx.at(text, item.span().start));
+                        walk(t, &ip, text, idx, locs);
+                    }
+                }
+            }
+        }
+    }
+    let mut locs = Locations::default();
+    walk(doc, "", text, &LineIndex::new(text), &mut locs);
+    locs
+}
+
 struct TomlWalker<'a> {
     text: &'a str,
     idx: LineIndex,
