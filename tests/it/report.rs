@@ -85,6 +85,10 @@ mod files {
         let out = r.report_dir.clone().expect("reports written");
         assert_eq!(out, dir.join("reports").join(&r.id));
 
+        // The run's end writes report.json from the value it archives: the same bytes as report_json's.
+        let text = std::fs::read_to_string(out.join("report.json")).unwrap();
+        let expected = serde_json::to_string_pretty(&toron_core::report::json::report_json(&r)).unwrap() + "\n";
+        assert_eq!(text, expected);
         let report = read_json(&out.join("report.json"));
         assert_eq!(
             (report["schema"].as_str(), report["version"].as_u64()),

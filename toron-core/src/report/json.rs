@@ -30,6 +30,7 @@
 //! `severity`, `default`, `status`, `passed` and `explanation` (see [`crate::gate::RuleResult`]).
 
 use crate::runner::RunResult;
+use serde::Serialize;
 use serde_json::{json, Value};
 
 /// The report's schema name.
@@ -39,24 +40,57 @@ pub const VERDICT_SCHEMA: &str = "toron.verdict";
 /// The version of both schemas.
 pub const SCHEMA_VERSION: u64 = 1;
 
+/// `report.json` as written: its parts borrowed from `value`, the result as a JSON value (see
+/// [`crate::report::result_value`]), so a run's end converts its cases once for the archive and the report.
+/// Fields in key order: the same bytes as [`report_json`]'s value.
+#[derive(Serialize)]
+pub(crate) struct ReportDocument<'v> {
+    cases: &'v Value,
+    gates: &'v Value,
+    kpis: &'v Value,
+    run: Value,
+    schema: &'static str,
+    unused_goldens: &'v Value,
+    verdict: &'v Value,
+    version: u64,
+}
+
+/// [`ReportDocument`] of `result`, whose JSON value is `value`.
+pub(crate) fn report_document<'v>(result: &RunResult, value: &'v Value) -> ReportDocument<'v> {
+    ReportDocument {
+        cases: &value["cases"],
+        gates: &value["verdict"]["rules"],
+        kpis: &value["kpis"],
+        run: run_part(result),
+        schema: REPORT_SCHEMA,
+        unused_goldens: &value["unused_goldens"],
+        verdict: &value["verdict"]["verdict"],
+        version: SCHEMA_VERSION,
+    }
+}
+
+fn run_part(result: &RunResult) -> Value {
+    json!({
+        "id": result.id,
+        "profile": result.profile,
+        "suites": result.suites,
+        "engine": crate::VERSION,
+        "platform": { "os": std::env::consts::OS, "arch": std::env::consts::ARCH },
+        "seed": result.seed,
+        "seed_source": result.seed_source,
+        "started": result.started,
+        "duration": result.duration,
+        "state": result.state.name(),
+        "error": result.error,
+    })
+}
+
 /// `report.json` as a value.
 pub fn report_json(result: &RunResult) -> Value {
     json!({
         "schema": REPORT_SCHEMA,
         "version": SCHEMA_VERSION,
-        "run": {
-            "id": result.id,
-            "profile": result.profile,
-            "suites": result.suites,
-            "engine": crate::VERSION,
-            "platform": { "os": std::env::consts::OS, "arch": std::env::consts::ARCH },
-            "seed": result.seed,
-            "seed_source": result.seed_source,
-            "started": result.started,
-            "duration": result.duration,
-            "state": result.state.name(),
-            "error": result.error,
-        },
+        "run": run_part(result),
         "kpis": result.kpis,
         "cases": result.cases,
         "gates": result.verdict.rules,

@@ -27,8 +27,10 @@ pub use kpi::{Kpis, Values};
 
 use crate::runner::{RunOverview, RunResult};
 use crate::{Error, Result};
+use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::OnceLock;
 
 /// `report.json`.
 pub const REPORT_FILE: &str = "report.json";
@@ -48,19 +50,21 @@ pub fn run_dir(reports_root: &Path, run_id: &str) -> PathBuf {
 /// `<reports_root>/<run id>/`; returns that directory. Each file is written to a temporary name then renamed,
 /// so a reader never sees half a file.
 pub fn write_reports(result: &RunResult, reports_root: &Path) -> Result<PathBuf> {
+    write_reports_with(result, reports_root, &OnceLock::new())
+}
+
+/// [`write_reports`] with the result as a JSON value in `value`, shared with whoever else needs it (the run's
+/// end stores the same value in the archive): the first to need it builds it, the other waits for it.
+pub(crate) fn write_reports_with(result: &RunResult, reports_root: &Path, value: &OnceLock<Value>) -> Result<PathBuf> {
     let dir = run_dir(reports_root, &result.id);
     std::fs::create_dir_all(&dir).map_err(|e| Error::io(&e, &dir))?;
-    let pretty = |v: &serde_json::Value| {
-        let mut s = serde_json::to_string_pretty(v).unwrap_or_default();
-        s.push('\n');
-        s
-    };
     // The page and the JUnit file are the costly ones for a large run: render them on their own threads
     // while this one writes the JSON files (rayon's pool, which the simulations use, stays free).
     let (junit, page) = std::thread::scope(|scope| {
         let junit = scope.spawn(|| junit::junit_xml(result));
         let page = scope.spawn(|| html::run_html(result));
-        let json = write_atomic(&dir.join(REPORT_FILE), &pretty(&json::report_json(result)))
+        let v = value.get_or_init(|| result_value(result));
+        let json = write_atomic(&dir.join(REPORT_FILE), &pretty(&json::report_document(result, v)))
             .and_then(|()| write_atomic(&dir.join(VERDICT_FILE), &pretty(&json::verdict_json(result))));
         let joined = |what: &str| Error::new(crate::ErrorKind::Run, format!("rendering {what} panicked (a bug)"));
         let junit = junit.join().map_err(|_| joined(JUNIT_FILE)).and_then(|r| r);
@@ -70,6 +74,18 @@ pub fn write_reports(result: &RunResult, reports_root: &Path) -> Result<PathBuf>
     write_atomic(&dir.join(JUNIT_FILE), &junit?)?;
     write_atomic(&dir.join(INDEX_FILE), &page?)?;
     Ok(dir)
+}
+
+/// The whole result as a JSON value (what the archive stores, and what `report.json` is made of).
+pub(crate) fn result_value(result: &RunResult) -> Value {
+    serde_json::to_value(result).unwrap_or(Value::Null)
+}
+
+/// Pretty JSON ending with a newline.
+fn pretty<T: serde::Serialize>(v: &T) -> String {
+    let mut s = serde_json::to_string_pretty(v).unwrap_or_default();
+    s.push('\n');
+    s
 }
 
 /// Write `<reports_root>/index.html`, the list of `runs` (newest first, as given) linking to each run's

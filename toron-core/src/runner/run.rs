@@ -572,14 +572,25 @@ impl Worker {
         // written side by side, each assuming the other succeeds; the rare failure of either errors the run,
         // and what was written with the old state is written again.
         let mut writer = self.writer;
+        // The result as a JSON value, built once: the archive stores it and report.json is made of it.
+        let value = std::sync::OnceLock::new();
         let (archived, reported) = std::thread::scope(|scope| {
-            let reports = scope.spawn(|| write_all_reports(&result, &reports_root));
-            let archived = archive_run(&mut writer, &self.manifest, &result);
+            let reports = scope.spawn(|| {
+                crate::report::write_reports_with(&result, &reports_root, &value)?;
+                crate::report::determinism::write(&result, &reports_root)
+            });
+            let archived = archive_run(&mut writer, &self.manifest, &result, &value);
             let reported = reports
                 .join()
                 .unwrap_or_else(|_| Err(Error::new(ErrorKind::Run, "rendering the reports panicked (a bug)")));
             (archived, reported)
         });
+        // Freeing a large value takes as long as building it: not on the way to the run's end.
+        if let Some(v) = value.into_inner() {
+            let _ = std::thread::Builder::new()
+                .name("toron-free".into())
+                .spawn(move || drop(v));
+        }
         let mut meta = archived.as_ref().ok().cloned();
         if let Err(e) = &reported {
             result.error.get_or_insert(e.to_string());
@@ -646,7 +657,10 @@ fn archive_run(
     writer: &mut crate::snapshot::archive::RunWriter,
     manifest: &Manifest,
     result: &RunResult,
+    value: &std::sync::OnceLock<Value>,
 ) -> Result<Value> {
+    // Built first: the report thread waits for it while the cases are archived.
+    let value = value.get_or_init(|| crate::report::result_value(result));
     let mut scenarios = BTreeMap::new();
     // Looked up once, not per case (a linear search per case made archiving quadratic in the case count).
     let cases: BTreeMap<(&str, &str), &Case> = manifest
@@ -663,15 +677,22 @@ fn archive_run(
     }
     match first {
         Some(e) => Err(e),
-        None => store_result(writer, result),
+        None => store_result_value(writer, result, value),
     }
 }
 
 /// Store the whole `result` as an object of the run and return the manifest's metadata naming it.
 fn store_result(writer: &mut crate::snapshot::archive::RunWriter, result: &RunResult) -> Result<Value> {
-    let value = serde_json::to_value(result)
-        .map_err(|e| Error::new(ErrorKind::Archive, format!("cannot encode the run's result: {e}")))?;
-    let id = writer.put(&value)?;
+    store_result_value(writer, result, &crate::report::result_value(result))
+}
+
+/// [`store_result`] of a result already converted to its JSON `value`.
+fn store_result_value(
+    writer: &mut crate::snapshot::archive::RunWriter,
+    result: &RunResult,
+    value: &Value,
+) -> Result<Value> {
+    let id = writer.put(value)?;
     Ok(run_meta(result, Some(id.as_str())))
 }
 
