@@ -141,7 +141,8 @@ pub struct RunOverview {
     pub duration: f64,
     /// How many cases it ran.
     pub cases: usize,
-    /// The KPIs.
+    /// The run's and each suite's KPIs (per-case KPIs are in the run's [`RunResult`]; overviews of runs
+    /// archived by earlier builds may have them).
     pub kpis: Kpis,
     /// `GO`, `NO-GO`, or `none` for a run that never reached its gates.
     pub verdict: String,
@@ -164,7 +165,12 @@ impl From<&RunResult> for RunOverview {
             started: r.started.clone(),
             duration: r.duration,
             cases: r.cases.len(),
-            kpis: r.kpis.clone(),
+            // Per-case KPIs stay in the result: every listing reads every run's overview.
+            kpis: Kpis {
+                run: r.kpis.run.clone(),
+                suites: r.kpis.suites.clone(),
+                cases: Default::default(),
+            },
             verdict: r.verdict.verdict.clone(),
             go: r.verdict.go,
             report_dir: r.report_dir.clone(),
@@ -790,10 +796,25 @@ fn resolve_baselines(archive: &Archive, manifest: &Manifest, current: &str) -> B
     }
     let Ok(mut runs) = archive.runs() else { return out };
     runs.sort_by(|a, b| b.tag.cmp(&a.tag));
+    // The manifest keeps the run's and suites' KPIs; a rule scoped to a case needs the result's.
+    let per_case = manifest
+        .gates
+        .iter()
+        .any(|g| g.baseline.is_some() && matches!(g.scope, crate::gate::Scope::Case { .. }));
     let kpis_of = |tag: &str| -> Option<(String, Kpis)> {
-        let m = archive.manifest(tag).ok()?;
+        let m = archive.manifest_head(tag).ok()?;
         let verdict = m.meta.get("verdict")?.as_str()?.to_string();
-        let k = serde_json::from_value(m.meta.get("kpis")?.clone()).ok()?;
+        let mut k: Kpis = serde_json::from_value(m.meta.get("kpis")?.clone()).ok()?;
+        if per_case && k.cases.is_empty() {
+            let result = m
+                .meta
+                .get(RESULT_KEY)
+                .and_then(Value::as_str)
+                .and_then(|id| ObjectId::parse(id).ok());
+            if let Some(v) = result.and_then(|id| archive.get(&id).ok()) {
+                k = serde_json::from_value(v.get("kpis")?.clone()).ok()?;
+            }
+        }
         Some((verdict, k))
     };
     for w in wanted {
