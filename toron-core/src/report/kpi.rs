@@ -97,28 +97,35 @@ impl Kpis {
     }
 
     fn fill(&mut self, scope: &Scope, cases: &[&CaseResult]) {
+        // Gathered here and stored once: a case scope's key is formatted and looked up once, not per metric.
+        let mut values = Values::new();
+        let mut set = |metric: Metric, value: f64| {
+            if value.is_finite() {
+                values.insert(metric.name().to_string(), value);
+            }
+        };
         let ran: Vec<&&CaseResult> = cases
             .iter()
             .filter(|c| !matches!(c.outcome, CaseOutcome::Skipped | CaseOutcome::Cancelled))
             .collect();
         let count = |f: &dyn Fn(CaseOutcome) -> bool| ran.iter().filter(|c| f(c.outcome)).count() as f64;
         if !ran.is_empty() {
-            self.set(scope, Metric::PassRate, count(&|o| o.is_pass()) / ran.len() as f64);
+            set(Metric::PassRate, count(&|o| o.is_pass()) / ran.len() as f64);
         }
-        self.set(scope, Metric::Failed, count(&|o| o == CaseOutcome::Failed));
+        set(Metric::Failed, count(&|o| o == CaseOutcome::Failed));
         self.set(
             scope,
             Metric::Errored,
             count(&|o| matches!(o, CaseOutcome::Errored | CaseOutcome::TimedOut)),
         );
-        self.set(scope, Metric::Flaky, count(&|o| o == CaseOutcome::Flaky));
+        set(Metric::Flaky, count(&|o| o == CaseOutcome::Flaky));
         let violations: usize = cases
             .iter()
             .filter(|c| !c.expect_violation)
             .filter_map(|c| c.last())
             .flat_map(|a| a.seeds.iter().map(|s| s.violations))
             .sum();
-        self.set(scope, Metric::Violations, violations as f64);
+        set(Metric::Violations, violations as f64);
         let checked: Vec<bool> = cases
             .iter()
             .filter(|c| c.kind == CaseKind::Determinism)
@@ -126,7 +133,7 @@ impl Kpis {
             .collect();
         if !checked.is_empty() {
             let ok = checked.iter().filter(|d| **d).count() as f64;
-            self.set(scope, Metric::Determinism, ok / checked.len() as f64);
+            set(Metric::Determinism, ok / checked.len() as f64);
         }
         let load: Vec<_> = cases
             .iter()
@@ -148,14 +155,23 @@ impl Kpis {
                         LatencyStat::Mean => s.latency.mean,
                     })
                     .fold(f64::NEG_INFINITY, f64::max);
-                self.set(scope, Metric::Latency(*stat), worst);
+                set(Metric::Latency(*stat), worst);
             }
             let tp = load.iter().map(|s| s.throughput).fold(f64::INFINITY, f64::min);
-            self.set(scope, Metric::Throughput, tp);
+            set(Metric::Throughput, tp);
         }
         if !matches!(scope, Scope::Run) {
-            self.set(scope, Metric::Duration, cases.iter().map(|c| c.duration).sum());
+            set(Metric::Duration, cases.iter().map(|c| c.duration).sum());
         }
+        if values.is_empty() {
+            return;
+        }
+        let into = match scope {
+            Scope::Run => &mut self.run,
+            Scope::Suite(s) => self.suites.entry(s.clone()).or_default(),
+            Scope::Case { suite, case } => self.cases.entry(format!("{suite}/{case}")).or_default(),
+        };
+        into.extend(values);
     }
 
     fn values(&self, scope: &Scope) -> Option<&Values> {
