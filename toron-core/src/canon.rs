@@ -375,29 +375,42 @@ pub fn format_f64(f: f64) -> String {
     }
 }
 
+/// What each byte becomes in a JSON string: 0 for itself, else the letter after its backslash (`u` for a
+/// `\u00XX` escape). A table lookup per byte, not a branch per escapable character.
+const ESCAPE: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 0x20 {
+        t[i] = b'u';
+        i += 1;
+    }
+    t[0x08] = b'b';
+    t[0x09] = b't';
+    t[0x0a] = b'n';
+    t[0x0c] = b'f';
+    t[0x0d] = b'r';
+    t[b'"' as usize] = b'"';
+    t[b'\\' as usize] = b'\\';
+    t
+};
+
 /// Append a string with the minimal escaping of RFC 8785 section 3.2.2.2.
 fn push_string(out: &mut Vec<u8>, s: &str) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    out.push(b'"');
     let bytes = s.as_bytes();
+    out.reserve(bytes.len() + 2);
+    out.push(b'"');
     let mut start = 0;
     for (i, &b) in bytes.iter().enumerate() {
-        let esc: &[u8] = match b {
-            b'"' => b"\\\"",
-            b'\\' => b"\\\\",
-            0x08 => b"\\b",
-            0x09 => b"\\t",
-            0x0a => b"\\n",
-            0x0c => b"\\f",
-            0x0d => b"\\r",
-            0x00..=0x1f => b"",
-            _ => continue,
-        };
+        let esc = ESCAPE[b as usize];
+        if esc == 0 {
+            continue;
+        }
         out.extend_from_slice(&bytes[start..i]);
-        if esc.is_empty() {
+        if esc == b'u' {
             out.extend_from_slice(&[b'\\', b'u', b'0', b'0', HEX[(b >> 4) as usize], HEX[(b & 0xf) as usize]]);
         } else {
-            out.extend_from_slice(esc);
+            out.extend_from_slice(&[b'\\', esc]);
         }
         start = i + 1;
     }
@@ -411,10 +424,15 @@ fn push_string(out: &mut Vec<u8>, s: &str) {
 /// characters U+E000..=U+FFFF and supplementary ones; only objects with such keys are re-sorted.
 pub(crate) fn sorted_entries(map: &Map<String, Value>) -> Vec<(&String, &Value)> {
     let mut entries: Vec<(&String, &Value)> = map.iter().collect();
-    if entries.iter().any(|(k, _)| k.bytes().any(|b| b >= 0xee)) {
+    if needs_resort(map) {
         entries.sort_by(|a, b| a.0.encode_utf16().cmp(b.0.encode_utf16()));
     }
     entries
+}
+
+/// Whether a key of `map` has a character from U+E000 up, where UTF-8 and UTF-16 orders can disagree.
+fn needs_resort(map: &Map<String, Value>) -> bool {
+    map.keys().any(|k| k.bytes().any(|b| b >= 0xee))
 }
 
 struct Writer<'o, 'v> {
@@ -500,7 +518,13 @@ impl<'v> Writer<'_, 'v> {
             Value::Object(map) => {
                 self.raw(b"{");
                 let depth = self.pretty.unwrap_or(0);
-                for (i, (k, v)) in sorted_entries(map).into_iter().enumerate() {
+                // Nearly every object is in canonical order already: iterated as it is, with no list made.
+                let entries: Box<dyn Iterator<Item = (&String, &Value)>> = if needs_resort(map) {
+                    Box::new(sorted_entries(map).into_iter())
+                } else {
+                    Box::new(map.iter())
+                };
+                for (i, (k, v)) in entries.enumerate() {
                     if i > 0 {
                         self.raw(b",");
                     }

@@ -194,7 +194,11 @@ fn testcase(w: &mut Xml, c: &CaseResult) -> std::io::Result<()> {
         Status::Skipped => status_element(w, "skipped", c.outcome.name(), c.outcome.name())?,
         s @ (Status::Failure | Status::Error) => {
             let message = last.and_then(|a| a.message.as_deref()).unwrap_or(c.outcome.name());
-            let name = if matches!(s, Status::Failure) { "failure" } else { "error" };
+            let name = if matches!(s, Status::Failure) {
+                "failure"
+            } else {
+                "error"
+            };
             status_element(w, name, message, c.outcome.name())?;
             for a in earlier {
                 rerun(w, a, false)?;
@@ -223,7 +227,13 @@ fn gate_testcase(w: &mut Xml, r: &RuleResult) -> std::io::Result<()> {
     // Surefire's schema requires `time` on every testcase; evaluating a rule takes no measurable time.
     tag.push_attribute(("time", "0.000"));
     start(w, tag)?;
-    properties(w, &[("severity", r.severity.name().into()), ("status", r.status.name().into())])?;
+    properties(
+        w,
+        &[
+            ("severity", r.severity.name().into()),
+            ("status", r.status.name().into()),
+        ],
+    )?;
     match rule_status(r) {
         Status::Skipped => status_element(w, "skipped", &r.explanation, "not_evaluated")?,
         Status::Failure | Status::Error => status_element(w, "failure", &r.explanation, "gate")?,
@@ -299,8 +309,7 @@ pub fn junit_xml(result: &RunResult) -> Result<String> {
     // About 330 bytes per passing case.
     let mut w = Writer::new_with_indent(Vec::with_capacity(4096 + 400 * result.cases.len()), b' ', 4);
     write(&mut w, result).map_err(|e| Error::new(ErrorKind::Run, format!("cannot write junit.xml: {e}")))?;
-    String::from_utf8(w.into_inner())
-        .map_err(|e| Error::new(ErrorKind::Run, format!("cannot write junit.xml: {e}")))
+    String::from_utf8(w.into_inner()).map_err(|e| Error::new(ErrorKind::Run, format!("cannot write junit.xml: {e}")))
 }
 
 #[cfg(test)]

@@ -791,14 +791,21 @@ mod tests {
         let extra = "\n[[suite]]\nname = \"inline\"\ncase = [{ name = \"i\", kind = \"command\", argv = [\"true\"] }]\n\
                      [[ suite ]] # spaced headers\nname = \"spaced\"\n  [[ suite.case ]]\nname = \"s\"\nkind = \"command\"\n\
                      argv = [\"true\"]\ntimeout = \"2s\"\n";
-        for rel in ["testops.toml", "examples/testops/testops.toml", "tests/fixtures/runner/run/testops.toml"] {
+        for rel in [
+            "testops.toml",
+            "examples/testops/testops.toml",
+            "tests/fixtures/runner/run/testops.toml",
+        ] {
             let path = repo.join(rel);
             let root = path.parent().unwrap();
             let text = std::fs::read_to_string(&path).unwrap() + extra;
             let fast = Manifest::parse_fast(&text, root, Some(&path)).expect(rel);
             let located = Manifest::parse_located(&text, root, Some(&path)).unwrap();
             assert_eq!(format!("{fast:?}"), format!("{located:?}"), "{rel}");
-            assert!(fast.suites.iter().flat_map(|s| &s.cases).all(|c| c.line.is_some()), "{rel}");
+            assert!(
+                fast.suites.iter().flat_map(|s| &s.cases).all(|c| c.line.is_some()),
+                "{rel}"
+            );
         }
     }
 

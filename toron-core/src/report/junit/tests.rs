@@ -166,7 +166,13 @@ fn assert_same(r: &RunResult) {
 #[test]
 fn every_outcome_and_rule_status_matches_quick_junit() {
     let cases = vec![
-        case("unit", "ok", "command", "passed", vec![attempt(1, "passed", None, "fine\n", "", &[])]),
+        case(
+            "unit",
+            "ok",
+            "command",
+            "passed",
+            vec![attempt(1, "passed", None, "fine\n", "", &[])],
+        ),
         case(
             "unit",
             "flaky",
@@ -188,17 +194,47 @@ fn every_outcome_and_rule_status_matches_quick_junit() {
                 attempt(2, "failed", Some("exit 3"), "out\n", "err\n", &[]),
             ],
         ),
-        case("unit", "slow", "command", "timed_out", vec![attempt(1, "timed_out", None, "", "", &[])]),
+        case(
+            "unit",
+            "slow",
+            "command",
+            "timed_out",
+            vec![attempt(1, "timed_out", None, "", "", &[])],
+        ),
         case("unit", "skipped", "command", "skipped", vec![]),
         case("unit", "cancelled", "command", "cancelled", vec![]),
-        case("sim", "echo", "sim", "passed", vec![attempt(1, "passed", None, "", "", &[1, 2])]),
-        case("sim", "bug", "chaos", "errored", vec![attempt(1, "errored", Some("no such node"), "", "", &[7])]),
+        case(
+            "sim",
+            "echo",
+            "sim",
+            "passed",
+            vec![attempt(1, "passed", None, "", "", &[1, 2])],
+        ),
+        case(
+            "sim",
+            "bug",
+            "chaos",
+            "errored",
+            vec![attempt(1, "errored", Some("no such node"), "", "", &[7])],
+        ),
     ];
     let rules = vec![
         rule("failed == 0", None, "block", "failed", "Failed: 1 case failed"),
-        rule("latency.p99 <= 0.2", Some("load/checkout"), "warn", "failed", "Failed: 0.3 > 0.2"),
+        rule(
+            "latency.p99 <= 0.2",
+            Some("load/checkout"),
+            "warn",
+            "failed",
+            "Failed: 0.3 > 0.2",
+        ),
         rule("pass_rate >= 0.9", None, "block", "passed", "Passed"),
-        rule("coverage >= 0.8", Some("unit"), "block", "not_evaluated", "Not evaluated: no data"),
+        rule(
+            "coverage >= 0.8",
+            Some("unit"),
+            "block",
+            "not_evaluated",
+            "Not evaluated: no data",
+        ),
     ];
     assert_same(&run("run-1", &["unit", "sim", "empty"], cases, rules));
     assert_same(&run("run-2", &[], vec![], vec![]));
@@ -217,7 +253,12 @@ fn hostile_strings_match_quick_junit() {
             attempt(2, "failed", Some(nasty), nasty, nasty, &[3]),
         ],
     )];
-    assert_same(&run(nasty, &[nasty], cases, vec![rule(nasty, Some(nasty), "warn", "failed", nasty)]));
+    assert_same(&run(
+        nasty,
+        &[nasty],
+        cases,
+        vec![rule(nasty, Some(nasty), "warn", "failed", nasty)],
+    ));
 }
 
 fn text() -> impl Strategy<Value = String> {
@@ -235,7 +276,15 @@ fn text() -> impl Strategy<Value = String> {
 }
 
 fn outcome() -> impl Strategy<Value = &'static str> {
-    prop::sample::select(vec!["passed", "flaky", "failed", "errored", "timed_out", "skipped", "cancelled"])
+    prop::sample::select(vec![
+        "passed",
+        "flaky",
+        "failed",
+        "errored",
+        "timed_out",
+        "skipped",
+        "cancelled",
+    ])
 }
 
 proptest! {
