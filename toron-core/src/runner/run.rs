@@ -591,12 +591,18 @@ impl Worker {
                 .unwrap_or_else(|_| Err(Error::new(ErrorKind::Run, "rendering the reports panicked (a bug)")));
             (archived, reported)
         });
-        // Freeing a large value takes as long as building it: not on the way to the run's end.
-        if let Some(v) = value.into_inner() {
-            let _ = std::thread::Builder::new()
-                .name("toron-free".into())
-                .spawn(move || drop(v));
-        }
+        // The outputs are archived, and the result's value written: freeing them takes about as long as
+        // building them did, so it is done off the way to the run's end (and to its caller dropping the result).
+        let outputs: Vec<Value> = result
+            .cases
+            .iter_mut()
+            .flat_map(|c| c.attempts.iter_mut())
+            .map(|a| std::mem::take(&mut a.output))
+            .collect();
+        let garbage = (value.into_inner(), outputs);
+        let _ = std::thread::Builder::new()
+            .name("toron-free".into())
+            .spawn(move || drop(garbage));
         let mut meta = archived.as_ref().ok().cloned();
         if let Err(e) = &reported {
             result.error.get_or_insert(e.to_string());
