@@ -1,9 +1,9 @@
 """Side-by-side benchmark of the runner (issue 6), printing Toron's figure next to the peer's and the ratio.
 
 - ``overhead``: per-case overhead of ``toron run`` against pytest running the same number of trivial tests.
-  Both run as a fresh process (``python -m toron run`` / ``python -m pytest``) on 1 and on N cases (default
-  1 000); the per-case overhead is (time(N) - time(1)) / (N - 1), the best of ``--repeat`` runs, so start-up
-  cost is not counted for either. Toron's trivial case is a simulation of one echo request; pytest's is
+  Both run as a fresh process (``python -m toron run`` / ``python -m pytest``) on 1, N/4, N/2 and N cases
+  (default N = 1 000), each timed as the best of ``--repeat`` runs; the per-case overhead is the slope of the
+  line fitted through those times, so start-up cost is not counted for either. Toron's trivial case is a simulation of one echo request; pytest's is
   ``def test_i(): pass``. Bar: Toron's per-case overhead >= 10x lower.
 - ``parallel``: CPU-bound simulation cases (M/M/1, 1M customers each) with ``jobs=2`` against
   ``jobs=1``, in-process (``toron.run``). Bar: >= 1.8x on 2 cores.
@@ -77,11 +77,22 @@ def best(argv: list[str], cwd: Path, repeat: int) -> float:
     return min(times)
 
 
+def slope(points: list[tuple[int, float]]) -> float:
+    """Least-squares slope of (n, seconds): the cost of one more case, start-up excluded."""
+    mean_n = sum(n for n, _ in points) / len(points)
+    mean_t = sum(t for _, t in points) / len(points)
+    num = sum((n - mean_n) * (t - mean_t) for n, t in points)
+    return num / sum((n - mean_n) ** 2 for n, _ in points)
+
+
 def overhead(cases: int, repeat: int) -> None:
+    # Several sizes up to `cases`, a line fitted through their best times: one noisy size moves the slope
+    # far less than it moves (t(N) - t(1)) / (N - 1).
+    sizes = sorted({1, max(2, cases // 4), max(3, cases // 2), cases})
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp)
-        timings = {}
-        for n in (1, cases):
+        timings: dict[tuple[str, int], float] = {}
+        for n in sizes:
             manifest = toron_project(base / f"toron-{n}", n, ONE_REQUEST, jobs=2)
             timings[("toron", n)] = best(
                 [sys.executable, "-m", "toron", "run", "--manifest", str(manifest), "--no-progress"],
@@ -94,13 +105,11 @@ def overhead(cases: int, repeat: int) -> None:
                 test.parent,
                 repeat,
             )
-    per = {tool: (timings[(tool, cases)] - timings[(tool, 1)]) / (cases - 1) for tool in ("toron", "pytest")}
-    print(f"runner overhead, {cases} trivial cases (fresh process each; best of {repeat}):")
+    per = {tool: slope([(n, timings[(tool, n)]) for n in sizes]) for tool in ("toron", "pytest")}
+    print(f"runner overhead, trivial cases (fresh process each; best of {repeat}; slope over {sizes} cases):")
     for tool in ("toron", "pytest"):
-        print(
-            f"  {tool:<7} 1 case {timings[(tool, 1)]:.3f} s, {cases} cases {timings[(tool, cases)]:.3f} s"
-            f" -> {per[tool] * 1e6:.0f} us per case"
-        )
+        times = ", ".join(f"{n}: {timings[(tool, n)]:.3f} s" for n in sizes)
+        print(f"  {tool:<7} {times} -> {per[tool] * 1e6:.0f} us per case")
     print(f"  per-case overhead: Toron {per['pytest'] / per['toron']:.1f}x lower than pytest (bar: >= 10x)")
 
 
