@@ -161,6 +161,10 @@ pub struct Attempt {
     pub coverage: Option<(u64, u64)>,
     #[serde(skip)]
     pub(crate) output: Value,
+    /// The output's canonical encoding, hashed for `digest` and kept for the archive: a new output is encoded
+    /// once, not again when it is stored.
+    #[serde(skip)]
+    pub(crate) output_bytes: Option<Vec<u8>>,
     #[serde(skip)]
     pub(crate) coverage_data: Option<Coverage>,
 }
@@ -181,6 +185,7 @@ impl Attempt {
             golden: None,
             coverage: None,
             output: Value::Null,
+            output_bytes: None,
             coverage_data: None,
         }
     }
@@ -327,7 +332,10 @@ pub(crate) fn run_attempt(ctx: &CaseContext<'_>, suite: &str, case: &Case, numbe
         golden(ctx, suite, case, &mut a);
     }
     if a.output != Value::Null {
-        a.digest = crate::canon::digest(&a.output).ok();
+        if let Ok(bytes) = crate::canon::canonical_bytes(&a.output) {
+            a.digest = Some(crate::canon::digest_bytes(&bytes));
+            a.output_bytes = Some(bytes);
+        }
     }
     a.duration = started.elapsed().as_secs_f64();
     a

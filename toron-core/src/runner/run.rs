@@ -593,11 +593,11 @@ impl Worker {
         });
         // The outputs are archived, and the result's value written: freeing them takes about as long as
         // building them did, so it is done off the way to the run's end (and to its caller dropping the result).
-        let outputs: Vec<Value> = result
+        let outputs: Vec<(Value, Option<Vec<u8>>)> = result
             .cases
             .iter_mut()
             .flat_map(|c| c.attempts.iter_mut())
-            .map(|a| std::mem::take(&mut a.output))
+            .map(|a| (std::mem::take(&mut a.output), a.output_bytes.take()))
             .collect();
         let garbage = (value.into_inner(), outputs);
         let _ = std::thread::Builder::new()
@@ -777,8 +777,16 @@ fn archive_case(
         rec = rec.seed(seed);
     }
     // The attempt's digest is the output's archive id: an output stored already is not encoded again.
-    match c.last().and_then(|a| a.digest.as_deref()).map(ObjectId::parse) {
-        Some(Ok(id)) if !output.is_null() => writer.add_case_with_id(&c.id(), id, output, rec.meta(meta))?,
+    // The attempt hashed the output's canonical bytes for its digest: stored as they are, not encoded again.
+    let id = c
+        .last()
+        .and_then(|a| a.digest.as_deref())
+        .and_then(|d| ObjectId::parse(d).ok());
+    match (id, c.last().and_then(|a| a.output_bytes.as_deref())) {
+        (Some(id), Some(bytes)) if !output.is_null() => {
+            writer.add_case_with_bytes(&c.id(), id, bytes, rec.meta(meta))?
+        }
+        (Some(id), _) if !output.is_null() => writer.add_case_with_id(&c.id(), id, output, rec.meta(meta))?,
         _ => writer.add_case(&c.id(), output, rec.meta(meta))?,
     };
     Ok(())

@@ -1140,6 +1140,32 @@ impl RunWriter {
         self.record_case(case, id, record)
     }
 
+    /// [`RunWriter::add_case_with_id`] of an output the caller has as canonical `bytes` (it hashed them for
+    /// the id): a new output is stored as they are, not encoded again. Bytes whose digest is not `id` are an
+    /// `InvalidArgument` error; that they are the canonical encoding is the caller's promise (crate-private).
+    pub(crate) fn add_case_with_bytes(
+        &mut self,
+        case: &str,
+        id: ObjectId,
+        bytes: &[u8],
+        record: CaseRecord,
+    ) -> Result<ObjectId> {
+        super::case::check_case(case)?;
+        let raw = raw_id(&id);
+        if !self.has(&id, &raw)? {
+            let actual = encode::digest_bytes(bytes);
+            if actual != id.as_str() {
+                return Err(Error::new(
+                    ErrorKind::InvalidArgument,
+                    format!("object id {id} is not the bytes' ({actual})"),
+                )
+                .with_field("id"));
+            }
+            self.append(raw, bytes)?;
+        }
+        self.record_case(case, id, record)
+    }
+
     fn record_case(&mut self, case: &str, id: ObjectId, record: CaseRecord) -> Result<ObjectId> {
         if let Some(s) = &record.scenario {
             if let Err(i) = self.manifest.scenarios.binary_search(s) {
@@ -1503,6 +1529,27 @@ mod tests {
         assert_eq!(e.kind(), ErrorKind::InvalidArgument);
         let m = run.finish().unwrap();
         assert_eq!(a.get(&m.cases["kv/a"].object).unwrap(), v);
+        assert!(!a.contains(&wrong));
+        assert!(a.verify().unwrap().is_ok());
+    }
+
+    #[test]
+    fn add_case_with_bytes_stores_the_bytes_and_refuses_a_wrong_id() {
+        let (_d, a) = archive();
+        let v = json!({"out": [1, 2, 3], "a": "é"});
+        let bytes = encode::canonical_bytes(&v).unwrap();
+        let id = ObjectId::of(&v).unwrap();
+        let mut run = a.new_run("2.5.0", json!(null)).unwrap();
+        run.add_case_with_bytes("kv/a", id.clone(), &bytes, CaseRecord::new())
+            .unwrap();
+        let wrong = ObjectId::of(&json!("x")).unwrap();
+        let e = run
+            .add_case_with_bytes("kv/b", wrong.clone(), &bytes, CaseRecord::new())
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidArgument);
+        let m = run.finish().unwrap();
+        assert_eq!(a.get(&m.cases["kv/a"].object).unwrap(), v);
+        assert!(!m.cases.contains_key("kv/b"));
         assert!(!a.contains(&wrong));
         assert!(a.verify().unwrap().is_ok());
     }
