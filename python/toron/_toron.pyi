@@ -13,6 +13,7 @@ __all__ = [
     "CancelledError",
     "CanonicalError",
     "CheckResult",
+    "DatasetError",
     "Diff",
     "Error",
     "InvalidArgumentError",
@@ -23,6 +24,7 @@ __all__ = [
     "Outcome",
     "PatchError",
     "Pending",
+    "PiiError",
     "RefreshResult",
     "ReplayResult",
     "Run",
@@ -36,6 +38,7 @@ __all__ = [
     "SnapshotError",
     "Snapshots",
     "TextDiff",
+    "WarroomError",
     "__version__",
     "_error_class_for_kind",
     "_error_kinds",
@@ -93,6 +96,9 @@ class SnapshotError(Error): ...
 class ArchiveError(Error): ...
 class ManifestError(Error, ValueError): ...
 class RunError(Error): ...
+class PiiError(Error, ValueError): ...
+class DatasetError(Error, ValueError): ...
+class WarroomError(Error): ...
 
 @final
 class Scenario:

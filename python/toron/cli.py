@@ -290,6 +290,12 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("file", metavar="FILE")
     g.add_argument("--canonical", action="store_true", help="print the canonical JSON instead")
     g.set_defaults(run=_cmd_digest)
+
+    # Commands of one concept each live in a module of their own.
+    from toron import _cli_fixtures, _cli_protect, _cli_warroom
+
+    for module in (_cli_protect, _cli_fixtures, _cli_warroom):
+        module.add_commands(commands)
     return p
 
 

@@ -21,6 +21,9 @@ EXPECTED: dict[str, tuple[type[toron.Error], tuple[type[BaseException], ...]]] =
     "archive": (toron.ArchiveError, ()),
     "manifest": (toron.ManifestError, (ValueError,)),
     "run": (toron.RunError, ()),
+    "pii": (toron.PiiError, (ValueError,)),
+    "dataset": (toron.DatasetError, (ValueError,)),
+    "warroom": (toron.WarroomError, ()),
 }
 
 

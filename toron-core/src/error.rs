@@ -35,6 +35,13 @@ pub enum ErrorKind {
     Manifest,
     /// A run could not proceed (a harness failure: a case could not be started, the run was interrupted).
     Run,
+    /// A PII scrubber policy is invalid, or strict mode refused an artifact that holds PII.
+    Pii,
+    /// A synthetic data set schema is invalid (names file, line and field), or generating it failed.
+    Dataset,
+    /// A warroom operation is invalid (unknown incident or run id, a status change not allowed) or its
+    /// database cannot be used.
+    Warroom,
 }
 
 impl ErrorKind {
@@ -53,6 +60,9 @@ impl ErrorKind {
             ErrorKind::Archive => "archive",
             ErrorKind::Manifest => "manifest",
             ErrorKind::Run => "run",
+            ErrorKind::Pii => "pii",
+            ErrorKind::Dataset => "dataset",
+            ErrorKind::Warroom => "warroom",
         }
     }
 
@@ -70,6 +80,9 @@ impl ErrorKind {
         ErrorKind::Archive,
         ErrorKind::Manifest,
         ErrorKind::Run,
+        ErrorKind::Pii,
+        ErrorKind::Dataset,
+        ErrorKind::Warroom,
     ];
 }
 

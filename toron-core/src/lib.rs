@@ -38,21 +38,27 @@
 //! - [`snapshot`]: golden files and the content-addressed run archive.
 //! - [`runner`]: the test-operations manifest (`testops.toml`) and runs of its suites;
 //! - [`gate`]: GO / NO-GO rules on a run's KPIs;
-//! - [`report`]: KPIs, coverage ingestion (Cobertura, lcov) and report files.
+//! - [`report`]: KPIs, coverage ingestion (Cobertura, lcov) and report files;
+//! - [`pii`]: PII and secret detectors, redaction with stable placeholders, strict mode and quarantine;
+//! - [`fixtures`]: seeded synthetic data sets from a schema;
+//! - [`warroom`]: incidents from failing gates, rollbacks of goldens, postmortems.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod canon;
 pub mod diff;
 pub mod error;
+pub mod fixtures;
 pub mod gate;
 pub mod models;
+pub mod pii;
 pub mod report;
 pub mod rng;
 pub mod runner;
 pub mod scenario;
 pub mod sim;
 pub mod snapshot;
+pub mod warroom;
 
 pub use error::{Error, ErrorKind, Result};
 

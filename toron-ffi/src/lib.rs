@@ -53,6 +53,12 @@ pub mod manifest;
 
 pub mod run;
 
+pub mod pii;
+
+pub mod fixtures;
+
+pub mod warroom;
+
 mod handle;
 
 mod panic;

@@ -56,6 +56,13 @@ pub enum toron_status {
     TORON_MANIFEST_ERROR = 110,
     /// A run could not be started or finished (harness failure, unknown run id).
     TORON_RUN_ERROR = 111,
+    /// A PII scrubber policy is invalid, or strict mode refused a document that holds PII.
+    TORON_PII_ERROR = 112,
+    /// A synthetic data set schema is invalid (file, line and field are given), or generating it failed.
+    TORON_DATASET_ERROR = 113,
+    /// A warroom operation is invalid (unknown incident or run id, a status change that is not allowed) or
+    /// the warroom database cannot be used.
+    TORON_WARROOM_ERROR = 114,
 }
 
 impl toron_status {
@@ -80,6 +87,9 @@ impl toron_status {
         toron_status::TORON_ARCHIVE_ERROR,
         toron_status::TORON_MANIFEST_ERROR,
         toron_status::TORON_RUN_ERROR,
+        toron_status::TORON_PII_ERROR,
+        toron_status::TORON_DATASET_ERROR,
+        toron_status::TORON_WARROOM_ERROR,
     ];
 
     /// The status of a core error kind. The match is exhaustive: a kind added to the core does not compile
@@ -98,6 +108,9 @@ impl toron_status {
             ErrorKind::Archive => toron_status::TORON_ARCHIVE_ERROR,
             ErrorKind::Manifest => toron_status::TORON_MANIFEST_ERROR,
             ErrorKind::Run => toron_status::TORON_RUN_ERROR,
+            ErrorKind::Pii => toron_status::TORON_PII_ERROR,
+            ErrorKind::Dataset => toron_status::TORON_DATASET_ERROR,
+            ErrorKind::Warroom => toron_status::TORON_WARROOM_ERROR,
         }
     }
 
@@ -123,6 +136,9 @@ impl toron_status {
             toron_status::TORON_ARCHIVE_ERROR => "TORON_ARCHIVE_ERROR\0",
             toron_status::TORON_MANIFEST_ERROR => "TORON_MANIFEST_ERROR\0",
             toron_status::TORON_RUN_ERROR => "TORON_RUN_ERROR\0",
+            toron_status::TORON_PII_ERROR => "TORON_PII_ERROR\0",
+            toron_status::TORON_DATASET_ERROR => "TORON_DATASET_ERROR\0",
+            toron_status::TORON_WARROOM_ERROR => "TORON_WARROOM_ERROR\0",
         }
     }
 }
@@ -187,6 +203,9 @@ mod tests {
             (toron_status::TORON_ARCHIVE_ERROR, 109),
             (toron_status::TORON_MANIFEST_ERROR, 110),
             (toron_status::TORON_RUN_ERROR, 111),
+            (toron_status::TORON_PII_ERROR, 112),
+            (toron_status::TORON_DATASET_ERROR, 113),
+            (toron_status::TORON_WARROOM_ERROR, 114),
         ];
         assert_eq!(pinned.len(), toron_status::ALL.len());
         for (status, number) in pinned {

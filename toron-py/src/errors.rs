@@ -29,6 +29,9 @@ pub(crate) struct Classes {
     pub(crate) archive: Py<PyType>,
     pub(crate) manifest: Py<PyType>,
     pub(crate) run: Py<PyType>,
+    pub(crate) pii: Py<PyType>,
+    pub(crate) dataset: Py<PyType>,
+    pub(crate) warroom: Py<PyType>,
 }
 
 static CLASSES: PyOnceLock<Classes> = PyOnceLock::new();
@@ -97,6 +100,22 @@ pub(crate) fn classes(py: Python<'_>) -> PyResult<&'static Classes> {
                 Some(&value_error),
             )?,
             run: sub("RunError", "A run could not be started or finished (harness failure, unknown run id).", None)?,
+            pii: sub(
+                "PiiError",
+                "A PII scrubber policy is invalid, or strict mode refused a value that holds PII.",
+                Some(&value_error),
+            )?,
+            dataset: sub(
+                "DatasetError",
+                "A synthetic data set schema is invalid (file, line and field say where), or generating it failed.",
+                Some(&value_error),
+            )?,
+            warroom: sub(
+                "WarroomError",
+                "A warroom operation is invalid (unknown incident or run id, a status change not allowed) or its \
+                 database cannot be used.",
+                None,
+            )?,
             base,
         })
     })
@@ -118,6 +137,9 @@ pub(crate) fn class_for(classes: &Classes, kind: ErrorKind) -> Option<&Py<PyType
         ErrorKind::Archive => Some(&classes.archive),
         ErrorKind::Manifest => Some(&classes.manifest),
         ErrorKind::Run => Some(&classes.run),
+        ErrorKind::Pii => Some(&classes.pii),
+        ErrorKind::Dataset => Some(&classes.dataset),
+        ErrorKind::Warroom => Some(&classes.warroom),
     }
 }
 
@@ -252,6 +274,9 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
         ("ArchiveError", &c.archive),
         ("ManifestError", &c.manifest),
         ("RunError", &c.run),
+        ("PiiError", &c.pii),
+        ("DatasetError", &c.dataset),
+        ("WarroomError", &c.warroom),
     ] {
         m.add(name, class.bind(py))?;
     }

@@ -24,10 +24,13 @@ mod convert;
 mod diff;
 mod doorway;
 mod errors;
+mod fixtures;
+mod pii;
 mod run;
 mod scenario;
 mod sim;
 mod snapshot;
+mod warroom;
 
 /// The native module.
 #[pymodule]
@@ -54,5 +57,8 @@ fn _toron(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<archive::PyArchive>()?;
     m.add_class::<archive::PyRunWriter>()?;
     run::register(m)?;
+    pii::register(m)?;
+    fixtures::register(m)?;
+    warroom::register(m)?;
     Ok(())
 }

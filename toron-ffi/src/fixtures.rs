@@ -1,0 +1,1 @@
+//! The C surface of `toron_core::fixtures` (being built).

@@ -1,0 +1,1 @@
+//! The C surface of `toron_core::warroom` (being built).

@@ -1,0 +1,8 @@
+//! The Python surface of `toron_core::pii` (being built).
+
+use pyo3::prelude::*;
+
+/// Add this concept's classes and functions to the module.
+pub(crate) fn register(_m: &Bound<'_, PyModule>) -> PyResult<()> {
+    Ok(())
+}
