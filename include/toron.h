@@ -154,6 +154,19 @@ typedef enum {
    * A run could not be started or finished (harness failure, unknown run id).
    */
   TORON_RUN_ERROR = 111,
+  /**
+   * A PII scrubber policy is invalid, or strict mode refused a document that holds PII.
+   */
+  TORON_PII_ERROR = 112,
+  /**
+   * A synthetic data set schema is invalid (file, line and field are given), or generating it failed.
+   */
+  TORON_DATASET_ERROR = 113,
+  /**
+   * A warroom operation is invalid (unknown incident or run id, a status change that is not allowed) or
+   * the warroom database cannot be used.
+   */
+  TORON_WARROOM_ERROR = 114,
 } toron_status;
 
 /**

@@ -469,7 +469,9 @@ def _exit_for(result: toron.RunResult) -> int:
 
 
 def _print_result(result: toron.RunResult, out: TextIO) -> None:
-    print(f"run {result.id}: {result.state} ({result.case_count} cases, {result.duration:.2f}s)", file=out)
+    count = result.case_count
+    cases = f"{count} case" if count == 1 else f"{count} cases"
+    print(f"run {result.id}: {result.state} ({cases}, {result.duration:.2f}s)", file=out)
     if result.error:
         print(f"error: {result.error}", file=out)
     print(f"verdict: {result.verdict}", file=out)

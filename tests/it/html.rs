@@ -193,10 +193,12 @@ fn hostile_strings_are_escaped() {
 fn a_no_go_run_shows_its_failing_rule_sentence_before_the_cases() {
     let p = real_run("a_no_go_run_shows_its_failing_rule_sentence_before_the_cases");
     let r = &p.run;
-    // No coverage file in these suites, and the fixture's coverage rule is explicit: it fails and blocks.
+    // No coverage file in these suites, and the fixture's coverage rule is explicit: it fails and blocks; so
+    // does the case rule `failed == 0` (the golden mismatch).
     assert_eq!((r.verdict.verdict.as_str(), r.state), ("NO-GO", RunState::Failed));
     let failing: Vec<_> = r.verdict.blocking_failures().collect();
-    assert_eq!(failing.len(), 1, "{:#?}", r.verdict);
+    assert_eq!(failing.len(), 2, "{:#?}", r.verdict);
+    assert_eq!(failing[1].rule, "failed == 0");
     assert_eq!(
         failing[0].explanation,
         "Failed: the run has no coverage data for the run, so the rule cannot hold."
@@ -204,7 +206,7 @@ fn a_no_go_run_shows_its_failing_rule_sentence_before_the_cases() {
 
     let page = page_of(r);
     let verdict = page.find("<div class=\"big\">NO-GO</div>").expect("the verdict");
-    let title = page.find("1 blocking rule failed:").expect("the failing rules");
+    let title = page.find("2 blocking rules failed:").expect("the failing rules");
     let rule = page
         .find(&format!(
             "<li><code>{}</code>: {}</li>",

@@ -109,7 +109,8 @@ mod files {
 
         let verdict = read_json(&out.join("verdict.json"));
         assert_eq!(verdict["verdict"], report["verdict"]);
-        assert_eq!(verdict["rules"].as_array().map(Vec::len), Some(5));
+        // The manifest's five, then the case rules failed == 0 and errored == 0.
+        assert_eq!(verdict["rules"].as_array().map(Vec::len), Some(7));
         // determinism has no data (no hardening suite ran) and the rule is explicit: it fails, NO-GO.
         assert_eq!(verdict["rules"][0]["status"], "failed");
         assert_eq!(verdict["verdict"], "NO-GO");
@@ -153,7 +154,7 @@ mod files {
         assert!(junit.contains(r#"<property name="seed" value="7"/>"#));
         assert!(junit.contains(r#"<property name="digest" value=""#));
         // One testcase per gate rule; the failing blocking rule is a failure with its sentence.
-        assert!(junit.contains(r#"<testsuite name="toron.gates" tests="5""#), "{junit}");
+        assert!(junit.contains(r#"<testsuite name="toron.gates" tests="7""#), "{junit}");
         assert!(
             junit.contains(r#"<failure message="Failed: the run has no determinism data for the run"#),
             "{junit}"

@@ -44,7 +44,8 @@ fn the_issue_manifest_reads() {
     let d = &m.suites[2].cases[0];
     assert_eq!((d.repeats, d.threads.as_slice(), d.processes), (3, &[1usize, 2][..], 2));
     assert_eq!(m.suites[3].cases[0].seeds, [7]);
-    assert_eq!(m.gates.len(), 4);
+    // The manifest's four, then the case rules it does not gate itself (failed == 0, errored == 0).
+    assert_eq!(m.gates.len(), 6);
     assert_eq!(m.gates[2].scope, Scope::parse("load/checkout").unwrap());
     assert_eq!(m.gates[3].severity, Severity::Warn);
     assert_eq!(m.gates[3].baseline.as_deref(), Some("last-go"));
@@ -165,12 +166,13 @@ fn a_full_run_reports_outcomes_kpis_verdict_and_events() {
     let events: Vec<Event> = run.events(0).collect();
     let r = run.wait().unwrap();
     assert_eq!(r.id, run.id());
-    assert_eq!(run.state(), RunState::Passed);
+    // sim/echo fails (check mode, no golden): NO-GO by the case rule `failed == 0` (issue 16).
+    assert_eq!(run.state(), RunState::Failed);
     assert_eq!(run.wait().unwrap(), r); // wait is repeatable
     let finished = &events.last().unwrap().data;
     assert_eq!(
         (finished["state"].as_str(), finished["verdict"].as_str()),
-        (Some("passed"), Some("GO"))
+        (Some("failed"), Some("NO-GO"))
     );
 
     let outcomes: Vec<(String, &str, usize)> = r
@@ -203,16 +205,20 @@ fn a_full_run_reports_outcomes_kpis_verdict_and_events() {
     assert_eq!(r.cases[5].attempts[0].coverage, Some((9, 12)));
 
     // KPIs and verdict: coverage 75% >= 70%, determinism 100%, p99 = 10 ms; the chaos violation was expected;
-    // the flaky warning does not block; the failing golden does not have a gate here.
+    // the flaky warning does not block; the failing golden blocks through the case rule `failed == 0`, which
+    // the manifest does not write (issue 16).
     assert_eq!(r.kpis.run["coverage"], 0.75);
     assert_eq!(r.kpis.run["determinism"], 1.0);
     assert_eq!(r.kpis.run["violations"], 0.0);
     assert_eq!(r.kpis.run["flaky"], 1.0);
     assert_eq!(r.kpis.run["failed"], 1.0);
     assert!((r.kpis.cases["load/checkout"]["latency.p99"] - 0.010).abs() < 1e-4);
-    assert!(r.verdict.go, "{:#?}", r.verdict);
-    assert_eq!(r.state, RunState::Passed);
+    assert!(!r.verdict.go, "{:#?}", r.verdict);
+    assert_eq!(r.state, RunState::Failed);
     assert!(!r.verdict.rules[4].passed);
+    let blocking: Vec<_> = r.verdict.blocking_failures().map(|x| x.rule.as_str()).collect();
+    assert_eq!(blocking, ["failed == 0"]);
+    assert!(r.verdict.rules[5].explanation.ends_with("Cases: sim/echo."), "{}", r.verdict.rules[5].explanation);
 
     // Events: 1, 2, 3... no gaps, the lifecycle in order, equal to the archive's events.ndjson.
     let seqs: Vec<u64> = events.iter().map(|e| e.seq).collect();
@@ -232,7 +238,7 @@ fn a_full_run_reports_outcomes_kpis_verdict_and_events() {
     let archive = toron_core::snapshot::archive::Archive::open(dir.join(".toron"));
     let manifest = archive.manifest(run.id()).unwrap();
     assert_eq!(manifest.cases.len(), 6);
-    assert_eq!(manifest.meta["verdict"], "GO");
+    assert_eq!(manifest.meta["verdict"], "NO-GO");
     assert!(archive.verify().unwrap().is_ok());
 }
 

@@ -102,7 +102,10 @@ def test_run_result(tmp_path: Path) -> None:
     assert ok["outcome"] == "passed" and ok["attempts"][0]["stdout"] == "hello\n"
     assert by_name(result)["sim/echo"]["attempts"][0]["seeds"][1]["seed"] == 2
     assert result.kpis["run"]["pass_rate"] == 1.0 and result.kpis["run"]["failed"] == 0
-    assert [(r["rule"], r["status"]) for r in result.rules] == [("failed == 0", "passed")]
+    assert [(r["rule"], r["status"]) for r in result.rules] == [
+        ("failed == 0", "passed"),
+        ("errored == 0", "passed"),
+    ]
     assert (result.profile, result.suites, result.seed, result.seed_source) == (
         None,
         ["unit", "sim"],

@@ -6,8 +6,11 @@
 //! [`evaluate`] turns gates and a KPI set into a [`Verdict`] with one [`RuleResult`] per rule, each with a
 //! sentence a person understands.
 //!
-//! When a manifest has no `[[gate]]`, [`Gate::defaults`] apply (`determinism >= 98%`, `coverage >= 90%`): a
-//! default rule whose metric has no data is *not evaluated*; an explicit rule whose metric has no data fails,
+//! When a manifest has no `[[gate]]`, [`Gate::defaults`] apply (`determinism >= 98%`, `coverage >= 90%`). Every
+//! manifest also gets the case rules [`CASE_RULES`] (`failed == 0`, `errored == 0`, see [`Gate::with_case_rules`])
+//! unless it gates that metric on the whole run itself: a run with a failed, errored or timed-out case is never
+//! GO by default, and the rule's sentence names the cases. A default rule whose metric has no data is *not
+//! evaluated*; an explicit rule whose metric has no data fails,
 //! and says so — unless its scope (a suite or a case) was not part of the run at all (another profile's
 //! suite): that rule is not evaluated either, so one manifest's gates serve all its profiles.
 //!
@@ -37,6 +40,14 @@ use std::fmt;
 
 /// The rules that apply when a manifest has no `[[gate]]`: the operations guide's defaults.
 pub const DEFAULT_RULES: &[&str] = &["determinism >= 98%", "coverage >= 90%"];
+
+/// The rules every manifest gets unless it gates the same metric on the whole run itself: a case that failed
+/// (`failed`), or errored or timed out (`errored`), makes the run NO-GO. A manifest relaxes one explicitly with
+/// its own `[[gate]]` on that metric, e.g. `rule = "failed == 0"` with `severity = "warn"`, or `failed <= 2`.
+pub const CASE_RULES: &[&str] = &["failed == 0", "errored == 0"];
+
+/// How many case names a failing case rule's sentence lists before "and N more".
+const NAMED_CASES: usize = 5;
 
 /// What part of a run a rule looks at.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
@@ -149,6 +160,26 @@ impl Gate {
                 ..Gate::new(rule)
             })
             .collect()
+    }
+
+    /// `gates` followed by the [`CASE_RULES`] whose metric `gates` does not already gate on the whole run
+    /// (they are default rules: with no case run, they are not evaluated).
+    pub fn with_case_rules(mut gates: Vec<Gate>) -> Vec<Gate> {
+        let guards: Vec<Gate> = CASE_RULES
+            .iter()
+            .filter_map(|r| Rule::parse(r).ok())
+            .filter(|rule| {
+                !gates
+                    .iter()
+                    .any(|g| g.scope == Scope::Run && g.rule.metric() == rule.metric())
+            })
+            .map(|rule| Gate {
+                default: true,
+                ..Gate::new(rule)
+            })
+            .collect();
+        gates.extend(guards);
+        gates
     }
 }
 
@@ -339,15 +370,89 @@ fn evaluate_one(gate: &Gate, kpis: &Kpis, baselines: &BTreeMap<String, Kpis>) ->
                     "Failed: {name} for {scope} is {}, but the rule requires {limit}{tail}.",
                     metric.show(a)
                 );
+                if let Some(names) = cases_counted(kpis, scope, metric) {
+                    result.explanation.push_str(&format!(" Cases: {names}."));
+                }
             }
         }
     }
     result
 }
 
+/// For a count of cases (`failed`, `errored`, `flaky`) in a run or suite: the cases counted, in name order
+/// (at most [`NAMED_CASES`], then "and N more"), so the sentence says which cases to look at.
+fn cases_counted(kpis: &Kpis, scope: &Scope, metric: Metric) -> Option<String> {
+    if !matches!(metric, Metric::Failed | Metric::Errored | Metric::Flaky) {
+        return None;
+    }
+    let prefix = match scope {
+        Scope::Run => String::new(),
+        Scope::Suite(s) => format!("{s}/"),
+        Scope::Case { .. } => return None,
+    };
+    let counted: Vec<&str> = kpis
+        .cases
+        .iter()
+        .filter(|(id, values)| id.starts_with(&prefix) && values.get(metric.name()).is_some_and(|v| *v > 0.0))
+        .map(|(id, _)| id.as_str())
+        .collect();
+    if counted.is_empty() {
+        return None;
+    }
+    let mut names = counted.iter().take(NAMED_CASES).copied().collect::<Vec<_>>().join(", ");
+    if counted.len() > NAMED_CASES {
+        names.push_str(&format!(" and {} more", counted.len() - NAMED_CASES));
+    }
+    Some(names)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn case_rules_are_added_unless_the_manifest_gates_the_metric() {
+        let rules = |gates: Vec<Gate>| -> Vec<String> {
+            Gate::with_case_rules(gates)
+                .iter()
+                .map(|g| g.rule.text().to_string())
+                .collect()
+        };
+        assert_eq!(rules(Vec::new()), ["failed == 0", "errored == 0"]);
+        assert_eq!(
+            rules(vec![gate("coverage >= 90%")]),
+            ["coverage >= 90%", "failed == 0", "errored == 0"]
+        );
+        let mut warn = gate("failed == 0");
+        warn.severity = Severity::Warn;
+        assert_eq!(rules(vec![warn]), ["failed == 0", "errored == 0"]);
+        // A suite-scoped rule on the metric does not relax the run's.
+        let mut suite = gate("failed <= 3");
+        suite.scope = Scope::Suite("unit".into());
+        assert_eq!(rules(vec![suite]), ["failed <= 3", "failed == 0", "errored == 0"]);
+    }
+
+    #[test]
+    fn a_failed_case_is_no_go_and_the_sentence_names_it() {
+        let mut kpis = Kpis::default();
+        kpis.set(&Scope::Run, Metric::Failed, 2.0);
+        kpis.set(&Scope::Run, Metric::Errored, 0.0);
+        for (case, failed) in [("broken", 1.0), ("ok", 0.0), ("worse", 1.0)] {
+            kpis.set(&Scope::parse(&format!("unit/{case}")).unwrap(), Metric::Failed, failed);
+        }
+        let v = evaluate(&Gate::with_case_rules(Vec::new()), &kpis, &BTreeMap::new());
+        assert!(!v.go);
+        assert_eq!(v.rules[0].status, RuleStatus::Failed);
+        assert_eq!(
+            v.rules[0].explanation,
+            "Failed: failed for the run is 2, but the rule requires exactly 0. Cases: unit/broken, unit/worse."
+        );
+        assert_eq!(v.rules[1].status, RuleStatus::Passed);
+        // No case ran: not evaluated, GO.
+        let v = evaluate(&Gate::with_case_rules(Vec::new()), &Kpis::default(), &BTreeMap::new());
+        assert!(v.go);
+        assert!(v.rules.iter().all(|r| r.status == RuleStatus::NotEvaluated));
+    }
 
     fn gate(rule: &str) -> Gate {
         Gate::new(Rule::parse(rule).unwrap())

@@ -319,7 +319,8 @@ impl Manifest {
     ///     argv = ["true"]
     /// "#, ".")?;
     /// assert_eq!(m.profile_suites(Some("quick"))?[0].name, "unit");
-    /// assert_eq!(m.gates.len(), 2); // the defaults: determinism >= 98%, coverage >= 90%
+    /// // The defaults (determinism >= 98%, coverage >= 90%), then the case rules (failed == 0, errored == 0).
+    /// assert_eq!(m.gates.len(), 4);
     /// let err = Manifest::from_str("[[suite]]\nname = \"x\"\nflavour = 1\n", ".").unwrap_err();
     /// assert_eq!((err.line(), err.field()), (Some(3), Some("suite[0].flavour")));
     /// # Ok::<(), toron_core::Error>(())
@@ -578,6 +579,7 @@ impl Manifest {
         if gates.is_empty() {
             gates = Gate::defaults();
         }
+        let gates = Gate::with_case_rules(gates);
 
         Ok(Manifest {
             file: file.map(Path::to_path_buf),
@@ -882,7 +884,9 @@ mod tests {
             .map(|s| s.name.as_str())
             .collect();
         assert_eq!(names, ["unit", "sim"]);
-        assert_eq!(m.gates.len(), 1);
+        // The manifest's rule, then the case rules (its rule is on one case, so both are added).
+        assert_eq!(m.gates.len(), 3);
+        assert!(m.gates[1].default && m.gates[2].default);
         assert_eq!(m.gates[0].severity, Severity::Warn);
         assert_eq!(m.gates[0].scope, Scope::parse("unit/u").unwrap());
         assert!(!m.gates[0].default);
@@ -897,7 +901,9 @@ mod tests {
             rules,
             [
                 ("determinism >= 98%".to_string(), true),
-                ("coverage >= 90%".to_string(), true)
+                ("coverage >= 90%".to_string(), true),
+                ("failed == 0".to_string(), true),
+                ("errored == 0".to_string(), true)
             ]
         );
     }

@@ -51,7 +51,7 @@
 //! "#, ".")?;
 //! assert_eq!(m.suites[0].cases[0].kind, CaseKind::Command);
 //! assert_eq!(m.suites[0].cases[0].timeout.map(|t| t.secs_f64()), Some(900.0));
-//! assert_eq!(m.gates.len(), 1);
+//! assert_eq!(m.gates.len(), 2); // and `errored == 0`, added to every manifest that does not gate it
 //! # Ok::<(), toron_core::Error>(())
 //! ```
 
