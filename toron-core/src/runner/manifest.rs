@@ -74,6 +74,47 @@ pub struct Project {
     pub reports: PathBuf,
     /// Cases run in parallel (`None`: the number of cores).
     pub jobs: Option<usize>,
+    /// The warroom (incidents, rollbacks, postmortems), relative to the manifest (default `warroom`).
+    pub warroom: PathBuf,
+}
+
+/// `[pii]`: how the runs of this manifest scrub PII and secrets from what they write (case outputs, captured
+/// output, goldens, reports, events). Scrubbing is on by default with every detector; `kinds = []` turns it
+/// off.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PiiSettings {
+    /// The detectors to run, by name (`None`: all of them).
+    pub kinds: Option<Vec<String>>,
+    /// Patterns of values that are test data, never reported (`*@example.com`).
+    pub allow: Vec<String>,
+    /// A finding fails its case and quarantines the artifact instead of redacting it (`PII_STRICT=1` also).
+    pub strict: bool,
+    /// The environment variable holding the placeholder key (`None`: the archive's own key).
+    pub key_env: Option<String>,
+}
+
+/// `[[dataset]]`: a synthetic data set a run generates once, for the cases that name it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DatasetSpec {
+    /// The name cases use (`dataset = "customers"`), and the `TORON_DATASET_<NAME>` variable's.
+    pub name: String,
+    /// The schema file, relative to the manifest.
+    pub schema: PathBuf,
+    /// The seed (`None`: the run's seed, else 0).
+    pub seed: Option<u64>,
+    /// `jsonl` (default), `csv` or `json`.
+    pub format: String,
+}
+
+/// `[warroom]`: what a run's verdict does in the warroom.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct WarroomSettings {
+    /// `"no-go"`: a NO-GO run opens an incident (or joins the open one with its dedup key); `None`: never.
+    pub open_on: Option<String>,
+    /// A GO run of the same profile resolves the incidents it turns green.
+    pub auto_resolve: bool,
+    /// The dedup key of incidents runs open (`None`: the profile and the failing rules).
+    pub dedup_key: Option<String>,
 }
 
 /// `[defaults]`.
@@ -134,6 +175,8 @@ pub struct Case {
     pub threads: Vec<usize>,
     /// Determinism: separate processes (default 1).
     pub processes: u32,
+    /// The `[[dataset]]`s the case uses, by name (a command gets `TORON_DATASET_<NAME>`).
+    pub datasets: Vec<String>,
     /// The line of the case in the manifest.
     pub line: Option<usize>,
 }
@@ -162,6 +205,12 @@ pub struct Manifest {
     pub suites: Vec<Suite>,
     /// The gates (the defaults when the manifest has none).
     pub gates: Vec<Gate>,
+    /// `[pii]`.
+    pub pii: PiiSettings,
+    /// `[[dataset]]`, in manifest order.
+    pub datasets: Vec<DatasetSpec>,
+    /// `[warroom]`.
+    pub warroom: WarroomSettings,
 }
 
 #[derive(Deserialize)]
@@ -177,6 +226,46 @@ struct RawManifest {
     suite: Vec<RawSuite>,
     #[serde(default)]
     gate: Vec<RawGate>,
+    #[serde(default)]
+    pii: RawPii,
+    #[serde(default)]
+    dataset: Vec<RawDataset>,
+    #[serde(default)]
+    warroom: RawWarroom,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawPii {
+    kinds: Option<Vec<String>>,
+    allow: Option<Vec<String>>,
+    strict: Option<bool>,
+    key_env: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDataset {
+    name: String,
+    schema: PathBuf,
+    seed: Option<u64>,
+    format: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawWarroom {
+    open_on: Option<String>,
+    auto_resolve: Option<bool>,
+    dedup_key: Option<String>,
+}
+
+/// A name or a list of names (`dataset = "a"` or `dataset = ["a", "b"]`).
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
 }
 
 #[derive(Deserialize, Default)]
@@ -187,6 +276,7 @@ struct RawProject {
     archive: Option<PathBuf>,
     reports: Option<PathBuf>,
     jobs: Option<usize>,
+    warroom: Option<PathBuf>,
 }
 
 #[derive(Deserialize, Default)]
@@ -225,6 +315,7 @@ struct RawCase {
     repeats: Option<u32>,
     threads: Option<Vec<usize>>,
     processes: Option<u32>,
+    dataset: Option<OneOrMany>,
 }
 
 #[derive(Deserialize)]
@@ -462,6 +553,7 @@ impl Manifest {
             archive: raw.project.archive.unwrap_or_else(|| ".toron".into()),
             reports: raw.project.reports.unwrap_or_else(|| "reports".into()),
             jobs: raw.project.jobs,
+            warroom: raw.project.warroom.unwrap_or_else(|| "warroom".into()),
         };
         if project.jobs == Some(0) {
             return Err(src.error(
@@ -475,6 +567,9 @@ impl Manifest {
             retries: raw.defaults.retries.unwrap_or(d.retries),
             schedule_timeout: raw.defaults.schedule_timeout.unwrap_or(d.schedule_timeout),
         };
+
+        let datasets = build_datasets(raw.dataset, root, src)?;
+        let dataset_names: Vec<&str> = datasets.iter().map(|d| d.name.as_str()).collect();
 
         let mut suites = Vec::with_capacity(raw.suite.len());
         let mut suite_names = BTreeSet::new();
@@ -509,7 +604,7 @@ impl Manifest {
                         ),
                     ));
                 }
-                cases.push(build_case(rc, &cp, root, src)?);
+                cases.push(build_case(rc, &cp, root, src, &dataset_names)?);
             }
             suites.push(Suite { name: rs.name, cases });
         }
@@ -580,6 +675,26 @@ impl Manifest {
             gates = Gate::defaults();
         }
         let gates = Gate::with_case_rules(gates);
+        let pii = PiiSettings {
+            kinds: raw.pii.kinds,
+            allow: raw.pii.allow.unwrap_or_default(),
+            strict: raw.pii.strict.unwrap_or(false),
+            key_env: raw.pii.key_env,
+        };
+        let warroom = WarroomSettings {
+            open_on: match raw.warroom.open_on.as_deref() {
+                None | Some("never") => None,
+                Some("no-go") => Some("no-go".to_string()),
+                Some(other) => {
+                    return Err(src.error(
+                        &top.key("warroom").key("open_on"),
+                        format!("open_on {other:?} is not a condition (expected \"no-go\" or \"never\")"),
+                    ))
+                }
+            },
+            auto_resolve: raw.warroom.auto_resolve.unwrap_or(false),
+            dedup_key: raw.warroom.dedup_key,
+        };
 
         Ok(Manifest {
             file: file.map(Path::to_path_buf),
@@ -589,9 +704,57 @@ impl Manifest {
             profiles: raw.profiles,
             suites,
             gates,
+            pii,
+            datasets,
+            warroom,
         })
     }
 }
+
+/// The `[[dataset]]`s: unique names usable in an environment variable's name, schema files that exist, a
+/// known format.
+fn build_datasets(raw: Vec<RawDataset>, root: &Path, src: &Source<'_>) -> Result<Vec<DatasetSpec>> {
+    let top = FieldPath::default();
+    let mut out: Vec<DatasetSpec> = Vec::with_capacity(raw.len());
+    for (i, rd) in raw.into_iter().enumerate() {
+        let dp = top.key("dataset").index(i);
+        check_name(&rd.name).map_err(|m| src.error(&dp.key("name"), format!("dataset {m}")))?;
+        if out.iter().any(|d| d.name == rd.name) {
+            return Err(src.error(
+                &dp.key("name"),
+                format!("duplicate dataset name {:?} (expected each data set once)", rd.name),
+            ));
+        }
+        let full = if rd.schema.is_absolute() { rd.schema.clone() } else { root.join(&rd.schema) };
+        if !full.is_file() {
+            return Err(src.error(
+                &dp.key("schema"),
+                format!(
+                    "schema file {} not found (looked for {}; expected a path relative to the manifest)",
+                    rd.schema.display(),
+                    full.display()
+                ),
+            ));
+        }
+        let format = rd.format.unwrap_or_else(|| "jsonl".to_string());
+        if !DATASET_FORMATS.contains(&format.as_str()) {
+            return Err(src.error(
+                &dp.key("format"),
+                format!("format {format:?} is not a data set format (expected one of: {})", DATASET_FORMATS.join(", ")),
+            ));
+        }
+        out.push(DatasetSpec {
+            name: rd.name,
+            schema: rd.schema,
+            seed: rd.seed,
+            format,
+        });
+    }
+    Ok(out)
+}
+
+/// The formats a `[[dataset]]` is written in.
+const DATASET_FORMATS: &[&str] = &["jsonl", "csv", "json"];
 
 fn check_scope(scope: &Scope, suites: &[Suite]) -> std::result::Result<(), String> {
     let (suite, case) = match scope {
@@ -618,7 +781,7 @@ fn check_scope(scope: &Scope, suites: &[Suite]) -> std::result::Result<(), Strin
     Ok(())
 }
 
-fn build_case(rc: RawCase, cp: &FieldPath, root: &Path, src: &Source<'_>) -> Result<Case> {
+fn build_case(rc: RawCase, cp: &FieldPath, root: &Path, src: &Source<'_>, datasets: &[&str]) -> Result<Case> {
     let kind = rc.kind;
     let kname = kind.name();
     check_name(&rc.name).map_err(|m| src.error(&cp.key("name"), format!("case {m}")))?;
@@ -655,6 +818,7 @@ fn build_case(rc: RawCase, cp: &FieldPath, root: &Path, src: &Source<'_>) -> Res
         ("repeats", rc.repeats.is_some(), &[CaseKind::Determinism]),
         ("threads", rc.threads.is_some(), &[CaseKind::Determinism]),
         ("processes", rc.processes.is_some(), &[CaseKind::Determinism]),
+        ("dataset", rc.dataset.is_some(), &[CaseKind::Command, CaseKind::Determinism]),
         (
             "golden",
             rc.golden.is_some(),
@@ -762,6 +926,22 @@ fn build_case(rc: RawCase, cp: &FieldPath, root: &Path, src: &Source<'_>) -> Res
             }
         }
     };
+    let named = match rc.dataset {
+        None => Vec::new(),
+        Some(OneOrMany::One(n)) => vec![n],
+        Some(OneOrMany::Many(v)) => v,
+    };
+    for (i, n) in named.iter().enumerate() {
+        if !datasets.contains(&n.as_str()) {
+            let field = if named.len() == 1 { cp.key("dataset") } else { cp.key("dataset").index(i) };
+            let expected = if datasets.is_empty() {
+                "the manifest declares no [[dataset]]".to_string()
+            } else {
+                format!("expected one of: {}", datasets.join(", "))
+            };
+            return Err(src.error(&field, format!("unknown dataset {n:?} ({expected})")));
+        }
+    }
     let line = src.locations.find(&cp.pointer()).map(|(l, _)| l);
     Ok(Case {
         name: rc.name,
@@ -781,6 +961,7 @@ fn build_case(rc: RawCase, cp: &FieldPath, root: &Path, src: &Source<'_>) -> Res
         repeats: rc.repeats.unwrap_or(2),
         threads: rc.threads.unwrap_or_else(|| vec![1]),
         processes: rc.processes.unwrap_or(1),
+        datasets: named,
         line,
     })
 }
@@ -1058,5 +1239,49 @@ mod tests {
             "{e}"
         );
         assert!(m.select(None, &["lint".into()]).is_err());
+    }
+
+    #[test]
+    fn pii_dataset_and_warroom_sections_read() {
+        let d = dir();
+        std::fs::write(d.path().join("people.toml"), "version = 1\n").unwrap();
+        let text = base("")
+            + "[[suite]]\nname = \"unit\"\n[[suite.case]]\nname = \"u\"\nkind = \"command\"\nargv = [\"true\"]\n\
+               dataset = \"people\"\n[[suite.case]]\nname = \"v\"\nkind = \"command\"\nargv = [\"true\"]\n\
+               dataset = [\"people\", \"more\"]\n\
+               [pii]\nkinds = [\"email\", \"card\"]\nallow = [\"*@example.com\"]\nstrict = true\nkey_env = \"K\"\n\
+               [[dataset]]\nname = \"people\"\nschema = \"people.toml\"\nseed = 3\n\
+               [[dataset]]\nname = \"more\"\nschema = \"people.toml\"\nformat = \"csv\"\n\
+               [warroom]\nopen_on = \"no-go\"\nauto_resolve = true\n";
+        let m = Manifest::from_str(&text, d.path()).unwrap();
+        assert_eq!(m.pii.kinds.as_deref(), Some(&["email".to_string(), "card".to_string()][..]));
+        assert_eq!((m.pii.allow.len(), m.pii.strict, m.pii.key_env.as_deref()), (1, true, Some("K")));
+        let names: Vec<_> = m.datasets.iter().map(|x| (x.name.as_str(), x.seed, x.format.as_str())).collect();
+        assert_eq!(names, [("people", Some(3), "jsonl"), ("more", None, "csv")]);
+        assert_eq!(m.suites[1].cases[0].datasets, ["people"]);
+        assert_eq!(m.suites[1].cases[1].datasets, ["people", "more"]);
+        assert_eq!((m.warroom.open_on.as_deref(), m.warroom.auto_resolve), (Some("no-go"), true));
+        assert_eq!(m.project.warroom, Path::new("warroom"));
+        // Defaults: scrub with every detector, not strict; no data sets; the warroom is never opened.
+        let m = Manifest::from_str(&base(""), d.path()).unwrap();
+        assert_eq!((m.pii.kinds.is_none(), m.pii.strict, m.datasets.len()), (true, false, 0));
+        assert_eq!(m.warroom.open_on, None);
+    }
+
+    #[test]
+    fn bad_dataset_and_warroom_sections_are_named() {
+        let unit = "[[suite]]\nname = \"unit\"\n[[suite.case]]\nname = \"u\"\nkind = \"command\"\nargv = [\"true\"]\n";
+        let e = bad(&(base("") + unit + "dataset = \"nope\"\n"));
+        assert_eq!(e.field(), Some("suite[1].case[0].dataset"), "{e}");
+        assert!(e.message().contains("unknown dataset \"nope\" (the manifest declares no [[dataset]])"), "{e}");
+        let e = bad(&(base("") + "[[dataset]]\nname = \"p\"\nschema = \"missing.toml\"\n"));
+        assert_eq!((e.field(), e.line()), (Some("dataset[0].schema"), Some(9)), "{e}");
+        let e = bad(&(base("dataset = \"p\"\n")));
+        assert_eq!(e.field(), Some("suite[0].case[0].dataset"), "{e}");
+        assert!(e.message().contains("does not apply to a sim case"), "{e}");
+        let e = bad(&(base("") + "[warroom]\nopen_on = \"always\"\n"));
+        assert_eq!((e.field(), e.line()), (Some("warroom.open_on"), Some(8)), "{e}");
+        let e = bad(&(base("") + "[pii]\nstrict = \"yes\"\n"));
+        assert_eq!(e.field(), Some("pii.strict"), "{e}");
     }
 }

@@ -78,7 +78,9 @@ pub use command::CAPTURE_LIMIT;
 pub use drift::{first_divergence, Divergence};
 pub use events::{read_events, Event, Events, Next, EVENTS_FILE};
 pub use history::{list_overviews, list_runs, load_run, render_reports, write_index, INTERRUPTED};
-pub use manifest::{Case, CaseKind, Defaults, Expect, Manifest, Project, Suite, MANIFEST_FILE};
+pub use manifest::{
+    Case, CaseKind, DatasetSpec, Defaults, Expect, Manifest, PiiSettings, Project, Suite, WarroomSettings, MANIFEST_FILE,
+};
 pub use progress::Progress;
 pub use refresh::{refresh_snapshots, refresh_snapshots_with, RefreshEntry, RefreshResult, RefreshStatus};
 pub use replay::{replay, replay_with, ReplayCase, ReplayOptions, ReplayResult, ReplayStatus};

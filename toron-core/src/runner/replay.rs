@@ -259,6 +259,7 @@ fn replay_case(
         repeats: serde_json::from_value(field("repeats")).unwrap_or(2),
         threads: serde_json::from_value(field("threads")).unwrap_or_else(|_| vec![1]),
         processes: serde_json::from_value(field("processes")).unwrap_or(1),
+        datasets: Vec::new(),
         line: None,
     };
     let attempt = run_attempt(ctx, suite, &case, 1);
