@@ -434,3 +434,38 @@ fn a_single_latency_is_every_percentile() {
     assert!(l.min < l.max, "{l:?}");
     assert!(l.min <= l.p50 && l.p50 <= l.p999 && l.p999 <= l.max, "{l:?}");
 }
+
+/// A clock skew that ends while customers are in the queue moves the server's clock back: their spans
+/// count as zero, they never underflow (found by the Python property test in a debug build).
+#[test]
+fn a_clock_skew_that_ends_mid_service_does_not_underflow_the_queue_statistics() {
+    let s = toml(
+        r#"
+        name = "skewed-queue"
+        stop = { requests = 200 }
+        [[node]]
+        id = "server"
+        model = "queue"
+        params = { servers = 1, service = { dist = "constant", value = "50ms" } }
+        [network]
+        latency = { dist = "constant", value = "1ms" }
+        [load]
+        mode = "open"
+        target = "server"
+        arrivals = "constant"
+        rate = "10/s"
+        # The customer that arrives at 301 ms is served until 351 ms: its service starts on the skewed clock
+        # and ends on the plain one.
+        [[fault]]
+        at = "100ms"
+        kind = "clock_skew"
+        node = "server"
+        skew = "10s"
+        duration = "230ms"
+        "#,
+    );
+    let o = sim::simulate(&s, Some(1)).unwrap();
+    let server = &o.output["server"];
+    assert!(server["mean_sojourn"].as_f64().unwrap() < 1.0, "{server}");
+    assert!(server["utilization"].as_f64().unwrap() <= 1.0, "{server}");
+}

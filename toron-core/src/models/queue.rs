@@ -55,7 +55,7 @@ impl Queue {
 
     fn start_service(&mut self, ctx: &mut Ctx<'_>, server: u32, c: Customer) {
         let now = ctx.now();
-        self.total_wait += (now - c.arrived) as u128;
+        self.total_wait += now.saturating_sub(c.arrived) as u128;
         self.serving[server as usize] = Some((c, now));
         let t = self.params.service.sample(ctx.rng());
         ctx.set_timer(t, server as u64);
@@ -85,10 +85,12 @@ impl Node for Queue {
         let Some((c, started)) = self.serving.get_mut(server as usize).and_then(Option::take) else {
             return;
         };
+        // The node's clock is skewed by clock_skew faults, and a skew set between a customer's arrival and its
+        // departure can put the departure earlier on that clock: such a span counts as zero, never wraps.
         let now = ctx.now();
         self.customers += 1;
-        self.busy += (now - started) as u128;
-        self.total_sojourn += (now - c.arrived) as u128;
+        self.busy += now.saturating_sub(started) as u128;
+        self.total_sojourn += now.saturating_sub(c.arrived) as u128;
         let req = Message {
             msg_id: c.msg_id,
             in_reply_to: 0,
