@@ -79,6 +79,28 @@ static const char *const SLEEPER =
     "[[gate]]\n"
     "rule = \"failed == 0\"\n";
 
+/* Issue 16: no gates at all, and each suite's one case fails, errors or times out. */
+static const char *const NO_GATES =
+    "[[suite]]\n"
+    "name = \"failing\"\n"
+    "[[suite.case]]\n"
+    "name = \"exit3\"\n"
+    "kind = \"command\"\n"
+    "argv = [\"sh\", \"-c\", \"exit 3\"]\n"
+    "[[suite]]\n"
+    "name = \"erroring\"\n"
+    "[[suite.case]]\n"
+    "name = \"missing\"\n"
+    "kind = \"command\"\n"
+    "argv = [\"/nonexistent/toron-issue-16\"]\n"
+    "[[suite]]\n"
+    "name = \"slow\"\n"
+    "[[suite.case]]\n"
+    "name = \"sleeps\"\n"
+    "kind = \"command\"\n"
+    "argv = [\"sleep\", \"5\"]\n"
+    "timeout = \"200ms\"\n";
+
 /* Line 3 has a field a suite does not have. */
 static const char *const BAD_MANIFEST =
     "[[suite]]\n"
@@ -462,6 +484,40 @@ static int remove_entry(const char *path, const struct stat *sb, int flag, struc
   return remove(path);
 }
 
+/* Issue 16: a failed, errored or timed-out case makes the run NO-GO (state failed) with no gate written, and
+ * the case rule that decided it names the case. */
+static void test_failing_cases_without_gates_are_no_go(void) {
+  static const char *const suites[][3] = {
+      {"failing", "failed == 0", "failing/exit3"},
+      {"erroring", "errored == 0", "erroring/missing"},
+      {"slow", "errored == 0", "slow/sleeps"},
+  };
+  for (size_t i = 0; i < sizeof suites / sizeof suites[0]; i++) {
+    toron_manifest *manifest = load("no_gates.toml");
+    if (manifest == NULL) return;
+    char options[160];
+    snprintf(options, sizeof options, "{\"check\": true, \"archive\": \".toron-no-gates\", \"suites\": [\"%s\"]}",
+             suites[i][0]);
+    toron_run *run = NULL;
+    CHECK_STATUS(toron_run_start(manifest, options, &run), TORON_OK);
+    toron_manifest_free(manifest);
+    if (run == NULL) return;
+    char *result = NULL;
+    CHECK_STATUS(toron_run_wait(run, &result), TORON_OK);
+    if (result != NULL) {
+      CHECK(contains(result, "\"state\":\"failed\""));
+      CHECK(contains(result, "\"verdict\":\"NO-GO\""));
+      char rule[64], cases[64];
+      snprintf(rule, sizeof rule, "\"rule\":\"%s\"", suites[i][1]);
+      snprintf(cases, sizeof cases, "Cases: %s.", suites[i][2]);
+      CHECK(contains(result, rule));
+      CHECK(contains(result, cases));
+    }
+    toron_string_free(result);
+    toron_run_free(run);
+  }
+}
+
 int main(void) {
   snprintf(dir, sizeof dir, "%s", "/tmp/toron-test-run-XXXXXX");
   if (mkdtemp(dir) == NULL) {
@@ -472,11 +528,13 @@ int main(void) {
   write_file("testops.toml", MANIFEST);
   write_file("sleeper.toml", SLEEPER);
   write_file("bad_testops.toml", BAD_MANIFEST);
+  write_file("no_gates.toml", NO_GATES);
 
   test_null();
   test_bad_manifest();
   test_bad_options();
   test_passing_run();
+  test_failing_cases_without_gates_are_no_go();
   test_timeout_and_cancel();
   test_free_while_running();
 
