@@ -6,6 +6,7 @@ mod diff;
 mod gate;
 mod html;
 mod lifecycle;
+mod pii;
 mod report;
 mod runner;
 mod scratch;

@@ -1,0 +1,357 @@
+//! The pattern detectors: e-mail, phone, card, SSN, IBAN, IPv4, IPv6, JWT, AWS access key ids and provider
+//! tokens. Each pattern finds candidates; its check keeps only real values (the look-alikes of each kind are
+//! listed in the tests). A rejected candidate resumes the search one byte later, so a look-alike never
+//! hides a real value that overlaps it.
+
+use super::{at, before, is_word, Candidate};
+use crate::pii::{validate, Kind};
+use base64::Engine as _;
+use regex::bytes::Regex;
+
+type Check = fn(&[u8], usize, usize) -> Option<(usize, usize)>;
+
+struct Detector {
+    kind: Kind,
+    re: Regex,
+    check: Check,
+    /// A byte the text must contain for the pattern to be worth running (`@` for e-mail).
+    needs: Option<u8>,
+}
+
+pub(crate) struct Patterns {
+    detectors: Vec<Detector>,
+}
+
+const EMAIL: &str = r"(?i-u)[a-z0-9._%+\-]{1,64}@(?:[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}";
+const NANP: &str = r"(?-u)(?:\+?1[ .\-]?)?(?:\([0-9]{3}\) ?|[0-9]{3}[ .\-])[0-9]{3}[ .\-][0-9]{4}";
+const E164: &str = r"(?-u)\+[1-9][0-9](?:[ .\-]?[0-9]){6,13}";
+const CARD: &str = r"(?-u)[0-9]{13,19}|[0-9]{4}(?: [0-9]{4}){2,3}(?: [0-9]{1,4})?|[0-9]{4}(?:-[0-9]{4}){2,3}(?:-[0-9]{1,4})?|[0-9]{4} [0-9]{6} [0-9]{5}|[0-9]{4}-[0-9]{6}-[0-9]{5}";
+const SSN: &str = r"(?-u)[0-9]{3}-[0-9]{2}-[0-9]{4}";
+const IBAN: &str = r"(?-u)[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]){11,34}";
+const IPV4: &str = r"(?-u)[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}";
+const IPV6: &str = r"(?-u)\[[0-9A-Fa-f:.]{2,45}\]|[0-9A-Fa-f:.]*::[0-9A-Fa-f:.]*|[0-9A-Fa-f]{1,4}(?::[0-9A-Fa-f]{1,4}){7}|(?:[0-9A-Fa-f]{1,4}:){6}[0-9]{1,3}(?:\.[0-9]{1,3}){3}";
+const JWT: &str = r"(?-u)eyJ[A-Za-z0-9_\-]{2,}\.[A-Za-z0-9_\-]{2,}\.[A-Za-z0-9_\-]*";
+const AWS: &str = r"(?-u)(?:AKIA|ASIA)[A-Z0-9]{16}";
+const TOKEN: &str = concat!(
+    r"(?-u)gh[pousr]_[A-Za-z0-9]{36,255}",
+    r"|github_pat_[A-Za-z0-9_]{22,255}",
+    r"|[sr]k_live_[A-Za-z0-9]{16,255}",
+    r"|xox[abposr]-[A-Za-z0-9\-]{10,255}",
+    r"|glpat-[A-Za-z0-9_\-]{20,255}",
+    r"|AIza[0-9A-Za-z_\-]{35}",
+    r"|sk-(?:proj-|ant-)?[A-Za-z0-9_\-]{32,255}",
+    r"|npm_[A-Za-z0-9]{36}",
+    r"|hf_[A-Za-z0-9]{34}",
+    r"|SG\.[A-Za-z0-9_\-]{22}\.[A-Za-z0-9_\-]{43}",
+);
+
+/// Top-level domains that are really file extensions (`icon@2x.png`, `app@1.2.min.js`).
+const FILE_TLDS: &[&[u8]] = &[
+    b"png", b"jpg", b"jpeg", b"gif", b"svg", b"webp", b"bmp", b"ico", b"tif", b"tiff", b"js", b"mjs", b"cjs", b"ts",
+    b"css", b"map", b"json", b"txt", b"html", b"htm", b"xml", b"pdf", b"gz", b"tgz", b"tar", b"woff", b"woff2", b"ttf",
+    b"eot", b"mp3", b"mp4", b"wav", b"avi", b"webm", b"yaml", b"yml", b"toml", b"lock", b"log", b"csv", b"wasm", b"py",
+    b"rs", b"go", b"jar", b"whl",
+];
+
+fn email(t: &[u8], mut s: usize, e: usize) -> Option<(usize, usize)> {
+    // `\nbob@example.com`: the escape's letter is not part of the address.
+    if s >= 1 && t[s - 1] == b'\\' && matches!(t[s], b'n' | b'r' | b't') {
+        s += 1;
+    }
+    let b = before(t, s);
+    if b.is_ascii_alphanumeric() || b"._%+-".contains(&b) {
+        return None;
+    }
+    let n = at(t, e);
+    if n.is_ascii_alphanumeric() || n == b'-' || n == b'_' || (n == b'.' && at(t, e + 1).is_ascii_alphanumeric()) {
+        return None;
+    }
+    let v = &t[s..e];
+    let atp = v.iter().position(|&c| c == b'@')?;
+    let local = &v[..atp];
+    if local.is_empty() || local[0] == b'.' || local[local.len() - 1] == b'.' || local.windows(2).any(|w| w == b"..") {
+        return None;
+    }
+    let domain = &v[atp + 1..];
+    let tld = &domain[domain.iter().rposition(|&c| c == b'.')? + 1..];
+    let tld = tld.to_ascii_lowercase();
+    if FILE_TLDS.contains(&tld.as_slice()) {
+        return None;
+    }
+    Some((s, e))
+}
+
+fn digits(v: &[u8]) -> Vec<u8> {
+    v.iter().copied().filter(u8::is_ascii_digit).collect()
+}
+
+fn number_left_ok(t: &[u8], s: usize) -> bool {
+    let b = before(t, s);
+    !(is_word(b) || b == b'.' || b == b'-' || b == b'+' || (b == b'/' && is_word(before(t, s - 1))))
+}
+
+fn number_right_ok(t: &[u8], e: usize) -> bool {
+    let n = at(t, e);
+    !(is_word(n) || (matches!(n, b'.' | b'-' | b':' | b'/') && at(t, e + 1).is_ascii_digit()))
+}
+
+fn nanp(t: &[u8], s: usize, e: usize) -> Option<(usize, usize)> {
+    if !number_left_ok(t, s) || !number_right_ok(t, e) {
+        return None;
+    }
+    let v = &t[s..e];
+    let d = digits(v);
+    let local = if d.len() == 11 { &d[1..] } else { &d[..] };
+    if !validate::nanp(local) {
+        return None;
+    }
+    // `415-867-5309`: both separators alike (`415.867-5309` is not a phone); `(415) 867-5309` is.
+    if !v.contains(&b'(') {
+        let seps: Vec<u8> = v[v.len() - 12..]
+            .iter()
+            .copied()
+            .filter(|c| !c.is_ascii_digit())
+            .collect();
+        if seps.len() != 2 || seps[0] != seps[1] {
+            return None;
+        }
+    }
+    Some((s, e))
+}
+
+fn e164(t: &[u8], s: usize, e: usize) -> Option<(usize, usize)> {
+    let b = before(t, s);
+    if is_word(b) || b == b'+' {
+        return None;
+    }
+    if !number_right_ok(t, e) {
+        return None;
+    }
+    let d = digits(&t[s..e]);
+    if !(8..=15).contains(&d.len()) {
+        return None;
+    }
+    if d[0] == b'1' && (d.len() != 11 || !validate::nanp(&d[1..])) {
+        return None;
+    }
+    Some((s, e))
+}
+
+fn card(t: &[u8], s: usize, e: usize) -> Option<(usize, usize)> {
+    if !number_left_ok(t, s) {
+        return None;
+    }
+    // A grouped number may have swallowed a short group after it (`4111 1111 1111 1111 2024`): try the
+    // match and then each shorter group boundary.
+    let mut end = e;
+    loop {
+        let v = &t[s..end];
+        let d = digits(v);
+        if number_right_ok(t, end) && validate::card(&d) {
+            return Some((s, end));
+        }
+        let cut = v.iter().rposition(|c| *c == b' ' || *c == b'-')?;
+        if d.len() <= 13 {
+            return None;
+        }
+        end = s + cut;
+    }
+}
+
+fn ssn(t: &[u8], s: usize, e: usize) -> Option<(usize, usize)> {
+    if !number_left_ok(t, s) || !number_right_ok(t, e) {
+        return None;
+    }
+    validate::ssn(&digits(&t[s..e])).then_some((s, e))
+}
+
+fn iban(t: &[u8], s: usize, e: usize) -> Option<(usize, usize)> {
+    if is_word(before(t, s)) {
+        return None;
+    }
+    let len = validate::iban_length(&t[s..s + 2])?;
+    let mut chars = Vec::with_capacity(len);
+    let mut i = s;
+    let mut spaced = false;
+    while i < e && chars.len() < len {
+        if t[i] == b' ' {
+            // Grouped by four: spaces only between groups.
+            if chars.len() % 4 != 0 {
+                return None;
+            }
+            spaced = true;
+        } else {
+            if spaced && chars.len() % 4 == 0 && t[i - 1] != b' ' {
+                return None;
+            }
+            chars.push(t[i]);
+        }
+        i += 1;
+    }
+    if chars.len() != len || is_word(at(t, i)) {
+        return None;
+    }
+    validate::iban_mod97(&chars).then_some((s, i))
+}
+
+/// Keys that make a dotted quad a version number: `version=1.16.10.126`, `build: 10.0.0.1`.
+const VERSION_KEYS: &[&[u8]] = &[
+    b"version",
+    b"ver",
+    b"build",
+    b"release",
+    b"rev",
+    b"revision",
+    b"firmware",
+    b"fw",
+    b"v",
+];
+
+fn ipv4(t: &[u8], s: usize, e: usize) -> Option<(usize, usize)> {
+    let b = before(t, s);
+    if is_word(b) || b == b'.' || b == b'-' || (b == b'/' && s >= 2 && t[s - 2].is_ascii_alphanumeric()) {
+        return None;
+    }
+    let n = at(t, e);
+    if is_word(n) || (n == b'.' && at(t, e + 1).is_ascii_digit()) {
+        return None;
+    }
+    for octet in t[s..e].split(|&c| c == b'.') {
+        if octet.len() > 1 && octet[0] == b'0' {
+            return None;
+        }
+        let v: u32 = octet.iter().fold(0, |a, d| a * 10 + u32::from(d - b'0'));
+        if v > 255 {
+            return None;
+        }
+    }
+    // A version number under a version-like key.
+    let mut i = s;
+    while i > 0 && matches!(t[i - 1], b' ' | b'"' | b'\'' | b'=' | b':') && s - i < 8 {
+        i -= 1;
+    }
+    let mut k = i;
+    while k > 0 && t[k - 1].is_ascii_alphabetic() && i - k < 16 {
+        k -= 1;
+    }
+    if k < i && i < s {
+        let word = t[k..i].to_ascii_lowercase();
+        let long = [&b"version"[..], b"revision", b"release", b"firmware"];
+        if VERSION_KEYS.contains(&word.as_slice()) || long.iter().any(|v| word.ends_with(v)) {
+            return None;
+        }
+    }
+    Some((s, e))
+}
+
+fn ipv6(t: &[u8], s: usize, e: usize) -> Option<(usize, usize)> {
+    let (mut s, mut e) = (s, e);
+    if t[s] == b'[' {
+        s += 1;
+        e -= 1;
+    } else {
+        let b = before(t, s);
+        if is_word(b) || b == b':' || b == b'.' {
+            return None;
+        }
+        while e > s && matches!(t[e - 1], b'.' | b':') && !t[s..e].ends_with(b"::") {
+            e -= 1;
+        }
+        let n = at(t, e);
+        if is_word(n) || n == b':' {
+            return None;
+        }
+    }
+    let v = std::str::from_utf8(&t[s..e]).ok()?;
+    if !v.bytes().any(|c| c.is_ascii_hexdigit()) {
+        return None;
+    }
+    v.parse::<std::net::Ipv6Addr>().ok()?;
+    Some((s, e))
+}
+
+fn jwt(t: &[u8], s: usize, e: usize) -> Option<(usize, usize)> {
+    let b = before(t, s);
+    if is_word(b) || b == b'-' || is_word(at(t, e)) || at(t, e) == b'-' {
+        return None;
+    }
+    let dot = t[s..e].iter().position(|&c| c == b'.')?;
+    let header = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(&t[s..s + dot])
+        .ok()?;
+    let json: serde_json::Value = serde_json::from_slice(&header).ok()?;
+    json.get("alg")?.as_str()?;
+    Some((s, e))
+}
+
+fn alnum_bounded(t: &[u8], s: usize, e: usize) -> Option<(usize, usize)> {
+    (!before(t, s).is_ascii_alphanumeric() && !at(t, e).is_ascii_alphanumeric()).then_some((s, e))
+}
+
+fn token(t: &[u8], s: usize, e: usize) -> Option<(usize, usize)> {
+    let n = at(t, e);
+    (!is_word(before(t, s)) && !is_word(n) && n != b'-').then_some((s, e))
+}
+
+impl Patterns {
+    pub(crate) fn new(kinds: &[Kind]) -> Patterns {
+        let table: [(Kind, &str, Check, Option<u8>); 11] = [
+            (Kind::PrivateKey, "", |_, _, _| None, None),
+            (Kind::Email, EMAIL, email, Some(b'@')),
+            (Kind::Phone, NANP, nanp, None),
+            (Kind::Phone, E164, e164, Some(b'+')),
+            (Kind::Card, CARD, card, None),
+            (Kind::Ssn, SSN, ssn, Some(b'-')),
+            (Kind::Iban, IBAN, iban, None),
+            (Kind::Ipv4, IPV4, ipv4, Some(b'.')),
+            (Kind::Ipv6, IPV6, ipv6, Some(b':')),
+            (Kind::Jwt, JWT, jwt, None),
+            (Kind::AwsKey, AWS, alnum_bounded, None),
+        ];
+        let mut detectors: Vec<Detector> = table
+            .into_iter()
+            .filter(|(k, re, _, _)| !re.is_empty() && kinds.contains(k))
+            .map(|(kind, re, check, needs)| Detector {
+                kind,
+                re: Regex::new(re).expect("the detector patterns are fixed and valid"),
+                check,
+                needs,
+            })
+            .collect();
+        if kinds.contains(&Kind::Token) {
+            detectors.push(Detector {
+                kind: Kind::Token,
+                re: Regex::new(TOKEN).expect("the token pattern is fixed and valid"),
+                check: token,
+                needs: None,
+            });
+        }
+        Patterns { detectors }
+    }
+
+    pub(crate) fn find(&self, text: &[u8], out: &mut Vec<Candidate>) {
+        for d in &self.detectors {
+            if let Some(b) = d.needs {
+                if memchr::memchr(b, text).is_none() {
+                    continue;
+                }
+            }
+            let mut from = 0;
+            while from < text.len() {
+                let Some(m) = d.re.find_at(text, from) else { break };
+                match (d.check)(text, m.start(), m.end()) {
+                    Some((s, e)) => {
+                        out.push(Candidate {
+                            kind: d.kind,
+                            start: s,
+                            end: e,
+                            ctx: s,
+                        });
+                        from = m.end().max(from + 1);
+                    }
+                    None => from = m.start() + 1,
+                }
+            }
+        }
+    }
+}
