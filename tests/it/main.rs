@@ -3,6 +3,7 @@
 mod archive;
 mod canon;
 mod diff;
+mod fixtures;
 mod gate;
 mod html;
 mod lifecycle;
