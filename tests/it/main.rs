@@ -12,3 +12,4 @@ mod scratch;
 mod sim;
 mod snapshot;
 mod vectors;
+mod warroom;
