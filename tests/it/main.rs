@@ -15,3 +15,4 @@ mod sim;
 mod snapshot;
 mod vectors;
 mod verdict;
+mod warroom;
