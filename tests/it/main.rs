@@ -8,6 +8,7 @@ mod gate;
 mod html;
 mod lifecycle;
 mod pii;
+mod protect;
 mod report;
 mod runner;
 mod scratch;

@@ -218,7 +218,11 @@ fn a_full_run_reports_outcomes_kpis_verdict_and_events() {
     assert!(!r.verdict.rules[4].passed);
     let blocking: Vec<_> = r.verdict.blocking_failures().map(|x| x.rule.as_str()).collect();
     assert_eq!(blocking, ["failed == 0"]);
-    assert!(r.verdict.rules[5].explanation.ends_with("Cases: sim/echo."), "{}", r.verdict.rules[5].explanation);
+    assert!(
+        r.verdict.rules[5].explanation.ends_with("Cases: sim/echo."),
+        "{}",
+        r.verdict.rules[5].explanation
+    );
 
     // Events: 1, 2, 3... no gaps, the lifecycle in order, equal to the archive's events.ndjson.
     let seqs: Vec<u64> = events.iter().map(|e| e.seq).collect();

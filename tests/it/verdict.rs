@@ -90,7 +90,11 @@ fn assert_no_go(r: &RunResult, outcome: CaseOutcome, rule: &str, case: &str) {
     let failing: Vec<_> = r.verdict.blocking_failures().collect();
     assert_eq!(failing.len(), 1, "{failing:?}");
     assert_eq!(failing[0].rule, rule);
-    assert!(failing[0].explanation.ends_with(&format!("Cases: {case}.")), "{}", failing[0].explanation);
+    assert!(
+        failing[0].explanation.ends_with(&format!("Cases: {case}.")),
+        "{}",
+        failing[0].explanation
+    );
     // The rule is in verdict.json for the person reading it.
     let verdict = std::fs::read_to_string(r.report_dir.as_ref().unwrap().join("verdict.json")).unwrap();
     assert!(verdict.contains(case), "{verdict}");
@@ -123,7 +127,12 @@ fn issue_16_a_golden_mismatch_without_gates_is_no_go() {
     // The golden of seed 1, and a run that matches it passes.
     refresh_snapshots(&m, None, &["golden".to_string()], None).unwrap();
     let first = run(&m, "golden");
-    assert_eq!((first.state, first.verdict.go), (RunState::Passed, true), "{:?}", first.verdict);
+    assert_eq!(
+        (first.state, first.verdict.go),
+        (RunState::Passed, true),
+        "{:?}",
+        first.verdict
+    );
     // Another seed no longer matches it.
     std::fs::write(dir.join("testops.toml"), manifest(2)).unwrap();
     let m = Manifest::from_path(dir.join("testops.toml")).unwrap();
@@ -136,23 +145,27 @@ fn issue_16_a_flaky_case_passes_the_run() {
     let r = run(&m, "flaky");
     assert_eq!(r.cases[0].outcome, CaseOutcome::Flaky);
     assert_eq!((r.state, r.verdict.go), (RunState::Passed, true));
-    assert!(r
-        .verdict
-        .rules
-        .iter()
-        .all(|x| x.status != RuleStatus::Failed));
+    assert!(r.verdict.rules.iter().all(|x| x.status != RuleStatus::Failed));
 }
 
 #[test]
 fn issue_16_a_warn_rule_on_failed_relaxes_it_explicitly() {
     let (dir, _m) = project("relaxed", 1);
-    let text = format!("{}\n[[gate]]\nrule = \"failed == 0\"\nseverity = \"warn\"\n", manifest(1));
+    let text = format!(
+        "{}\n[[gate]]\nrule = \"failed == 0\"\nseverity = \"warn\"\n",
+        manifest(1)
+    );
     std::fs::write(dir.join("testops.toml"), text).unwrap();
     let m = Manifest::from_path(dir.join("testops.toml")).unwrap();
     let r = run(&m, "failing");
     assert_eq!(r.cases[0].outcome, CaseOutcome::Failed);
     assert_eq!((r.state, r.verdict.go), (RunState::Passed, true));
-    let failed: Vec<_> = r.verdict.rules.iter().filter(|x| x.status == RuleStatus::Failed).collect();
+    let failed: Vec<_> = r
+        .verdict
+        .rules
+        .iter()
+        .filter(|x| x.status == RuleStatus::Failed)
+        .collect();
     assert_eq!(failed.len(), 1);
     assert!(failed[0].explanation.contains("(a warning only)"));
 }

@@ -60,6 +60,8 @@ pub enum Metric {
     Flaky,
     /// Invariant violations found by simulations (a count).
     Violations,
+    /// PII and secrets the scrubber found in what cases wrote (a count: findings).
+    Pii,
     /// A latency statistic of load cases, in seconds.
     Latency(LatencyStat),
     /// Successful requests per second of virtual time (load cases).
@@ -83,7 +85,7 @@ pub enum Unit {
 
 impl Metric {
     /// Every metric, in the order reports show them.
-    pub const ALL: [Metric; 15] = [
+    pub const ALL: [Metric; 16] = [
         Metric::Determinism,
         Metric::Coverage,
         Metric::PassRate,
@@ -91,6 +93,7 @@ impl Metric {
         Metric::Errored,
         Metric::Flaky,
         Metric::Violations,
+        Metric::Pii,
         Metric::Latency(LatencyStat::P50),
         Metric::Latency(LatencyStat::P90),
         Metric::Latency(LatencyStat::P99),
@@ -116,6 +119,7 @@ impl Metric {
             Metric::Errored => "errored",
             Metric::Flaky => "flaky",
             Metric::Violations => "violations",
+            Metric::Pii => "pii",
             Metric::Latency(LatencyStat::P50) => "latency.p50",
             Metric::Latency(LatencyStat::P90) => "latency.p90",
             Metric::Latency(LatencyStat::P99) => "latency.p99",
@@ -139,7 +143,7 @@ impl Metric {
     pub fn unit(self) -> Unit {
         match self {
             Metric::Determinism | Metric::Coverage | Metric::PassRate => Unit::Fraction,
-            Metric::Failed | Metric::Errored | Metric::Flaky | Metric::Violations => Unit::Count,
+            Metric::Failed | Metric::Errored | Metric::Flaky | Metric::Violations | Metric::Pii => Unit::Count,
             Metric::Latency(_) | Metric::Duration => Unit::Seconds,
             Metric::Throughput => Unit::PerSecond,
         }

@@ -12,7 +12,11 @@
 //!   "cases": [ { "suite", "name", "kind", "outcome", "scenario", "expect_violation", "duration",
 //!                "attempts": [ { "number", "outcome", "message", "duration", "seeds": [{"seed", "digest",
 //!                               "violations", "latency", "throughput"}], "exit_code", "stdout", "stderr",
-//!                               "digest", "determinism", "golden", "coverage": [covered, valid] } ] } ],
+//!                               "digest", "determinism", "golden", "coverage": [covered, valid],
+//!                               "pii": [{"artifact", "kind", "location", "placeholder", "action",
+//!                                        "quarantine"}] (only when the scrubber found something) } ] } ],
+//!   "datasets": [ {"name", "schema", "seed", "format", "digest", "tables": [{"table", "rows", "digest"}],
+//!                  "dir", "schema_object"} ]   (only when the run generated `[[dataset]]`s),
 //!   "gates": [ rule results, as in verdict.json ],
 //!   "verdict": "GO" | "NO-GO",
 //!   "unused_goldens": [ "suite/case", .. ]   (goldens of fully-run suites no case compared; never deleted)
@@ -46,6 +50,8 @@ pub const SCHEMA_VERSION: u64 = 1;
 #[derive(Serialize)]
 pub(crate) struct ReportDocument<'v> {
     cases: &'v Value,
+    #[serde(skip_serializing_if = "Value::is_null")]
+    datasets: &'v Value,
     gates: &'v Value,
     kpis: &'v Value,
     run: Value,
@@ -59,6 +65,7 @@ pub(crate) struct ReportDocument<'v> {
 pub(crate) fn report_document<'v>(result: &RunResult, value: &'v Value) -> ReportDocument<'v> {
     ReportDocument {
         cases: &value["cases"],
+        datasets: &value["datasets"],
         gates: &value["verdict"]["rules"],
         kpis: &value["kpis"],
         run: run_part(result),
@@ -87,7 +94,7 @@ fn run_part(result: &RunResult) -> Value {
 
 /// `report.json` as a value.
 pub fn report_json(result: &RunResult) -> Value {
-    json!({
+    let mut report = json!({
         "schema": REPORT_SCHEMA,
         "version": SCHEMA_VERSION,
         "run": run_part(result),
@@ -96,7 +103,11 @@ pub fn report_json(result: &RunResult) -> Value {
         "gates": result.verdict.rules,
         "verdict": result.verdict.verdict,
         "unused_goldens": result.unused_goldens,
-    })
+    });
+    if !result.datasets.is_empty() {
+        report["datasets"] = json!(result.datasets);
+    }
+    report
 }
 
 /// `verdict.json` as a value.

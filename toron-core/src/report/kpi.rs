@@ -126,6 +126,8 @@ impl Kpis {
             .flat_map(|a| a.seeds.iter().map(|s| s.violations))
             .sum();
         set(Metric::Violations, violations as f64);
+        let pii: usize = ran.iter().filter_map(|c| c.last()).map(|a| a.pii.len()).sum();
+        set(Metric::Pii, pii as f64);
         let checked: Vec<bool> = cases
             .iter()
             .filter(|c| c.kind == CaseKind::Determinism)

@@ -159,6 +159,9 @@ pub struct Attempt {
     pub golden: Option<GoldenResult>,
     /// Coverage files read after a command, merged: (covered, valid) lines.
     pub coverage: Option<(u64, u64)>,
+    /// What the PII scrubber found (and replaced) in the attempt's output, stdout, stderr and message.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pii: Vec<super::protect::PiiFinding>,
     #[serde(skip)]
     pub(crate) output: Value,
     /// The output's canonical encoding, hashed for `digest` and kept for the archive: a new output is encoded
@@ -184,13 +187,14 @@ impl Attempt {
             determinism: None,
             golden: None,
             coverage: None,
+            pii: Vec::new(),
             output: Value::Null,
             output_bytes: None,
             coverage_data: None,
         }
     }
 
-    fn fail(&mut self, outcome: CaseOutcome, message: impl Into<String>) {
+    pub(crate) fn fail(&mut self, outcome: CaseOutcome, message: impl Into<String>) {
         self.outcome = outcome;
         self.message = Some(message.into());
     }
@@ -256,6 +260,10 @@ pub(crate) struct CaseContext<'a> {
     pub logs: Option<&'a Path>,
     /// The command that simulates in a separate process (determinism `processes > 1`).
     pub worker: Option<&'a [String]>,
+    /// The run's scrubber (`None`: `[pii] kinds = []`).
+    pub protect: Option<&'a super::protect::Protect>,
+    /// The data sets generated for the run: name → directory (see [`super::datasets`]).
+    pub datasets: &'a super::datasets::Generated,
 }
 
 /// Run a case with its retries.
@@ -313,6 +321,10 @@ pub(crate) fn run_attempt(ctx: &CaseContext<'_>, suite: &str, case: &Case, numbe
         CaseKind::Sim | CaseKind::Chaos | CaseKind::Load => simulate_case(ctx, case, stop, &mut a),
         CaseKind::Determinism => determinism_case(ctx, suite, case, stop, &mut a),
         CaseKind::Command => command_case(ctx, suite, case, stop, timeout, &mut a),
+    }
+    // Before anything is compared or kept: goldens, the archive, reports and events get placeholders only.
+    if let Some(p) = ctx.protect {
+        p.attempt(&format!("{suite}/{}", case.name), &mut a);
     }
     let timed_out = dog.timed_out();
     drop(dog);
@@ -550,11 +562,19 @@ fn command_determinism(ctx: &CaseContext<'_>, suite: &str, case: &Case, stop: &A
     let mut first: BTreeMap<String, Value> = BTreeMap::new();
     let mut drift: Vec<ValueDrift> = Vec::new();
     let repeats = case.repeats.max(1);
+    let env = match command_env(ctx, case) {
+        Ok(e) => e,
+        Err(m) => return a.fail(CaseOutcome::Errored, m),
+    };
     for r in 1..=repeats {
         let logs = ctx
             .logs
             .map(|d| d.join(format!("{suite}.{}.{}.repeat-{r}", case.name, a.number)));
-        let out = match run_command(&case.argv, &case.env, root, stop, logs.as_deref()) {
+        let out = run_command(&case.argv, &env, root, stop, logs.as_deref());
+        if let (Some(p), Some(prefix)) = (ctx.protect, logs.as_deref()) {
+            p.scrub_logs(&format!("{suite}/{}", case.name), prefix);
+        }
+        let out = match out {
             Ok(o) => o,
             Err(e) => return a.fail(CaseOutcome::Errored, e.to_string()),
         };
@@ -662,6 +682,17 @@ fn localise(
     super::drift::first_divergence(&texts[0], &texts[1]).ok().flatten()
 }
 
+/// A command's environment: the case's `env`, and its data sets' variables when it names any.
+fn command_env<'c>(
+    ctx: &CaseContext<'_>,
+    case: &'c Case,
+) -> std::result::Result<std::borrow::Cow<'c, BTreeMap<String, String>>, String> {
+    if case.datasets.is_empty() {
+        return Ok(std::borrow::Cow::Borrowed(&case.env));
+    }
+    super::datasets::case_env(&case.env, &case.datasets, ctx.datasets).map(std::borrow::Cow::Owned)
+}
+
 fn command_case(
     ctx: &CaseContext<'_>,
     suite: &str,
@@ -672,7 +703,15 @@ fn command_case(
 ) {
     let root = ctx.manifest.root();
     let logs = ctx.logs.map(|d| d.join(format!("{suite}.{}.{}", case.name, a.number)));
-    let out: CommandOutput = match run_command(&case.argv, &case.env, root, stop, logs.as_deref()) {
+    let env = match command_env(ctx, case) {
+        Ok(e) => e,
+        Err(m) => return a.fail(CaseOutcome::Errored, m),
+    };
+    let out = run_command(&case.argv, &env, root, stop, logs.as_deref());
+    if let (Some(p), Some(prefix)) = (ctx.protect, logs.as_deref()) {
+        p.scrub_logs(&format!("{suite}/{}", case.name), prefix);
+    }
+    let out: CommandOutput = match out {
         Ok(o) => o,
         Err(e) => return a.fail(CaseOutcome::Errored, e.to_string()),
     };

@@ -128,6 +128,7 @@ fn from_parts(root: &Path, archive: &Archive, tag: &str, created: &str, meta_val
         archive: root.to_path_buf(),
         report_dir: None,
         unused_goldens: Vec::new(),
+        datasets: Vec::new(),
     }
 }
 

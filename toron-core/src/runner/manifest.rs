@@ -675,6 +675,23 @@ impl Manifest {
             gates = Gate::defaults();
         }
         let gates = Gate::with_case_rules(gates);
+        for (i, k) in raw.pii.kinds.iter().flatten().enumerate() {
+            if crate::pii::Kind::parse(k).is_none() {
+                let names: Vec<&str> = crate::pii::Kind::ALL.iter().map(|k| k.name()).collect();
+                return Err(src.error(
+                    &top.key("pii").key("kinds").index(i),
+                    format!("unknown kind {k:?} (expected one of: {})", names.join(", ")),
+                ));
+            }
+        }
+        for (i, p) in raw.pii.allow.iter().flatten().enumerate() {
+            if p.is_empty() {
+                return Err(src.error(
+                    &top.key("pii").key("allow").index(i),
+                    "empty allow pattern (expected a glob such as \"*@example.com\")",
+                ));
+            }
+        }
         let pii = PiiSettings {
             kinds: raw.pii.kinds,
             allow: raw.pii.allow.unwrap_or_default(),
@@ -725,7 +742,11 @@ fn build_datasets(raw: Vec<RawDataset>, root: &Path, src: &Source<'_>) -> Result
                 format!("duplicate dataset name {:?} (expected each data set once)", rd.name),
             ));
         }
-        let full = if rd.schema.is_absolute() { rd.schema.clone() } else { root.join(&rd.schema) };
+        let full = if rd.schema.is_absolute() {
+            rd.schema.clone()
+        } else {
+            root.join(&rd.schema)
+        };
         if !full.is_file() {
             return Err(src.error(
                 &dp.key("schema"),
@@ -740,7 +761,10 @@ fn build_datasets(raw: Vec<RawDataset>, root: &Path, src: &Source<'_>) -> Result
         if !DATASET_FORMATS.contains(&format.as_str()) {
             return Err(src.error(
                 &dp.key("format"),
-                format!("format {format:?} is not a data set format (expected one of: {})", DATASET_FORMATS.join(", ")),
+                format!(
+                    "format {format:?} is not a data set format (expected one of: {})",
+                    DATASET_FORMATS.join(", ")
+                ),
             ));
         }
         out.push(DatasetSpec {
@@ -818,7 +842,11 @@ fn build_case(rc: RawCase, cp: &FieldPath, root: &Path, src: &Source<'_>, datase
         ("repeats", rc.repeats.is_some(), &[CaseKind::Determinism]),
         ("threads", rc.threads.is_some(), &[CaseKind::Determinism]),
         ("processes", rc.processes.is_some(), &[CaseKind::Determinism]),
-        ("dataset", rc.dataset.is_some(), &[CaseKind::Command, CaseKind::Determinism]),
+        (
+            "dataset",
+            rc.dataset.is_some(),
+            &[CaseKind::Command, CaseKind::Determinism],
+        ),
         (
             "golden",
             rc.golden.is_some(),
@@ -933,7 +961,11 @@ fn build_case(rc: RawCase, cp: &FieldPath, root: &Path, src: &Source<'_>, datase
     };
     for (i, n) in named.iter().enumerate() {
         if !datasets.contains(&n.as_str()) {
-            let field = if named.len() == 1 { cp.key("dataset") } else { cp.key("dataset").index(i) };
+            let field = if named.len() == 1 {
+                cp.key("dataset")
+            } else {
+                cp.key("dataset").index(i)
+            };
             let expected = if datasets.is_empty() {
                 "the manifest declares no [[dataset]]".to_string()
             } else {
@@ -1254,17 +1286,33 @@ mod tests {
                [[dataset]]\nname = \"more\"\nschema = \"people.toml\"\nformat = \"csv\"\n\
                [warroom]\nopen_on = \"no-go\"\nauto_resolve = true\n";
         let m = Manifest::from_str(&text, d.path()).unwrap();
-        assert_eq!(m.pii.kinds.as_deref(), Some(&["email".to_string(), "card".to_string()][..]));
-        assert_eq!((m.pii.allow.len(), m.pii.strict, m.pii.key_env.as_deref()), (1, true, Some("K")));
-        let names: Vec<_> = m.datasets.iter().map(|x| (x.name.as_str(), x.seed, x.format.as_str())).collect();
+        assert_eq!(
+            m.pii.kinds.as_deref(),
+            Some(&["email".to_string(), "card".to_string()][..])
+        );
+        assert_eq!(
+            (m.pii.allow.len(), m.pii.strict, m.pii.key_env.as_deref()),
+            (1, true, Some("K"))
+        );
+        let names: Vec<_> = m
+            .datasets
+            .iter()
+            .map(|x| (x.name.as_str(), x.seed, x.format.as_str()))
+            .collect();
         assert_eq!(names, [("people", Some(3), "jsonl"), ("more", None, "csv")]);
         assert_eq!(m.suites[1].cases[0].datasets, ["people"]);
         assert_eq!(m.suites[1].cases[1].datasets, ["people", "more"]);
-        assert_eq!((m.warroom.open_on.as_deref(), m.warroom.auto_resolve), (Some("no-go"), true));
+        assert_eq!(
+            (m.warroom.open_on.as_deref(), m.warroom.auto_resolve),
+            (Some("no-go"), true)
+        );
         assert_eq!(m.project.warroom, Path::new("warroom"));
         // Defaults: scrub with every detector, not strict; no data sets; the warroom is never opened.
         let m = Manifest::from_str(&base(""), d.path()).unwrap();
-        assert_eq!((m.pii.kinds.is_none(), m.pii.strict, m.datasets.len()), (true, false, 0));
+        assert_eq!(
+            (m.pii.kinds.is_none(), m.pii.strict, m.datasets.len()),
+            (true, false, 0)
+        );
         assert_eq!(m.warroom.open_on, None);
     }
 
@@ -1273,7 +1321,11 @@ mod tests {
         let unit = "[[suite]]\nname = \"unit\"\n[[suite.case]]\nname = \"u\"\nkind = \"command\"\nargv = [\"true\"]\n";
         let e = bad(&(base("") + unit + "dataset = \"nope\"\n"));
         assert_eq!(e.field(), Some("suite[1].case[0].dataset"), "{e}");
-        assert!(e.message().contains("unknown dataset \"nope\" (the manifest declares no [[dataset]])"), "{e}");
+        assert!(
+            e.message()
+                .contains("unknown dataset \"nope\" (the manifest declares no [[dataset]])"),
+            "{e}"
+        );
         let e = bad(&(base("") + "[[dataset]]\nname = \"p\"\nschema = \"missing.toml\"\n"));
         assert_eq!((e.field(), e.line()), (Some("dataset[0].schema"), Some(9)), "{e}");
         let e = bad(&(base("dataset = \"p\"\n")));
@@ -1281,6 +1333,13 @@ mod tests {
         assert!(e.message().contains("does not apply to a sim case"), "{e}");
         let e = bad(&(base("") + "[warroom]\nopen_on = \"always\"\n"));
         assert_eq!((e.field(), e.line()), (Some("warroom.open_on"), Some(8)), "{e}");
+        let e = bad(&(base("") + "[pii]\nkinds = [\"email\", \"mail\"]\n"));
+        assert_eq!((e.field(), e.line()), (Some("pii.kinds[1]"), Some(8)), "{e}");
+        assert!(
+            e.message()
+                .starts_with("unknown kind \"mail\" (expected one of: email, phone,"),
+            "{e}"
+        );
         let e = bad(&(base("") + "[pii]\nstrict = \"yes\"\n"));
         assert_eq!(e.field(), Some("pii.strict"), "{e}");
     }

@@ -62,6 +62,7 @@
 
 mod case;
 mod command;
+mod datasets;
 mod deadline;
 mod drift;
 mod events;
@@ -69,19 +70,23 @@ mod history;
 mod lock;
 mod manifest;
 pub mod progress;
+mod protect;
 mod refresh;
 mod replay;
 mod run;
 
 pub use case::{Attempt, CaseOutcome, CaseResult, DeterminismResult, GoldenResult, SeedResult, ValueDrift, WORKER_ENV};
 pub use command::CAPTURE_LIMIT;
+pub use datasets::{dataset_env, DatasetRecord, DatasetTable, DATASETS_DIR_ENV};
 pub use drift::{first_divergence, Divergence};
 pub use events::{read_events, Event, Events, Next, EVENTS_FILE};
 pub use history::{list_overviews, list_runs, load_run, render_reports, write_index, INTERRUPTED};
 pub use manifest::{
-    Case, CaseKind, DatasetSpec, Defaults, Expect, Manifest, PiiSettings, Project, Suite, WarroomSettings, MANIFEST_FILE,
+    Case, CaseKind, DatasetSpec, Defaults, Expect, Manifest, PiiSettings, Project, Suite, WarroomSettings,
+    MANIFEST_FILE,
 };
 pub use progress::Progress;
+pub use protect::PiiFinding;
 pub use refresh::{refresh_snapshots, refresh_snapshots_with, RefreshEntry, RefreshResult, RefreshStatus};
-pub use replay::{replay, replay_with, ReplayCase, ReplayOptions, ReplayResult, ReplayStatus};
+pub use replay::{replay, replay_with, ReplayCase, ReplayDataset, ReplayOptions, ReplayResult, ReplayStatus};
 pub use run::{events_path, Run, RunHandle, RunOptions, RunOverview, RunResult, RunState};

@@ -120,6 +120,9 @@ fn refresh(
     let snapshots = Snapshots::new(root).update(true);
     let scratch = Scratch::new()?;
     let worker = options.worker.clone().or_else(worker_from_env);
+    // Goldens hold placeholders, as a run's do: the manifest's policy and the archive's key.
+    let protect = super::protect::Protect::quiet(Some(manifest), &manifest.resolve(&manifest.project.archive))?;
+    let generated = Default::default();
     let ctx = CaseContext {
         manifest,
         seed,
@@ -128,6 +131,8 @@ fn refresh(
         cancel,
         logs: Some(scratch.path()),
         worker: worker.as_deref(),
+        protect: protect.as_ref(),
+        datasets: &generated,
     };
     let mut entries = Vec::new();
     for suite in selected {

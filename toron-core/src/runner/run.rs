@@ -111,6 +111,9 @@ pub struct RunResult {
     /// never deleted.
     #[serde(default)]
     pub unused_goldens: Vec<String>,
+    /// The `[[dataset]]`s generated for the run's cases, with their seeds and digests.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub datasets: Vec<super::datasets::DatasetRecord>,
 }
 
 fn scenario_source() -> String {
@@ -227,6 +230,7 @@ impl Run {
         let writer = archive.new_run_at(crate::VERSION, Value::Null, started)?;
         let id = writer.tag().to_string();
         let liveness = lock::hold_liveness(&archive_root, &id)?;
+        let protect = super::protect::Protect::for_run(manifest, &archive_root, &id)?;
         let events_path = events_path(&archive_root, &id);
         let log = EventLog::new(&id, Some(&events_path));
         let worker = Worker {
@@ -243,6 +247,9 @@ impl Run {
             cancel: Arc::new(AtomicBool::new(false)),
             started,
             liveness,
+            protect,
+            generated: Default::default(),
+            datasets: Vec::new(),
         };
         worker.record_state(RunState::Scheduled, None)?;
         log.emit(
@@ -354,6 +361,11 @@ struct Worker {
     state: Arc<Mutex<RunState>>,
     started: UtcTime,
     liveness: lock::Held,
+    /// The run's scrubber (`None`: `[pii] kinds = []`).
+    protect: Option<super::protect::Protect>,
+    /// The data sets the selected cases name, once generated (at the start of the run).
+    generated: super::datasets::Generated,
+    datasets: Vec<super::datasets::DatasetRecord>,
 }
 
 impl Worker {
@@ -377,7 +389,7 @@ impl Worker {
         self.archive.write_manifest(self.writer.tag(), &m)
     }
 
-    fn run(self) -> RunResult {
+    fn run(mut self) -> RunResult {
         // Whatever happens below, consumers of the events see the end of the stream.
         let _close = CloseOnDrop(self.log.clone());
         let clock = Instant::now();
@@ -391,6 +403,7 @@ impl Worker {
                     "run.started",
                     json!({ "cases": self.selected.iter().map(|(_, c)| c.len()).sum::<usize>() }),
                 );
+                self.generate_datasets();
                 (self.run_cases(), error, Some(held))
             }
             Err(e) => {
@@ -418,6 +431,46 @@ impl Worker {
         self.finish(cases, harness_error, clock)
     }
 
+    /// Generate the data sets the selected cases name (each once), before any case runs.
+    fn generate_datasets(&mut self) {
+        let mut used: Vec<&str> = self
+            .selected
+            .iter()
+            .flat_map(|(_, cases)| cases.iter().flat_map(|c| c.datasets.iter().map(String::as_str)))
+            .collect();
+        used.sort_unstable();
+        used.dedup();
+        if used.is_empty() {
+            return;
+        }
+        let dir = super::datasets::run_dir(&self.archive_root, self.writer.tag());
+        let seed = self.options.seed.or(self.recorded_seed);
+        for (name, result) in super::datasets::generate(&self.manifest, &used, &dir, seed) {
+            let entry = match result {
+                Ok(mut record) => {
+                    // The schema's text goes into the archive, so replay regenerates it from there alone.
+                    record.schema_object = super::datasets::schema_document(&self.manifest, &record)
+                        .and_then(|doc| self.writer.put(&doc))
+                        .ok()
+                        .map(|id| id.as_str().to_string());
+                    self.log.emit(
+                        "dataset.generated",
+                        json!({ "dataset": name, "digest": record.digest, "seed": record.seed }),
+                    );
+                    let dir = record.dir.clone();
+                    self.datasets.push(record);
+                    Ok(dir)
+                }
+                Err(e) => {
+                    self.log
+                        .emit("dataset.failed", json!({ "dataset": name, "error": e.to_string() }));
+                    Err(e.to_string())
+                }
+            };
+            self.generated.insert(name, entry);
+        }
+    }
+
     fn flat(&self) -> Vec<(&str, &Case)> {
         self.selected
             .iter()
@@ -439,6 +492,8 @@ impl Worker {
             .or(self.manifest.project.jobs)
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
             .clamp(1, flat.len().max(1));
+        let protect = self.protect.as_ref();
+        let generated = &self.generated;
         let ctx = CaseContext {
             manifest: &self.manifest,
             seed: self.options.seed,
@@ -447,6 +502,8 @@ impl Worker {
             cancel: &self.cancel,
             logs: logs_dir.as_deref(),
             worker: self.options.worker.as_deref(),
+            protect,
+            datasets: generated,
         };
         let slots: Vec<Mutex<Option<CaseResult>>> = flat.iter().map(|_| Mutex::new(None)).collect();
         let next = AtomicUsize::new(0);
@@ -523,7 +580,7 @@ impl Worker {
             .collect()
     }
 
-    fn finish(self, cases: Vec<CaseResult>, harness_error: Option<String>, clock: Instant) -> RunResult {
+    fn finish(mut self, cases: Vec<CaseResult>, harness_error: Option<String>, clock: Instant) -> RunResult {
         let id = self.writer.tag().to_string();
         let cancelled = self.cancel.load(Ordering::SeqCst);
         let mut coverage = Coverage::new();
@@ -572,6 +629,7 @@ impl Worker {
             archive: self.archive_root.clone(),
             report_dir: Some(crate::report::run_dir(&reports_root, &id)),
             unused_goldens,
+            datasets: std::mem::take(&mut self.datasets),
         };
 
         // The archive (every case's output with what replay needs, then the whole result) and the reports are
