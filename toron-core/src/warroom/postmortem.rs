@@ -34,7 +34,14 @@ fn placeholder(section: &str) -> &'static str {
 }
 
 /// The sections the generator writes (before the human ones).
-const GENERATED_SECTIONS: &[&str] = &["Summary", "Impact", "Timeline", "Diffs and drift", "Rollbacks", "Reports"];
+const GENERATED_SECTIONS: &[&str] = &[
+    "Summary",
+    "Impact",
+    "Timeline",
+    "Diffs and drift",
+    "Rollbacks",
+    "Reports",
+];
 
 /// The human sections of an existing postmortem: heading → its lines (trimmed of blank lines at both ends).
 pub(crate) fn human_sections(text: &str) -> Vec<(String, String)> {
@@ -573,7 +580,13 @@ mod tests {
         assert_eq!(s[0].0, "Root cause");
         assert_eq!(s[0].1, "The kv acks early.\n\n```\n## not a heading\n```");
         assert_eq!(s[1], ("What went well".to_string(), String::new()));
-        assert_eq!(s[2], ("Action items".to_string(), "| a | b |\n\n## Follow-up\n\nmine".to_string()));
+        assert_eq!(
+            s[2],
+            (
+                "Action items".to_string(),
+                "| a | b |\n\n## Follow-up\n\nmine".to_string()
+            )
+        );
     }
 
     #[test]
