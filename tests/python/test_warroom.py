@@ -289,3 +289,29 @@ def test_kill_9_in_the_middle_of_rollbacks_leaves_goldens_whole_and_the_db_intac
         del w
     leftovers = [p.name for p in snapshots.rglob("*") if p.name.endswith(".tmp")]
     assert len(leftovers) <= 3  # at most one temporary file per kill, never a torn golden
+
+
+OPENER = """\
+import sys, toron
+w = toron.Warroom(sys.argv[1], archive=sys.argv[2])
+print(w.open_incident(sys.argv[3])["created"])
+"""
+
+
+def test_two_processes_opening_one_dedup_key_give_one_incident(proj: Project) -> None:
+    proj.tamper()
+    runs = [proj.run("main").id for _ in range(2)]
+    children = [
+        subprocess.Popen(
+            [sys.executable, "-c", OPENER, str(proj.root / "warroom"), str(proj.archive), run_id],
+            env=child_env(),
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for run_id in runs
+    ]
+    created = sorted(c.communicate(timeout=60)[0].strip() for c in children)
+    assert created == ["False", "True"]
+    incidents = proj.warroom().incidents()
+    assert len(incidents) == 1
+    assert sorted(incidents[0]["runs"]) == sorted(runs)
