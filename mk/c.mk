@@ -59,6 +59,7 @@ c-build:
 	$(CXX) -std=c++17 $(C_WARN) -Iinclude examples/cpp/diff.cc -o $(C_OUT)/diff_cc $(C_LINK)
 	$(CC) -std=c11 $(C_WARN) -Iinclude tests/c/test_run.c -o $(C_OUT)/test_run $(C_LINK)
 	$(CXX) -std=c++17 $(C_WARN) -Iinclude tests/c/test_run.cc -o $(C_OUT)/test_run_cc $(C_LINK)
+	$(CC) -std=c11 $(C_WARN) -Iinclude tests/c/test_warroom.c -o $(C_OUT)/test_warroom $(C_LINK)
 	$(CC) -std=c11 $(C_WARN) -Iinclude examples/c/run.c -o $(C_OUT)/run_c $(C_LINK)
 	$(CXX) -std=c++17 $(C_WARN) -Iinclude examples/cpp/run.cc -o $(C_OUT)/run_cc $(C_LINK)
 
@@ -79,6 +80,7 @@ test-c: c-build
 	$(C_VALGRIND) $(C_OUT)/diff_cc
 	$(C_VALGRIND) $(C_OUT)/test_run
 	$(C_VALGRIND) $(C_OUT)/test_run_cc
+	$(C_VALGRIND) $(C_OUT)/test_warroom
 	rm -rf $(C_RUN_EXAMPLE)
 	mkdir -p $(C_RUN_EXAMPLE)/c $(C_RUN_EXAMPLE)/scenarios
 	cp examples/c/run_manifest.toml $(C_RUN_EXAMPLE)/c/

@@ -38,6 +38,7 @@ __all__ = [
     "SnapshotError",
     "Snapshots",
     "TextDiff",
+    "Warroom",
     "WarroomError",
     "__version__",
     "_error_class_for_kind",
@@ -571,3 +572,65 @@ def refresh_snapshots(
 
 def first_divergence(a: _PathLike, b: _PathLike) -> dict[str, Any] | None:
     """The first divergent event of two JSON Lines traces (text, or a path), or None when identical."""
+
+# --- warroom ---------------------------------------------------------------------------------------------
+
+_Status: TypeAlias = Literal["open", "mitigated", "resolved", "reopened"]
+_Severity: TypeAlias = Literal["sev1", "sev2", "sev3", "sev4"]
+
+@final
+class Warroom:
+    """Incidents, rollbacks and postmortems in a directory (`warroom.db`, `postmortems/`).
+
+    Every method returns the core's JSON form (see the Rust `toron_core::warroom` docs); bad input raises
+    `WarroomError`. `who` defaults to `$USER`, else "toron".
+    """
+
+    def __new__(
+        cls,
+        path: _PathLike = "warroom",
+        *,
+        archive: _PathLike = ".toron",
+        snapshots: _PathLike = "snapshots",
+        reports: _PathLike = "reports",
+    ) -> Warroom: ...
+    @property
+    def path(self) -> str: ...
+    @property
+    def archive(self) -> str: ...
+    @property
+    def snapshots(self) -> str: ...
+    @property
+    def reports(self) -> str: ...
+    def open_incident(
+        self,
+        run_id: str | None = None,
+        dedup_key: str | None = None,
+        severity: _Severity | str | None = None,
+        *,
+        title: str | None = None,
+        owner: str | None = None,
+        labels: str | Iterable[str] | None = None,
+        who: str | None = None,
+    ) -> dict[str, Any]: ...
+    def incidents(self, status: _Status | str | None = None) -> list[dict[str, Any]]: ...
+    def incident(self, id: str) -> dict[str, Any]: ...
+    def note(self, id: str, text: str, *, who: str | None = None) -> dict[str, Any]: ...
+    def mitigate(self, id: str, *, who: str | None = None, note: str | None = None) -> dict[str, Any]: ...
+    def resolve(self, id: str, *, who: str | None = None, note: str | None = None) -> dict[str, Any]: ...
+    def reopen(self, id: str, *, who: str | None = None, note: str | None = None) -> dict[str, Any]: ...
+    def set_status(
+        self, id: str, status: _Status | str, *, who: str | None = None, note: str | None = None
+    ) -> dict[str, Any]: ...
+    def rollback(
+        self,
+        cases: str | Iterable[str] | None,
+        to: str,
+        incident: str | None = None,
+        dry_run: bool = False,
+        *,
+        all_failed: str | None = None,
+        who: str | None = None,
+    ) -> list[dict[str, Any]]: ...
+    def rollbacks(self) -> list[dict[str, Any]]: ...
+    def postmortem(self, id: str) -> str: ...

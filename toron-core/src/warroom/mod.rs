@@ -41,6 +41,12 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! The database is SQLite compiled into Toron (`rusqlite`'s bundled build). Another copy of SQLite in the same
+//! process (Python's `sqlite3` module, say) must not open `warroom.db` while a [`Warroom`] has it open:
+//! POSIX locks belong to the process, so the other copy closing the file drops this one's locks (see
+//! "multiple copies of SQLite linked into the same application" on sqlite.org's *How To Corrupt An SQLite
+//! Database File*). Other processes are safe.
+//!
 //! # Incidents
 //!
 //! [`Warroom::open_incident`] opens an incident for a NO-GO run of the archive (by id, or the newest NO-GO

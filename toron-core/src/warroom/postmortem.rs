@@ -33,6 +33,16 @@ fn placeholder(section: &str) -> &'static str {
     }
 }
 
+/// The sections the generator writes (before the human ones).
+const GENERATED_SECTIONS: &[&str] = &[
+    "Summary",
+    "Impact",
+    "Timeline",
+    "Diffs and drift",
+    "Rollbacks",
+    "Reports",
+];
+
 /// The human sections of an existing postmortem: heading → its lines (trimmed of blank lines at both ends).
 pub(crate) fn human_sections(text: &str) -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> = Vec::new();
@@ -43,14 +53,21 @@ pub(crate) fn human_sections(text: &str) -> Vec<(String, String)> {
             fence = !fence;
         }
         if !fence && line.starts_with("## ") {
-            if let Some((h, body)) = current.take() {
-                out.push((h, body.join("\n").trim_matches('\n').to_string()));
-            }
             let heading = line[3..].trim();
             if HUMAN_SECTIONS.contains(&heading) {
+                if let Some((h, body)) = current.take() {
+                    out.push((h, body.join("\n").trim_matches('\n').to_string()));
+                }
                 current = Some((heading.to_string(), Vec::new()));
+                continue;
             }
-            continue;
+            if GENERATED_SECTIONS.contains(&heading) {
+                if let Some((h, body)) = current.take() {
+                    out.push((h, body.join("\n").trim_matches('\n').to_string()));
+                }
+                continue;
+            }
+            // A heading of a person's own inside their section: part of it.
         }
         if let Some((_, body)) = &mut current {
             body.push(line);
@@ -558,12 +575,18 @@ mod tests {
 
     #[test]
     fn human_sections_are_read_back_by_heading() {
-        let text = "# INC-1\n\n## Timeline\n\nx\n\n## Root cause\n\nThe kv acks early.\n\n```\n## not a heading\n```\n\n## What went well\n\n## Action items\n\n| a | b |\n";
+        let text = "# INC-1\n\n## Timeline\n\nx\n\n## Root cause\n\nThe kv acks early.\n\n```\n## not a heading\n```\n\n## What went well\n\n## Action items\n\n| a | b |\n\n## Follow-up\n\nmine\n";
         let s = human_sections(text);
         assert_eq!(s[0].0, "Root cause");
         assert_eq!(s[0].1, "The kv acks early.\n\n```\n## not a heading\n```");
         assert_eq!(s[1], ("What went well".to_string(), String::new()));
-        assert_eq!(s[2], ("Action items".to_string(), "| a | b |".to_string()));
+        assert_eq!(
+            s[2],
+            (
+                "Action items".to_string(),
+                "| a | b |\n\n## Follow-up\n\nmine".to_string()
+            )
+        );
     }
 
     #[test]
