@@ -297,3 +297,45 @@ fn two_processes_opening_one_key_give_one_incident() {
     expected.sort();
     assert_eq!(linked, expected);
 }
+
+/// `[warroom] open_on = "no-go"` in runs: a NO-GO opens an incident, the next joins it, both run pages name
+/// it, and a GO run afterwards marks it green (and resolves it with `auto_resolve`).
+#[test]
+fn a_manifest_with_open_on_no_go_opens_and_joins_incidents_from_its_runs() {
+    use toron_core::runner::{Manifest, Run, RunOptions};
+    use toron_core::warroom::{Status, Warroom};
+    let dir = crate::scratch::Scratch::new("warroom-open-on");
+    let manifest = "[[suite]]\nname = \"unit\"\n[[suite.case]]\nname = \"broken\"\nkind = \"command\"\n\
+                    argv = [\"sh\", \"-c\", \"test -f fixed\"]\n[profiles]\nci = [\"unit\"]\n\
+                    [warroom]\nopen_on = \"no-go\"\nauto_resolve = true\n";
+    std::fs::write(dir.join("testops.toml"), manifest).unwrap();
+    let m = Manifest::from_path(dir.join("testops.toml")).unwrap();
+    let run = || {
+        let options = RunOptions {
+            profile: Some("ci".into()),
+            check: true,
+            ..Default::default()
+        };
+        Run::start(&m, options).unwrap().wait().unwrap()
+    };
+    let first = run();
+    let opened = first.incident.clone().expect("the NO-GO run opened an incident");
+    assert_eq!((opened.id.as_str(), opened.created), ("INC-1", true));
+    let second = run();
+    let joined = second.incident.clone().expect("the second NO-GO run joined it");
+    assert_eq!((joined.id.as_str(), joined.created), ("INC-1", false));
+    let page = std::fs::read_to_string(second.report_dir.as_ref().unwrap().join("index.html")).unwrap();
+    assert!(page.contains("INC-1 (sev2), joined by this run"), "{page}");
+    let index = std::fs::read_to_string(dir.join("reports/index.html")).unwrap();
+    assert!(index.contains("<td class=\"mono\">INC-1</td>"), "{index}");
+    // Fixed: the GO run marks the incident green and, with auto_resolve, resolves it.
+    std::fs::write(dir.join("fixed"), "").unwrap();
+    let third = run();
+    assert!(third.verdict.go && third.incident.is_none());
+    let w = Warroom::open(dir.join("warroom")).unwrap();
+    let incident = w.incident("INC-1").unwrap();
+    assert_eq!(incident.status, Status::Resolved);
+    assert_eq!(incident.runs.len(), 2, "{:?}", incident.runs);
+    let what: Vec<String> = incident.timeline.iter().map(|t| t.what.name().to_string()).collect();
+    assert!(what.contains(&"gates_green".to_string()), "{what:?}");
+}

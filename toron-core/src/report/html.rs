@@ -712,6 +712,8 @@ struct RunView<'a> {
     charts_count: usize,
     determinism: Vec<DeterminismView>,
     determinism_count: usize,
+    /// `INC-3 (sev2), opened by this run` or `... joined by this run`.
+    incident: Option<String>,
 }
 
 /// `6 cases: 4 passed, 1 failed, 1 flaky` (outcomes in a fixed order).
@@ -842,8 +844,15 @@ impl<'a> RunView<'a> {
             charts,
             determinism_count: determinism.len(),
             determinism,
+            incident: r.incident.as_ref().map(incident_text),
         }
     }
+}
+
+/// `INC-3 (sev2), opened by this run` / `joined by this run`: what the run did in the warroom.
+fn incident_text(i: &crate::runner::RunIncident) -> String {
+    let how = if i.created { "opened" } else { "joined" };
+    format!("{} ({}), {how} by this run", i.id, i.severity)
 }
 
 #[derive(Serialize)]
@@ -859,6 +868,7 @@ struct IndexRow<'a> {
     duration: String,
     cases: usize,
     kpis: Vec<Kpi>,
+    incident: Option<String>,
 }
 
 /// Whether `id` can be a link's path segment as it is: letters, digits, `.`, `_`, `-`, `+`, not `.`/`..`
@@ -885,6 +895,7 @@ impl<'a> IndexRow<'a> {
             duration: seconds(r.duration),
             cases: r.cases,
             kpis: kpis(&r.kpis.run, Some(INDEX_KPIS)),
+            incident: r.incident.as_ref().map(|i| i.id.clone()),
         }
     }
 }

@@ -129,6 +129,7 @@ fn from_parts(root: &Path, archive: &Archive, tag: &str, created: &str, meta_val
         report_dir: None,
         unused_goldens: Vec::new(),
         datasets: Vec::new(),
+        incident: None,
     }
 }
 

@@ -89,4 +89,4 @@ pub use progress::Progress;
 pub use protect::PiiFinding;
 pub use refresh::{refresh_snapshots, refresh_snapshots_with, RefreshEntry, RefreshResult, RefreshStatus};
 pub use replay::{replay, replay_with, ReplayCase, ReplayDataset, ReplayOptions, ReplayResult, ReplayStatus};
-pub use run::{events_path, Run, RunHandle, RunOptions, RunOverview, RunResult, RunState};
+pub use run::{events_path, Run, RunHandle, RunIncident, RunOptions, RunOverview, RunResult, RunState};

@@ -114,6 +114,20 @@ pub struct RunResult {
     /// The `[[dataset]]`s generated for the run's cases, with their seeds and digests.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub datasets: Vec<super::datasets::DatasetRecord>,
+    /// The warroom incident this run opened or joined (`[warroom] open_on = "no-go"`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub incident: Option<RunIncident>,
+}
+
+/// The incident a NO-GO run opened or joined.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunIncident {
+    /// `INC-<n>`.
+    pub id: String,
+    /// Opened by this run (`false`: it joined an open incident with the same dedup key).
+    pub created: bool,
+    /// The incident's severity (`sev1`-`sev4`).
+    pub severity: String,
 }
 
 fn scenario_source() -> String {
@@ -153,6 +167,9 @@ pub struct RunOverview {
     pub go: bool,
     /// Where the reports were written, if they were.
     pub report_dir: Option<PathBuf>,
+    /// The warroom incident the run opened or joined.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub incident: Option<RunIncident>,
 }
 
 impl From<&RunResult> for RunOverview {
@@ -177,6 +194,7 @@ impl From<&RunResult> for RunOverview {
             verdict: r.verdict.verdict.clone(),
             go: r.verdict.go,
             report_dir: r.report_dir.clone(),
+            incident: r.incident.clone(),
         }
     }
 }
@@ -431,6 +449,52 @@ impl Worker {
         self.finish(cases, harness_error, clock)
     }
 
+    /// The run in the warroom, before its reports are written (so they name the incident): with `[warroom]
+    /// open_on = "no-go"`, a NO-GO opens an incident or joins the open one with its dedup key, and a GO run
+    /// marks its profile's incidents green (resolving them with `auto_resolve`); without it, a GO run still
+    /// marks the incidents of an existing warroom green. A warroom that cannot be used does not fail the run:
+    /// the event `warroom.failed` says why.
+    fn record_in_warroom(&self, result: &RunResult) -> Option<RunIncident> {
+        use crate::warroom::{OpenOn, Warroom, WarroomPolicy, DB_FILE};
+        if result.state == RunState::Cancelled || result.verdict.verdict == "none" {
+            return None;
+        }
+        let settings = &self.manifest.warroom;
+        let dir = self.manifest.resolve(&self.manifest.project.warroom);
+        let opens = settings.open_on.is_some();
+        if !opens && !(result.verdict.go && dir.join(DB_FILE).is_file()) {
+            return None;
+        }
+        let policy = WarroomPolicy {
+            open_on: OpenOn::NoGo,
+            auto_resolve: settings.auto_resolve,
+            dedup_key: settings.dedup_key.clone(),
+        };
+        match Warroom::open(&dir).and_then(|w| w.record_run(result, &policy)) {
+            Ok(Some(opened)) => {
+                let i = &opened.incident;
+                self.log.emit(
+                    if opened.created {
+                        "incident.opened"
+                    } else {
+                        "incident.joined"
+                    },
+                    json!({ "incident": i.id, "severity": i.severity.name(), "title": i.title }),
+                );
+                Some(RunIncident {
+                    id: i.id.clone(),
+                    created: opened.created,
+                    severity: i.severity.name().to_string(),
+                })
+            }
+            Ok(None) => None,
+            Err(e) => {
+                self.log.emit("warroom.failed", json!({ "error": e.to_string() }));
+                None
+            }
+        }
+    }
+
     /// Generate the data sets the selected cases name (each once), before any case runs.
     fn generate_datasets(&mut self) {
         let mut used: Vec<&str> = self
@@ -630,7 +694,9 @@ impl Worker {
             report_dir: Some(crate::report::run_dir(&reports_root, &id)),
             unused_goldens,
             datasets: std::mem::take(&mut self.datasets),
+            incident: None,
         };
+        result.incident = self.record_in_warroom(&result);
 
         // The archive (every case's output with what replay needs, then the whole result) and the reports are
         // written side by side, each assuming the other succeeds; the rare failure of either errors the run,
