@@ -154,6 +154,19 @@ typedef enum {
    * A run could not be started or finished (harness failure, unknown run id).
    */
   TORON_RUN_ERROR = 111,
+  /**
+   * A PII scrubber policy is invalid, or strict mode refused a document that holds PII.
+   */
+  TORON_PII_ERROR = 112,
+  /**
+   * A synthetic data set schema is invalid (file, line and field are given), or generating it failed.
+   */
+  TORON_DATASET_ERROR = 113,
+  /**
+   * A warroom operation is invalid (unknown incident or run id, a status change that is not allowed) or
+   * the warroom database cannot be used.
+   */
+  TORON_WARROOM_ERROR = 114,
 } toron_status;
 
 /**
@@ -892,6 +905,49 @@ const char *toron_run_id(const toron_run *run);
  * `toron_string_free`); the id from `toron_run_id` does not.
  */
 void toron_run_free(toron_run *run);
+
+/**
+ * Scrub the text `text`: every email, phone number, payment card, SSN, IBAN, IPv4 / IPv6 address, JWT,
+ * AWS access key id, PEM private key and secret token is replaced by a stable placeholder such as
+ * `<EMAIL:1f3a9c2b>` (the same value gives the same placeholder under the same key). Writes the scrubbed
+ * text to `*scrubbed_out` and, unless `findings_json_out` is NULL, the findings to `*findings_json_out`: a
+ * canonical JSON array of `{"kind", "location", "placeholder"}` objects in order of position, `location`
+ * being `"line:column"` (1-based, the column in characters). Both strings are owned by the caller: free
+ * them with `toron_string_free`. The findings never hold the values.
+ *
+ * `options_json` is NULL for the defaults, or a JSON object with any of:
+ * - `"kinds"`: the kinds to look for, `["email", "card"]` (default all: `email`, `phone`, `card`, `ssn`,
+ *   `iban`, `ipv4`, `ipv6`, `jwt`, `aws_key`, `private_key`, `token`);
+ * - `"allow"`: glob patterns (`*`, `?`) of test values that are not reported, `["*@example.com"]`;
+ * - `"key"`: the passphrase the placeholders are keyed with; without it, the environment variable named
+ *   by `"key_env"` (default `TORON_PII_KEY`), else the per-archive key of `"archive"` (default `.toron`,
+ *   created on first use);
+ * - `"strict"`: `true` to fail with `TORON_PII_ERROR` (naming each finding's kind and location) when
+ *   anything is found.
+ *
+ * Fails with `TORON_PII_ERROR` for an unknown kind (`toron_last_error_field()` is e.g. `kinds[2]`) or in
+ * strict mode, `TORON_INVALID_ARGUMENT` for an unknown or bad option, `TORON_JSON_ERROR` when
+ * `options_json` is not JSON, `TORON_IO_ERROR` when the archive key cannot be read or made,
+ * `TORON_NULL_ARGUMENT` or `TORON_INVALID_UTF8`. Nothing is written on failure.
+ */
+toron_status toron_pii_scrub_text(const char *text,
+                                  const char *options_json,
+                                  char **scrubbed_out,
+                                  char **findings_json_out);
+
+/**
+ * Scrub the JSON document `json` as `toron_pii_scrub_text` scrubs text, with object keys as context
+ * (`{"password": "..."}`, `{"ssn": "123456789"}`, a number under `"card_number"`), and write the scrubbed
+ * document as canonical JSON to `*scrubbed_json_out`. Findings are as for `toron_pii_scrub_text`, with the
+ * JSON pointer of the string, number or key holding each value as `location` (`"/user/email"`).
+ *
+ * Takes the same options, and fails as `toron_pii_scrub_text`, and with `TORON_JSON_ERROR` when `json` is
+ * not JSON (`toron_last_error_line()` / `_column()` say where).
+ */
+toron_status toron_pii_scrub_json(const char *json,
+                                  const char *options_json,
+                                  char **scrubbed_json_out,
+                                  char **findings_json_out);
 
 /**
  * Free a string returned by a `toron_*` function through a `char **` output (such as
