@@ -406,7 +406,7 @@ pub(crate) fn _scrub_file<'py>(
                 .map_err(|e| CoreError::io(&e, Path::new(&path_in)))?;
             let value = toron_core::canon::parse_json(&text).map_err(|e| e.with_file(&path_in))?;
             let (out, findings) = s.scrub_value(&value);
-            if !(strict && !findings.is_empty()) {
+            if !strict || findings.is_empty() {
                 let mut w = open_out(path_out.as_deref())?;
                 let text = serde_json::to_string_pretty(&out).unwrap_or_default();
                 w.write_all(text.as_bytes())
