@@ -241,13 +241,6 @@ typedef struct toron_scenario toron_scenario;
 typedef struct toron_snapshots toron_snapshots;
 
 /**
- * A warroom: a directory with `warroom.db` and `postmortems/`, and the run archive, golden files and reports
- * it works with. Opaque: open it with `toron_warroom_open`, free it with `toron_warroom_free`. It may be used
- * from several threads at once (its calls are serialised); several processes may open the same directory.
- */
-typedef struct toron_warroom toron_warroom;
-
-/**
  * One invariant violation of an outcome, filled in by `toron_outcome_violation`. The strings are owned by
  * the outcome: valid until `toron_outcome_free`, do not free them.
  */
@@ -914,85 +907,47 @@ const char *toron_run_id(const toron_run *run);
 void toron_run_free(toron_run *run);
 
 /**
- * Open (or create) the warroom in the directory `dir`. `options_json` is NULL or a JSON object with any of
- * `"archive"` (default `".toron"`), `"snapshots"` (default `"snapshots"`) and `"reports"` (default
- * `"reports"`), paths relative to the working directory. On success `*out` is a new warroom, owned by the
- * caller: free it with `toron_warroom_free`; on failure `*out` is unchanged.
+ * Scrub the text `text`: every email, phone number, payment card, SSN, IBAN, IPv4 / IPv6 address, JWT,
+ * AWS access key id, PEM private key and secret token is replaced by a stable placeholder such as
+ * `<EMAIL:1f3a9c2b>` (the same value gives the same placeholder under the same key). Writes the scrubbed
+ * text to `*scrubbed_out` and, unless `findings_json_out` is NULL, the findings to `*findings_json_out`: a
+ * canonical JSON array of `{"kind", "location", "placeholder"}` objects in order of position, `location`
+ * being `"line:column"` (1-based, the column in characters). Both strings are owned by the caller: free
+ * them with `toron_string_free`. The findings never hold the values.
  *
- * Fails with `TORON_WARROOM_ERROR` (a database that cannot be used, or made by a newer toron; an unknown
- * option), `TORON_IO_ERROR` (the directory cannot be created), `TORON_JSON_ERROR`, `TORON_NULL_ARGUMENT`
- * or `TORON_INVALID_UTF8`.
- */
-toron_status toron_warroom_open(const char *dir, const char *options_json, toron_warroom **out);
-
-/**
- * Open an incident for a NO-GO run of the archive, or join the incident not yet resolved that has the same
- * dedup key. `request_json` is a JSON object with any of `"run_id"` (default: the newest NO-GO run),
- * `"dedup_key"`, `"severity"` (`"sev1"`..`"sev4"`), `"title"`, `"owner"`, `"labels"` (an array of strings)
- * and `"who"` (default `"toron"`); `"{}"` takes every default. On success `*incident_json_out` is the
- * incident as a JSON object with `"created"` (false: the run joined an open incident), owned by the caller
- * (free it with `toron_string_free`).
+ * `options_json` is NULL for the defaults, or a JSON object with any of:
+ * - `"kinds"`: the kinds to look for, `["email", "card"]` (default all: `email`, `phone`, `card`, `ssn`,
+ *   `iban`, `ipv4`, `ipv6`, `jwt`, `aws_key`, `private_key`, `token`);
+ * - `"allow"`: glob patterns (`*`, `?`) of test values that are not reported, `["*@example.com"]`;
+ * - `"key"`: the passphrase the placeholders are keyed with; without it, the environment variable named
+ *   by `"key_env"` (default `TORON_PII_KEY`), else the per-archive key of `"archive"` (default `.toron`,
+ *   created on first use);
+ * - `"strict"`: `true` to fail with `TORON_PII_ERROR` (naming each finding's kind and location) when
+ *   anything is found.
  *
- * Fails with `TORON_WARROOM_ERROR` (a GO run, an unknown run id — the message lists the newest —, no NO-GO
- * run, an unknown field), `TORON_JSON_ERROR`, `TORON_NULL_ARGUMENT` or `TORON_INVALID_UTF8`.
+ * Fails with `TORON_PII_ERROR` for an unknown kind (`toron_last_error_field()` is e.g. `kinds[2]`) or in
+ * strict mode, `TORON_INVALID_ARGUMENT` for an unknown or bad option, `TORON_JSON_ERROR` when
+ * `options_json` is not JSON, `TORON_IO_ERROR` when the archive key cannot be read or made,
+ * `TORON_NULL_ARGUMENT` or `TORON_INVALID_UTF8`. Nothing is written on failure.
  */
-toron_status toron_incident_open_json(toron_warroom *warroom,
-                                      const char *request_json,
-                                      char **incident_json_out);
+toron_status toron_pii_scrub_text(const char *text,
+                                  const char *options_json,
+                                  char **scrubbed_out,
+                                  char **findings_json_out);
 
 /**
- * The incident `id` (e.g. `"INC-1"`) as a JSON object in `*incident_json_out`, owned by the caller (free it
- * with `toron_string_free`). Fails with `TORON_WARROOM_ERROR` for an unknown id (the message lists the
- * newest ids), `TORON_NULL_ARGUMENT` or `TORON_INVALID_UTF8`.
+ * Scrub the JSON document `json` as `toron_pii_scrub_text` scrubs text, with object keys as context
+ * (`{"password": "..."}`, `{"ssn": "123456789"}`, a number under `"card_number"`), and write the scrubbed
+ * document as canonical JSON to `*scrubbed_json_out`. Findings are as for `toron_pii_scrub_text`, with the
+ * JSON pointer of the string, number or key holding each value as `location` (`"/user/email"`).
+ *
+ * Takes the same options, and fails as `toron_pii_scrub_text`, and with `TORON_JSON_ERROR` when `json` is
+ * not JSON (`toron_last_error_line()` / `_column()` say where).
  */
-toron_status toron_incident_get_json(toron_warroom *warroom, const char *id, char **incident_json_out);
-
-/**
- * Every incident as a JSON array in `*incidents_json_out` (by number), owned by the caller (free it with
- * `toron_string_free`). `status_or_null` is NULL (all) or one of `"open"`, `"mitigated"`, `"resolved"`,
- * `"reopened"`. Fails with `TORON_WARROOM_ERROR` for an unknown status, `TORON_NULL_ARGUMENT` or
- * `TORON_INVALID_UTF8`.
- */
-toron_status toron_incidents_json(toron_warroom *warroom,
-                                  const char *status_or_null,
-                                  char **incidents_json_out);
-
-/**
- * Move incident `id` to `status` (`"mitigated"`, `"resolved"` or `"reopened"`), with an optional note
- * (`note_or_null`), attributed to `"toron"`; on success `*incident_json_out` is the updated incident (free
- * it with `toron_string_free`). A change the transitions do not allow is `TORON_WARROOM_ERROR`, whose
- * message names the current status and the allowed next ones; also for an unknown id or status.
- */
-toron_status toron_incident_set_status(toron_warroom *warroom,
-                                       const char *id,
-                                       const char *status,
-                                       const char *note_or_null,
-                                       char **incident_json_out);
-
-/**
- * Roll goldens back to the outputs a run archived. `request_json` is a JSON object: `"to"` (the run id,
- * required), `"cases"` (an array of `"suite/case"`), `"all_failed"` (a run id whose failed golden cases are
- * rolled back too), `"incident"` (an incident id to record it in), `"dry_run"` (write nothing) and `"who"`.
- * On success `*rollbacks_json_out` is a JSON array, one object per golden (`case`, `golden`, `from`,
- * `from_run`, `to`, `source_run`, `summary`, `diff`, `incident`, `id`...), owned by the caller (free it with
- * `toron_string_free`). Nothing is written unless every case checks out: an unknown run id (the message
- * lists the newest), a case the run archived no output for (named), an unknown incident are
- * `TORON_WARROOM_ERROR`.
- */
-toron_status toron_rollback_json(toron_warroom *warroom, const char *request_json, char **rollbacks_json_out);
-
-/**
- * Write the postmortem of incident `id` (`<dir>/postmortems/<ID>.md` and `<ID>.html`, keeping the sections
- * a person wrote); on success `*path_out` is the Markdown file's path, owned by the caller (free it with
- * `toron_string_free`). Fails with `TORON_WARROOM_ERROR` for an unknown id, `TORON_IO_ERROR` when the files
- * cannot be written, `TORON_NULL_ARGUMENT` or `TORON_INVALID_UTF8`.
- */
-toron_status toron_postmortem_write(toron_warroom *warroom, const char *id, char **path_out);
-
-/**
- * Free a warroom from `toron_warroom_open`. `toron_warroom_free(NULL)` does nothing.
- */
-void toron_warroom_free(toron_warroom *warroom);
+toron_status toron_pii_scrub_json(const char *json,
+                                  const char *options_json,
+                                  char **scrubbed_json_out,
+                                  char **findings_json_out);
 
 /**
  * Free a string returned by a `toron_*` function through a `char **` output (such as

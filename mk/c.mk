@@ -13,7 +13,8 @@
 # Respects CARGO_TARGET_DIR (default target/). The vectors of tests/vectors/sim.json reach the C programs as
 # `scenario seed digest violations` arguments, expanded by tests/c/sim_vectors.py (python3, standard library only);
 # those of tests/vectors/canon.json and diff.json reach tests/c/test_diff{.c,.cc} as a line file written by
-# tests/c/diff_vectors.py (likewise).
+# tests/c/diff_vectors.py (likewise), and those of tests/vectors/pii.json reach tests/c/test_pii.c through
+# tests/c/pii_vectors.py.
 .PHONY: test-c c-build c-install
 
 PREFIX ?= /usr/local
@@ -58,6 +59,7 @@ c-build:
 	$(CC) -std=c11 $(C_WARN) -Iinclude examples/c/diff.c -o $(C_OUT)/diff_c $(C_LINK)
 	$(CXX) -std=c++17 $(C_WARN) -Iinclude examples/cpp/diff.cc -o $(C_OUT)/diff_cc $(C_LINK)
 	$(CC) -std=c11 $(C_WARN) -Iinclude tests/c/test_run.c -o $(C_OUT)/test_run $(C_LINK)
+	$(CC) -std=c11 $(C_WARN) -Iinclude tests/c/test_pii.c -o $(C_OUT)/test_pii $(C_LINK)
 	$(CXX) -std=c++17 $(C_WARN) -Iinclude tests/c/test_run.cc -o $(C_OUT)/test_run_cc $(C_LINK)
 	$(CC) -std=c11 $(C_WARN) -Iinclude tests/c/test_warroom.c -o $(C_OUT)/test_warroom $(C_LINK)
 	$(CC) -std=c11 $(C_WARN) -Iinclude examples/c/run.c -o $(C_OUT)/run_c $(C_LINK)
@@ -79,6 +81,8 @@ test-c: c-build
 	$(C_VALGRIND) $(C_OUT)/diff_c
 	$(C_VALGRIND) $(C_OUT)/diff_cc
 	$(C_VALGRIND) $(C_OUT)/test_run
+	python3 tests/c/pii_vectors.py tests/vectors/pii.json > $(C_OUT)/pii_vectors.txt
+	$(C_VALGRIND) $(C_OUT)/test_pii $(C_OUT)/pii_vectors.txt
 	$(C_VALGRIND) $(C_OUT)/test_run_cc
 	$(C_VALGRIND) $(C_OUT)/test_warroom
 	rm -rf $(C_RUN_EXAMPLE)

@@ -16,6 +16,7 @@ __all__ = [
     "DatasetError",
     "Diff",
     "Error",
+    "Finding",
     "InvalidArgumentError",
     "IoError",
     "JsonError",
@@ -34,6 +35,7 @@ __all__ = [
     "RunWriter",
     "Scenario",
     "ScenarioError",
+    "Scrubbed",
     "SimulationError",
     "SnapshotError",
     "Snapshots",
@@ -43,7 +45,12 @@ __all__ = [
     "__version__",
     "_error_class_for_kind",
     "_error_kinds",
+    "_quarantine_list",
+    "_quarantine_purge",
+    "_quarantine_put",
+    "_quarantine_release",
     "_raise_error",
+    "_scrub_file",
     "apply_patch",
     "canonical",
     "diff",
@@ -57,6 +64,8 @@ __all__ = [
     "report",
     "run",
     "runs",
+    "scan",
+    "scrub",
     "simulate",
     "start_run",
     "sweep",
@@ -634,3 +643,78 @@ class Warroom:
     ) -> list[dict[str, Any]]: ...
     def rollbacks(self) -> list[dict[str, Any]]: ...
     def postmortem(self, id: str) -> str: ...
+
+# --- PII scrubber ----------------------------------------------------------------------------------------
+
+@final
+class Finding:
+    """One finding (never the value): kind, location ("12:5" or a JSON pointer), placeholder."""
+
+    @property
+    def kind(self) -> str: ...
+    @property
+    def location(self) -> str: ...
+    @property
+    def placeholder(self) -> str: ...
+    @property
+    def line(self) -> int | None: ...
+    @property
+    def column(self) -> int | None: ...
+    @property
+    def pointer(self) -> str | None: ...
+    def to_dict(self) -> dict[str, str]: ...
+    def __eq__(self, value: object, /) -> bool: ...
+
+@final
+class Scrubbed:
+    """The result of `scrub`: `text` (str input) or `value` (JSON-like input), and `findings`."""
+
+    @property
+    def text(self) -> str | None: ...
+    @property
+    def value(self) -> _Json: ...
+    @property
+    def findings(self) -> list[Finding]: ...
+    def __bool__(self) -> bool: ...
+
+_Names_or_csv: TypeAlias = Iterable[str] | str
+
+def scrub(
+    text_or_value: _Json,
+    kinds: _Names_or_csv | None = None,
+    allow: _Names_or_csv | None = None,
+    *,
+    key: str | bytes | None = None,
+    strict: bool = False,
+) -> Scrubbed:
+    """Replace PII and secrets by stable placeholders; strict=True raises PiiError when anything is found."""
+
+def scan(
+    text_or_value: _Json,
+    kinds: _Names_or_csv | None = None,
+    allow: _Names_or_csv | None = None,
+    *,
+    key: str | bytes | None = None,
+    strict: bool = False,
+) -> list[Finding]:
+    """The findings `scrub` would report."""
+
+def _scrub_file(
+    path_in: str,
+    path_out: str | None = None,
+    *,
+    kinds: _Names_or_csv | None = None,
+    allow: _Names_or_csv | None = None,
+    key: str | bytes | None = None,
+    key_env: str | None = None,
+    archive: _PathLike | None = None,
+    log: _PathLike | None = None,
+    strict: bool = False,
+    json: bool = False,
+) -> list[Finding]: ...
+def _quarantine_put(
+    root: _PathLike, run_id: str, case: str, artifact: str, data: bytes, findings: list[Finding]
+) -> dict[str, Any]: ...
+def _quarantine_list(root: _PathLike) -> list[dict[str, Any]]: ...
+def _quarantine_release(root: _PathLike, id: str, to: _PathLike) -> str: ...
+def _quarantine_purge(root: _PathLike, id: str) -> None: ...

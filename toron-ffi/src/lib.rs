@@ -23,7 +23,7 @@
 //! (ownership), and one per C object or concept: [`scenario`], [`outcome`], [`sim`], [`canon`] (canonical JSON
 //! and identity), [`diff`] (structural and text diff, JSON Patch), [`snapshot`] (golden files), [`archive`]
 //! (the run archive's object store), [`manifest`] (`testops.toml`), [`run`] (runs of a manifest: events, cancel,
-//! wait).
+//! wait), [`pii`] (the PII scrubber).
 #![allow(
     clippy::missing_safety_doc,
     reason = "the pointer rules of every extern fn are written once in the header preamble (cbindgen.toml)"
@@ -121,6 +121,7 @@ mod tests {
             ("archive.rs", include_str!("archive.rs")),
             ("manifest.rs", include_str!("manifest.rs")),
             ("run.rs", include_str!("run.rs")),
+            ("pii.rs", include_str!("pii.rs")),
         ];
         let mut count = 0;
         for (file, source) in sources {

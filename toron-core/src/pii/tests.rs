@@ -495,3 +495,20 @@ fn scrubber_is_send_and_sync() {
     fn check<T: Send + Sync>() {}
     check::<Scrubber>();
 }
+
+#[test]
+fn edge_cases() {
+    finds(Kind::Ipv4, "GET http://10.0.0.1/path", "10.0.0.1");
+    finds(Kind::Ipv4, "route 10.0.0.1/24", "10.0.0.1");
+    finds(Kind::Email, "TO: ALICE@CORP.IO", "ALICE@CORP.IO");
+    finds(Kind::Phone, r#"{"phone": "+1 415 867 5309"}"#, "+1 415 867 5309");
+    finds(Kind::Token, "secret_token=Zm9vYmFyYmF6cXV4MTIz", "Zm9vYmFyYmF6cXV4MTIz");
+    nothing("order 12345678901234567890");
+    nothing("XAKIAIOSFODNN7EXAMPLE");
+    nothing(r#"{"password": ""}"#);
+    nothing("the password is not logged; token rotation every key change");
+    nothing("");
+    // Two findings touching each other are both found, neither swallowing the other.
+    let f = found("a@corp.io,b@corp.io");
+    assert_eq!(f.len(), 2);
+}

@@ -255,7 +255,6 @@ pub(crate) fn in_text(text: &[u8], hit: usize, hit_end: usize, out: &mut Vec<Can
         }
         return ke;
     }
-    let Some(class) = classify(key) else { return ke };
     let mut i = ke;
     // The key's closing quote (`"key"`, `'key'`, or `\"key\"` in escaped JSON).
     if i + 1 < text.len() && text[i] == b'\\' && text[i + 1] == b'"' {
@@ -266,6 +265,7 @@ pub(crate) fn in_text(text: &[u8], hit: usize, hit_end: usize, out: &mut Vec<Can
     while i < text.len() && is_blank(text[i]) {
         i += 1;
     }
+    // Most keyword hits are words in prose, not keys: look for the separator before classifying.
     match text.get(i) {
         Some(b'=') => i += 1,
         Some(b':') => {
@@ -276,6 +276,7 @@ pub(crate) fn in_text(text: &[u8], hit: usize, hit_end: usize, out: &mut Vec<Can
         }
         _ => return ke,
     }
+    let Some(class) = classify(key) else { return ke };
     if text.get(i) == Some(&b'>') {
         i += 1; // `=>`
     }
