@@ -154,6 +154,19 @@ typedef enum {
    * A run could not be started or finished (harness failure, unknown run id).
    */
   TORON_RUN_ERROR = 111,
+  /**
+   * A PII scrubber policy is invalid, or strict mode refused a document that holds PII.
+   */
+  TORON_PII_ERROR = 112,
+  /**
+   * A synthetic data set schema is invalid (file, line and field are given), or generating it failed.
+   */
+  TORON_DATASET_ERROR = 113,
+  /**
+   * A warroom operation is invalid (unknown incident or run id, a status change that is not allowed) or
+   * the warroom database cannot be used.
+   */
+  TORON_WARROOM_ERROR = 114,
 } toron_status;
 
 /**
@@ -185,6 +198,13 @@ typedef enum {
  * may be used from several threads (and processes) at once.
  */
 typedef struct toron_archive toron_archive;
+
+/**
+ * A validated data-set schema (tables of seeded fake records). Opaque: create it with
+ * `toron_dataset_from_path` or `toron_dataset_from_json`, free it with `toron_dataset_free`. It is immutable,
+ * so one data set may be written from several threads at once.
+ */
+typedef struct toron_dataset toron_dataset;
 
 /**
  * A validated test-operations manifest (`testops.toml`): project settings, profiles, suites of cases and
@@ -892,6 +912,61 @@ const char *toron_run_id(const toron_run *run);
  * `toron_string_free`); the id from `toron_run_id` does not.
  */
 void toron_run_free(toron_run *run);
+
+/**
+ * Read and validate the data-set schema file at `path` (TOML, or JSON when the name ends in `.json`).
+ *
+ * On success writes a new data set to `*out` (free it with `toron_dataset_free`). Fails with
+ * `TORON_IO_ERROR` when the file cannot be read, `TORON_DATASET_ERROR` when it is invalid (the last error
+ * names the file, line and field and says what was expected), `TORON_NULL_ARGUMENT` or `TORON_INVALID_UTF8`.
+ */
+toron_status toron_dataset_from_path(const char *path, toron_dataset **out);
+
+/**
+ * Parse and validate a data-set schema from JSON text (the structure of a schema file).
+ *
+ * On success writes a new data set to `*out` (free it with `toron_dataset_free`). Fails with
+ * `TORON_DATASET_ERROR` when the text is not JSON or not a valid schema (the last error gives the line,
+ * column and field), `TORON_NULL_ARGUMENT` or `TORON_INVALID_UTF8`.
+ */
+toron_status toron_dataset_from_json(const char *json, toron_dataset **out);
+
+/**
+ * Write every table of `dataset` under `seed` to `<dir>/<table>.<format>`, where `format` is `"jsonl"`,
+ * `"csv"` or `"json"`; `dir` is created if needed, and each file is written to a temporary file, synced and
+ * renamed, so a reader never sees half a file. Same schema and seed give the same bytes on every surface.
+ *
+ * On success writes the summary as a JSON object to `*summary_json_out`, owned by the caller (free it with
+ * `toron_string_free`): `{"seed", "format", "engine", "words", "digest", "tables": [{"table", "rows",
+ * "bytes", "digest", "path"}]}`, where each table's `digest` is blake3 of its file's bytes and `digest` the
+ * data set's (blake3 of `<table> <digest>\n` lines sorted by table name). Fails with
+ * `TORON_INVALID_ARGUMENT` for an unknown format, `TORON_IO_ERROR` when a file cannot be written,
+ * `TORON_DATASET_ERROR` when a `unique` field runs out of values, `TORON_NULL_ARGUMENT` or
+ * `TORON_INVALID_UTF8`; `*summary_json_out` is left alone then.
+ */
+toron_status toron_dataset_write(const toron_dataset *dataset,
+                                 const char *dir,
+                                 uint64_t seed,
+                                 const char *format,
+                                 char **summary_json_out);
+
+/**
+ * The data set's digest under `seed` in `format` (`"jsonl"`, `"csv"` or `"json"`): what
+ * `toron_dataset_write` would report as `digest`, computed without writing anything (64 lowercase hex
+ * characters).
+ *
+ * On success writes a new string to `*digest_out`, owned by the caller: free it with `toron_string_free`.
+ * Fails as `toron_dataset_write` (but never with `TORON_IO_ERROR`).
+ */
+toron_status toron_dataset_digest(const toron_dataset *dataset,
+                                  uint64_t seed,
+                                  const char *format,
+                                  char **digest_out);
+
+/**
+ * Free a data set. `toron_dataset_free(NULL)` does nothing.
+ */
+void toron_dataset_free(toron_dataset *dataset);
 
 /**
  * Free a string returned by a `toron_*` function through a `char **` output (such as
