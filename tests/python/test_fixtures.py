@@ -4,7 +4,6 @@ and field."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -33,11 +32,6 @@ def test_vectors(case: dict[str, Any], tmp_path: Path) -> None:
         assert len(data) == want["bytes"] == got["bytes"]
         assert d.dump(want["table"], seed, fmt) == data
         assert d.rows(want["table"], seed)[: len(want["first"])] == want["first"]
-    lines = "".join(
-        f"{t['table']} {t['digest']}\n" for t in sorted(summary["tables"], key=lambda t: t["table"])
-    )
-    # The data set's digest is blake3, which hashlib has not: only its input is checked here (Rust checks it).
-    assert lines.count("\n") == len(case["tables"])
 
 
 def test_rows_and_columns_agree() -> None:
@@ -60,10 +54,9 @@ def test_jsonl_lines_are_the_rows() -> None:
     d = toron.Dataset.from_file(EXAMPLE)
     lines = d.dump("customers", 3, "jsonl").decode().splitlines()
     assert [json.loads(line) for line in lines] == d.rows("customers", 3)
-    assert (
-        hashlib.sha256(d.dump("customers", 3, "csv")).hexdigest()
-        == hashlib.sha256(d.dump("customers", 3, "csv")).hexdigest()
-    )
+    csv_lines = d.dump("customers", 3, "csv").decode().split("\r\n")
+    assert csv_lines[0] == ",".join(d.info()[0]["fields"])
+    assert len(csv_lines) == 1000 + 2 and csv_lines[-1] == ""
 
 
 def test_from_dict_and_from_str() -> None:
