@@ -200,6 +200,13 @@ typedef enum {
 typedef struct toron_archive toron_archive;
 
 /**
+ * A validated data-set schema (tables of seeded fake records). Opaque: create it with
+ * `toron_dataset_from_path` or `toron_dataset_from_json`, free it with `toron_dataset_free`. It is immutable,
+ * so one data set may be written from several threads at once.
+ */
+typedef struct toron_dataset toron_dataset;
+
+/**
  * A validated test-operations manifest (`testops.toml`): project settings, profiles, suites of cases and
  * gates. Opaque: create it with `toron_manifest_from_path`, free it with `toron_manifest_free`. It is
  * immutable, so several runs may be started from it, from several threads at once; a run keeps its own
@@ -239,6 +246,13 @@ typedef struct toron_scenario toron_scenario;
  * afresh), and every file is written atomically, so it may be used from several threads at once.
  */
 typedef struct toron_snapshots toron_snapshots;
+
+/**
+ * A warroom: a directory with `warroom.db` and `postmortems/`, and the run archive, golden files and reports
+ * it works with. Opaque: open it with `toron_warroom_open`, free it with `toron_warroom_free`. It may be used
+ * from several threads at once (its calls are serialised); several processes may open the same directory.
+ */
+typedef struct toron_warroom toron_warroom;
 
 /**
  * One invariant violation of an outcome, filled in by `toron_outcome_violation`. The strings are owned by
@@ -948,6 +962,142 @@ toron_status toron_pii_scrub_json(const char *json,
                                   const char *options_json,
                                   char **scrubbed_json_out,
                                   char **findings_json_out);
+
+/**
+ * Read and validate the data-set schema file at `path` (TOML, or JSON when the name ends in `.json`).
+ *
+ * On success writes a new data set to `*out` (free it with `toron_dataset_free`). Fails with
+ * `TORON_IO_ERROR` when the file cannot be read, `TORON_DATASET_ERROR` when it is invalid (the last error
+ * names the file, line and field and says what was expected), `TORON_NULL_ARGUMENT` or `TORON_INVALID_UTF8`.
+ */
+toron_status toron_dataset_from_path(const char *path, toron_dataset **out);
+
+/**
+ * Parse and validate a data-set schema from JSON text (the structure of a schema file).
+ *
+ * On success writes a new data set to `*out` (free it with `toron_dataset_free`). Fails with
+ * `TORON_DATASET_ERROR` when the text is not JSON or not a valid schema (the last error gives the line,
+ * column and field), `TORON_NULL_ARGUMENT` or `TORON_INVALID_UTF8`.
+ */
+toron_status toron_dataset_from_json(const char *json, toron_dataset **out);
+
+/**
+ * Write every table of `dataset` under `seed` to `<dir>/<table>.<format>`, where `format` is `"jsonl"`,
+ * `"csv"` or `"json"`; `dir` is created if needed, and each file is written to a temporary file, synced and
+ * renamed, so a reader never sees half a file. Same schema and seed give the same bytes on every surface.
+ *
+ * On success writes the summary as a JSON object to `*summary_json_out`, owned by the caller (free it with
+ * `toron_string_free`): `{"seed", "format", "engine", "words", "digest", "tables": [{"table", "rows",
+ * "bytes", "digest", "path"}]}`, where each table's `digest` is blake3 of its file's bytes and `digest` the
+ * data set's (blake3 of `<table> <digest>\n` lines sorted by table name). Fails with
+ * `TORON_INVALID_ARGUMENT` for an unknown format, `TORON_IO_ERROR` when a file cannot be written,
+ * `TORON_DATASET_ERROR` when a `unique` field runs out of values, `TORON_NULL_ARGUMENT` or
+ * `TORON_INVALID_UTF8`; `*summary_json_out` is left alone then.
+ */
+toron_status toron_dataset_write(const toron_dataset *dataset,
+                                 const char *dir,
+                                 uint64_t seed,
+                                 const char *format,
+                                 char **summary_json_out);
+
+/**
+ * The data set's digest under `seed` in `format` (`"jsonl"`, `"csv"` or `"json"`): what
+ * `toron_dataset_write` would report as `digest`, computed without writing anything (64 lowercase hex
+ * characters).
+ *
+ * On success writes a new string to `*digest_out`, owned by the caller: free it with `toron_string_free`.
+ * Fails as `toron_dataset_write` (but never with `TORON_IO_ERROR`).
+ */
+toron_status toron_dataset_digest(const toron_dataset *dataset,
+                                  uint64_t seed,
+                                  const char *format,
+                                  char **digest_out);
+
+/**
+ * Free a data set. `toron_dataset_free(NULL)` does nothing.
+ */
+void toron_dataset_free(toron_dataset *dataset);
+
+/**
+ * Open (or create) the warroom in the directory `dir`. `options_json` is NULL or a JSON object with any of
+ * `"archive"` (default `".toron"`), `"snapshots"` (default `"snapshots"`) and `"reports"` (default
+ * `"reports"`), paths relative to the working directory. On success `*out` is a new warroom, owned by the
+ * caller: free it with `toron_warroom_free`; on failure `*out` is unchanged.
+ *
+ * Fails with `TORON_WARROOM_ERROR` (a database that cannot be used, or made by a newer toron; an unknown
+ * option), `TORON_IO_ERROR` (the directory cannot be created), `TORON_JSON_ERROR`, `TORON_NULL_ARGUMENT`
+ * or `TORON_INVALID_UTF8`.
+ */
+toron_status toron_warroom_open(const char *dir, const char *options_json, toron_warroom **out);
+
+/**
+ * Open an incident for a NO-GO run of the archive, or join the incident not yet resolved that has the same
+ * dedup key. `request_json` is a JSON object with any of `"run_id"` (default: the newest NO-GO run),
+ * `"dedup_key"`, `"severity"` (`"sev1"`..`"sev4"`), `"title"`, `"owner"`, `"labels"` (an array of strings)
+ * and `"who"` (default `"toron"`); `"{}"` takes every default. On success `*incident_json_out` is the
+ * incident as a JSON object with `"created"` (false: the run joined an open incident), owned by the caller
+ * (free it with `toron_string_free`).
+ *
+ * Fails with `TORON_WARROOM_ERROR` (a GO run, an unknown run id — the message lists the newest —, no NO-GO
+ * run, an unknown field), `TORON_JSON_ERROR`, `TORON_NULL_ARGUMENT` or `TORON_INVALID_UTF8`.
+ */
+toron_status toron_incident_open_json(toron_warroom *warroom,
+                                      const char *request_json,
+                                      char **incident_json_out);
+
+/**
+ * The incident `id` (e.g. `"INC-1"`) as a JSON object in `*incident_json_out`, owned by the caller (free it
+ * with `toron_string_free`). Fails with `TORON_WARROOM_ERROR` for an unknown id (the message lists the
+ * newest ids), `TORON_NULL_ARGUMENT` or `TORON_INVALID_UTF8`.
+ */
+toron_status toron_incident_get_json(toron_warroom *warroom, const char *id, char **incident_json_out);
+
+/**
+ * Every incident as a JSON array in `*incidents_json_out` (by number), owned by the caller (free it with
+ * `toron_string_free`). `status_or_null` is NULL (all) or one of `"open"`, `"mitigated"`, `"resolved"`,
+ * `"reopened"`. Fails with `TORON_WARROOM_ERROR` for an unknown status, `TORON_NULL_ARGUMENT` or
+ * `TORON_INVALID_UTF8`.
+ */
+toron_status toron_incidents_json(toron_warroom *warroom,
+                                  const char *status_or_null,
+                                  char **incidents_json_out);
+
+/**
+ * Move incident `id` to `status` (`"mitigated"`, `"resolved"` or `"reopened"`), with an optional note
+ * (`note_or_null`), attributed to `"toron"`; on success `*incident_json_out` is the updated incident (free
+ * it with `toron_string_free`). A change the transitions do not allow is `TORON_WARROOM_ERROR`, whose
+ * message names the current status and the allowed next ones; also for an unknown id or status.
+ */
+toron_status toron_incident_set_status(toron_warroom *warroom,
+                                       const char *id,
+                                       const char *status,
+                                       const char *note_or_null,
+                                       char **incident_json_out);
+
+/**
+ * Roll goldens back to the outputs a run archived. `request_json` is a JSON object: `"to"` (the run id,
+ * required), `"cases"` (an array of `"suite/case"`), `"all_failed"` (a run id whose failed golden cases are
+ * rolled back too), `"incident"` (an incident id to record it in), `"dry_run"` (write nothing) and `"who"`.
+ * On success `*rollbacks_json_out` is a JSON array, one object per golden (`case`, `golden`, `from`,
+ * `from_run`, `to`, `source_run`, `summary`, `diff`, `incident`, `id`...), owned by the caller (free it with
+ * `toron_string_free`). Nothing is written unless every case checks out: an unknown run id (the message
+ * lists the newest), a case the run archived no output for (named), an unknown incident are
+ * `TORON_WARROOM_ERROR`.
+ */
+toron_status toron_rollback_json(toron_warroom *warroom, const char *request_json, char **rollbacks_json_out);
+
+/**
+ * Write the postmortem of incident `id` (`<dir>/postmortems/<ID>.md` and `<ID>.html`, keeping the sections
+ * a person wrote); on success `*path_out` is the Markdown file's path, owned by the caller (free it with
+ * `toron_string_free`). Fails with `TORON_WARROOM_ERROR` for an unknown id, `TORON_IO_ERROR` when the files
+ * cannot be written, `TORON_NULL_ARGUMENT` or `TORON_INVALID_UTF8`.
+ */
+toron_status toron_postmortem_write(toron_warroom *warroom, const char *id, char **path_out);
+
+/**
+ * Free a warroom from `toron_warroom_open`. `toron_warroom_free(NULL)` does nothing.
+ */
+void toron_warroom_free(toron_warroom *warroom);
 
 /**
  * Free a string returned by a `toron_*` function through a `char **` output (such as

@@ -13,8 +13,9 @@
 # Respects CARGO_TARGET_DIR (default target/). The vectors of tests/vectors/sim.json reach the C programs as
 # `scenario seed digest violations` arguments, expanded by tests/c/sim_vectors.py (python3, standard library only);
 # those of tests/vectors/canon.json and diff.json reach tests/c/test_diff{.c,.cc} as a line file written by
-# tests/c/diff_vectors.py (likewise), and those of tests/vectors/pii.json reach tests/c/test_pii.c through
-# tests/c/pii_vectors.py.
+# tests/c/diff_vectors.py (likewise); those of tests/vectors/pii.json reach tests/c/test_pii.c through
+# tests/c/pii_vectors.py, and those of tests/vectors/fixtures.json reach tests/c/test_fixtures as arguments
+# expanded by tests/c/fixtures_vectors.py.
 .PHONY: test-c c-build c-install
 
 PREFIX ?= /usr/local
@@ -64,6 +65,7 @@ c-build:
 	$(CC) -std=c11 $(C_WARN) -Iinclude tests/c/test_warroom.c -o $(C_OUT)/test_warroom $(C_LINK)
 	$(CC) -std=c11 $(C_WARN) -Iinclude examples/c/run.c -o $(C_OUT)/run_c $(C_LINK)
 	$(CXX) -std=c++17 $(C_WARN) -Iinclude examples/cpp/run.cc -o $(C_OUT)/run_cc $(C_LINK)
+	$(CC) -std=c11 $(C_WARN) -Iinclude tests/c/test_fixtures.c -o $(C_OUT)/test_fixtures $(C_LINK)
 
 ## test-c: the C surface: header freshness, C and C++ tests and examples under valgrind, pkg-config
 test-c: c-build
@@ -85,6 +87,7 @@ test-c: c-build
 	$(C_VALGRIND) $(C_OUT)/test_pii $(C_OUT)/pii_vectors.txt
 	$(C_VALGRIND) $(C_OUT)/test_run_cc
 	$(C_VALGRIND) $(C_OUT)/test_warroom
+	$(C_VALGRIND) $(C_OUT)/test_fixtures $$(python3 tests/c/fixtures_vectors.py tests/vectors/fixtures.json)
 	rm -rf $(C_RUN_EXAMPLE)
 	mkdir -p $(C_RUN_EXAMPLE)/c $(C_RUN_EXAMPLE)/scenarios
 	cp examples/c/run_manifest.toml $(C_RUN_EXAMPLE)/c/

@@ -34,6 +34,11 @@ events)`` writes the progress and the events' JSON lines to files from Rust (wha
 Python per event), ``cancel()`` and ``wait(timeout)``. Waits release the GIL; Ctrl-C in ``toron.run`` cancels the run and records it before
 ``KeyboardInterrupt``. ``toron.runs``, ``toron.report`` and ``toron.replay`` work from the archive alone;
 ``toron.refresh_snapshots`` regenerates goldens and ``toron.first_divergence`` compares two traces.
+
+Synthetic data sets: ``toron.Dataset.from_file("examples/datasets/customers.toml")`` reads a schema;
+``rows(table, seed)`` gives dicts, ``columns(table, seed)`` lists per field, ``write(out_dir, seed, format)``
+writes ``<table>.<jsonl|csv|json>`` files and returns their digests, ``digest(seed, format)`` the data set's
+digest alone — the same bytes and digests as from Rust and C.
 """
 
 from __future__ import annotations
@@ -50,6 +55,7 @@ from toron._toron import (
     CancelledError,
     CanonicalError,
     CheckResult,
+    Dataset,
     DatasetError,
     Diff,
     Error,
@@ -106,6 +112,7 @@ __all__ = [
     "CancelledError",
     "CanonicalError",
     "CheckResult",
+    "Dataset",
     "DatasetError",
     "Diff",
     "Error",

@@ -253,6 +253,17 @@ pub(crate) fn to_value(obj: &Bound<'_, PyAny>) -> PyResult<Value> {
     .value(obj)
 }
 
+/// A Python object as a JSON value, or an error of `kind` naming the path of what cannot be one (a
+/// `toron.DatasetError` for a data-set schema).
+pub(crate) fn to_value_as(obj: &Bound<'_, PyAny>, kind: ErrorKind) -> PyResult<Value> {
+    Walk {
+        path: Vec::new(),
+        kind,
+        prefix: String::new(),
+    }
+    .value(obj)
+}
+
 /// A Python object as a JSON value that the canonical encoding accepts (what is diffed, hashed and stored),
 /// or a `toron.CanonicalError` naming the path of the first value that cannot be one: NaN, an infinity, an
 /// integer beyond ±(2^53 - 1), a key that is not a `str`, a type JSON has not.
