@@ -11,7 +11,9 @@ const JWT: &str = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkw
 const PEM: &str = "-----BEGIN PRIVATE KEY-----\nMIIBVQIBADANBgkqhkiG9w0BAQEFAASCAT8wggE7AgEAAkEAq7BFUpkGp3+LQmlQ\nYx2eqzDV+xeG8kx/sQFV18S5JhzGeIJNA72wSeukEPojtqUyX2J0CciPBh7eqclQ\n-----END PRIVATE KEY-----";
 
 /// (name, key text, kinds, allow, input): a string input is text, anything else a JSON value.
-fn inputs() -> Vec<(&'static str, &'static str, Vec<&'static str>, Vec<&'static str>, Value)> {
+type Input = (&'static str, &'static str, Vec<&'static str>, Vec<&'static str>, Value);
+
+fn inputs() -> Vec<Input> {
     let all = Vec::new;
     vec![
         ("email", "vectors", all(), all(), json!("mail alice@example.org and <bob@corp.io>, user=carol@mail.co.uk")),

@@ -461,8 +461,8 @@ impl Worker {
         }
         let settings = &self.manifest.warroom;
         let dir = self.manifest.resolve(&self.manifest.project.warroom);
-        let opens = settings.open_on.is_some();
-        if !opens && !(result.verdict.go && dir.join(DB_FILE).is_file()) {
+        let marks_green = result.verdict.go && dir.join(DB_FILE).is_file();
+        if settings.open_on.is_none() && !marks_green {
             return None;
         }
         let policy = WarroomPolicy {
