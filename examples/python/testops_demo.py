@@ -2,7 +2,8 @@
 
 Runs its `full` profile (lint, unit tests with coverage, simulations against goldens, determinism across
 threads and processes, chaos, load) — GO — then its `broken` profile — NO-GO, with a golden mismatch, the
-buggy kv's lost write and coverage under its gate — and prints each verdict with the rules that decided it.
+buggy kv's lost write and coverage under its gate — and prints each verdict with the rules that decided it,
+then the warroom incident the NO-GO opened (`[warroom] open_on = "no-go"`) and the postmortem written from it.
 
 Exits with status 1 if `full` is not GO or `broken` is not NO-GO. `python testops_demo.py [PROJECT]` runs
 another copy of the project (the tests run a temporary one).
@@ -43,6 +44,25 @@ def main() -> int:
     broken = toron.run(manifest, profile="broken")
     show(broken)
     ok = full.verdict == "GO" and broken.verdict == "NO-GO"
+    incident = broken.incident
+    if incident:
+        warroom = toron.Warroom(
+            project / "warroom",
+            archive=project / ".toron",
+            snapshots=project / "snapshots",
+            reports=project / "reports",
+        )
+        details = warroom.incident(incident["id"])
+        how = "opened" if incident["created"] else "joined"
+        print(
+            f"  incident {details['id']} ({details['severity']}, {details['status']}) {how}: {details['title']}"
+        )
+        for rule in details["rules"]:
+            print(f"    rule: {rule['rule']}")
+        print(f"  postmortem: {warroom.postmortem(details['id'])}")
+    else:
+        ok = False
+        print("  no incident was opened for the NO-GO run")
     print()
     print("as expected: full is GO, broken is NO-GO" if ok else "UNEXPECTED verdicts")
     return 0 if ok else 1

@@ -495,6 +495,12 @@ class RunResult:
     @property
     def unused_goldens(self) -> list[str]: ...
     @property
+    def incident(self) -> dict[str, Any] | None:
+        """The warroom incident the run opened or joined (`{"id", "created", "severity"}`), if any."""
+    @property
+    def datasets(self) -> list[dict[str, Any]]:
+        """The `[[dataset]]`s generated for the run: name, schema, seed, format, digest, tables, dir."""
+    @property
     def case_count(self) -> int:
         """`len(cases)` without converting the cases."""
     def to_dict(self) -> dict[str, Any]: ...

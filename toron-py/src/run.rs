@@ -329,6 +329,18 @@ impl PyRunResult {
         self.inner.unused_goldens.clone()
     }
 
+    /// The warroom incident the run opened or joined (`{"id", "created", "severity"}`), if any.
+    #[getter]
+    fn incident<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        convert::to_python(py, &self.inner.incident)
+    }
+
+    /// The `[[dataset]]`s generated for the run: name, schema, seed, format, digest, tables, dir.
+    #[getter]
+    fn datasets<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        convert::to_python(py, &self.inner.datasets)
+    }
+
     /// The whole result as a dict (the structure of `to_json()`).
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         convert::to_python(py, &*self.inner)
