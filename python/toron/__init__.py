@@ -34,6 +34,18 @@ events)`` writes the progress and the events' JSON lines to files from Rust (wha
 Python per event), ``cancel()`` and ``wait(timeout)``. Waits release the GIL; Ctrl-C in ``toron.run`` cancels the run and records it before
 ``KeyboardInterrupt``. ``toron.runs``, ``toron.report`` and ``toron.replay`` work from the archive alone;
 ``toron.refresh_snapshots`` regenerates goldens and ``toron.first_divergence`` compares two traces.
+
+PII and secrets: ``toron.scrub(text_or_value, kinds=None, allow=None, *, key=None, strict=False)`` replaces
+every email, phone, card, SSN, IBAN, IP address, JWT, AWS key, private key and token by a stable placeholder
+(``<EMAIL:1f3a9c2b>``: the same value, the same placeholder, under the same key) and returns a
+:class:`Scrubbed` (``.text`` or ``.value``, ``.findings``); ``toron.scan`` returns the :class:`Finding` list
+(``kind``, ``location``, ``placeholder``, ``line``/``column`` or ``pointer``; never the value).
+
+>>> s = toron.scrub({"user": {"email": "bob@corp.io", "name": "Bob"}}, key="docs")
+>>> s.value["user"]["name"], s.value["user"]["email"].startswith("<EMAIL:")
+('Bob', True)
+>>> [(f.kind, f.location) for f in s.findings]
+[('email', '/user/email')]
 """
 
 from __future__ import annotations
