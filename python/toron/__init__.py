@@ -39,6 +39,18 @@ Synthetic data sets: ``toron.Dataset.from_file("examples/datasets/customers.toml
 ``rows(table, seed)`` gives dicts, ``columns(table, seed)`` lists per field, ``write(out_dir, seed, format)``
 writes ``<table>.<jsonl|csv|json>`` files and returns their digests, ``digest(seed, format)`` the data set's
 digest alone — the same bytes and digests as from Rust and C.
+
+PII and secrets: ``toron.scrub(text_or_value, kinds=None, allow=None, *, key=None, strict=False)`` replaces
+every email, phone, card, SSN, IBAN, IP address, JWT, AWS key, private key and token by a stable placeholder
+(``<EMAIL:1f3a9c2b>``: the same value, the same placeholder, under the same key) and returns a
+:class:`Scrubbed` (``.text`` or ``.value``, ``.findings``); ``toron.scan`` returns the :class:`Finding` list
+(``kind``, ``location``, ``placeholder``, ``line``/``column`` or ``pointer``; never the value).
+
+>>> s = toron.scrub({"user": {"email": "bob@corp.io", "name": "Bob"}}, key="docs")
+>>> s.value["user"]["name"], s.value["user"]["email"].startswith("<EMAIL:")
+('Bob', True)
+>>> [(f.kind, f.location) for f in s.findings]
+[('email', '/user/email')]
 """
 
 from __future__ import annotations

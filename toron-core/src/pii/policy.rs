@@ -1,7 +1,8 @@
 //! What to look for and what to let through: the kinds, the allow-list of test values, strict mode.
 
-use super::Kind;
+use super::{Key, Kind};
 use crate::{Error, ErrorKind, Result};
+use std::path::Path;
 
 /// The environment variable that turns strict mode on (`PII_STRICT=1`).
 pub const STRICT_ENV: &str = "PII_STRICT";
@@ -78,6 +79,22 @@ impl Policy {
         std::env::var(STRICT_ENV).is_ok_and(|v| matches!(v.trim().to_ascii_lowercase().as_str(), "1" | "true" | "yes"))
     }
 
+    /// The key of this policy: `explicit` if given, else the environment variable [`Policy::key_env`]
+    /// (default `TORON_PII_KEY`), else the per-archive key of `archive_root` ([`Key::resolve`]).
+    pub fn resolve_key(&self, explicit: Option<Key>, archive_root: &Path) -> Result<Key> {
+        Key::resolve(explicit, self.key_env.as_deref(), archive_root)
+    }
+
+    /// Strict mode's verdict on `findings`: [`check_strict`](super::check_strict) when [`Policy::strict`]
+    /// is set, else always `Ok`.
+    pub fn check(&self, findings: &[super::Finding]) -> Result<()> {
+        if self.strict {
+            super::check_strict(findings)
+        } else {
+            Ok(())
+        }
+    }
+
     /// Whether `kind` is looked for.
     pub fn wants(&self, kind: Kind) -> bool {
         self.kinds.contains(&kind)
@@ -145,5 +162,18 @@ mod tests {
         assert_eq!(p.kinds, Kind::ALL.to_vec());
         let e = Policy::new(&[], &["".into()]).unwrap_err();
         assert_eq!(e.field(), Some("allow[0]"));
+        let mut p = Policy::default();
+        let k = Key::from_text("x");
+        assert_eq!(p.resolve_key(Some(k.clone()), Path::new("/nonexistent")).unwrap(), k);
+        let f = super::super::Finding {
+            kind: Kind::Email,
+            location: super::super::Location::Text { line: 1, column: 1 },
+            placeholder: "<EMAIL:00000000>".into(),
+            span: 0..1,
+        };
+        assert!(p.check(std::slice::from_ref(&f)).is_ok());
+        p.strict = true;
+        assert!(p.check(&[f]).is_err());
+        assert!(p.check(&[]).is_ok());
     }
 }
