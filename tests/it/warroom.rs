@@ -332,6 +332,12 @@ fn a_manifest_with_open_on_no_go_opens_and_joins_incidents_from_its_runs() {
     assert!(page.contains("INC-1 (sev2), joined by this run"), "{page}");
     let index = std::fs::read_to_string(dir.join("reports/index.html")).unwrap();
     assert!(index.contains("<td class=\"mono\">INC-1</td>"), "{index}");
+    assert!(index.contains("<a href=\"./incidents.html\">incidents</a>"), "{index}");
+    let incidents = std::fs::read_to_string(dir.join("reports/incidents.html")).unwrap();
+    assert!(
+        incidents.contains("<td class=\"mono\">INC-1</td><td class=\"o o-open\">open</td>"),
+        "{incidents}"
+    );
     // Fixed: the GO run marks the incident green and, with auto_resolve, resolves it.
     std::fs::write(dir.join("fixed"), "").unwrap();
     let third = run();
@@ -342,4 +348,6 @@ fn a_manifest_with_open_on_no_go_opens_and_joins_incidents_from_its_runs() {
     assert_eq!(incident.runs.len(), 2, "{:?}", incident.runs);
     let what: Vec<String> = incident.timeline.iter().map(|t| t.what.name().to_string()).collect();
     assert!(what.contains(&"gates_green".to_string()), "{what:?}");
+    let incidents = std::fs::read_to_string(dir.join("reports/incidents.html")).unwrap();
+    assert!(incidents.contains("1 incident, 0 not resolved"), "{incidents}");
 }

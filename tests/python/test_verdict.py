@@ -64,7 +64,9 @@ OUTCOMES = [
 
 
 @pytest.mark.parametrize(("profile", "outcome", "rule", "case"), OUTCOMES)
-def test_issue_16_run_result_is_no_go(tmp_path: Path, profile: str, outcome: str, rule: str, case: str) -> None:
+def test_issue_16_run_result_is_no_go(
+    tmp_path: Path, profile: str, outcome: str, rule: str, case: str
+) -> None:
     manifest = toron.Manifest.from_file(project(tmp_path, NO_GATES))
     result = toron.run(manifest, profile, check=True)
     assert result.cases[0]["outcome"] == outcome
@@ -81,15 +83,28 @@ def test_issue_16_run_result_is_no_go(tmp_path: Path, profile: str, outcome: str
 
 
 @pytest.mark.parametrize(("profile", "outcome", "rule", "case"), OUTCOMES)
-def test_issue_16_cli_and_run_suite_exit_1(tmp_path: Path, profile: str, outcome: str, rule: str, case: str) -> None:
+def test_issue_16_cli_and_run_suite_exit_1(
+    tmp_path: Path, profile: str, outcome: str, rule: str, case: str
+) -> None:
     path = project(tmp_path, NO_GATES)
     run = [str(TORON), "run", "--manifest", str(path), "--profile", profile, "--check", "--no-progress"]
-    suite = [sys.executable, str(REPO / "sim" / "run_suite.py"), "--manifest", str(path), "--profile", profile]
+    suite = [
+        sys.executable,
+        str(REPO / "sim" / "run_suite.py"),
+        "--manifest",
+        str(path),
+        "--profile",
+        profile,
+    ]
     for argv in (run, suite):
-        out = subprocess.run(argv, cwd=tmp_path, env=child_env(), capture_output=True, text=True, timeout=120)
+        out = subprocess.run(
+            argv, cwd=tmp_path, env=child_env(), capture_output=True, text=True, timeout=120, check=False
+        )
         assert out.returncode == 1, out.stdout + out.stderr
         assert "NO-GO" in out.stdout, out.stdout
-    out = subprocess.run(run, cwd=tmp_path, env=child_env(), capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        run, cwd=tmp_path, env=child_env(), capture_output=True, text=True, timeout=120, check=False
+    )
     assert f"failed: {rule}: " in out.stdout and case in out.stdout, out.stdout
     assert "(1 case, " in out.stdout, out.stdout
 

@@ -53,9 +53,11 @@ use minijinja::syntax::SyntaxConfig;
 use minijinja::value::{Serde, Value};
 use minijinja::{AutoEscape, Environment, UndefinedBehavior};
 use serde::Serialize;
+use std::collections::BTreeMap;
 
 const RUN_TEMPLATE: &str = include_str!("html/run.html");
 const INDEX_TEMPLATE: &str = include_str!("html/index.html");
+const INCIDENTS_TEMPLATE: &str = include_str!("html/incidents.html");
 const STYLE: &str = include_str!("html/style.css");
 
 /// Command output shown per failed case: its last 4 KiB (the whole output is in `report.json`).
@@ -102,6 +104,7 @@ pub fn index_html(runs: &[RunOverview]) -> String {
         "index.html",
         INDEX_TEMPLATE,
         minijinja::context! {
+            has_incidents => rows.iter().any(|r| r.incident.is_some()),
             runs => Value::from(Serde(&rows)),
             summary => summary,
             index_file => super::INDEX_FILE,
@@ -112,6 +115,55 @@ pub fn index_html(runs: &[RunOverview]) -> String {
 
 /// Render `source` with every value HTML-escaped. A template error is a bug (the tests render every
 /// template); it still gives a page, saying what went wrong, rather than a panic.
+/// `reports/incidents.html`: the warroom's incidents (newest first), each with its status, severity, title,
+/// profile, runs, failing rules and postmortem (`postmortems`: the incident ids that have one, and where).
+pub fn incidents_html(incidents: &[crate::warroom::Incident], postmortems: &BTreeMap<String, String>) -> String {
+    #[derive(Serialize)]
+    struct Row<'a> {
+        id: &'a str,
+        status: &'static str,
+        open: bool,
+        severity: &'static str,
+        title: &'a str,
+        profile: Option<&'a str>,
+        runs: usize,
+        opened_at: &'a str,
+        rules: Vec<&'a str>,
+        postmortem: Option<&'a str>,
+    }
+    let rows: Vec<Row> = incidents
+        .iter()
+        .rev()
+        .map(|i| Row {
+            id: &i.id,
+            status: i.status.name(),
+            open: i.status != crate::warroom::Status::Resolved,
+            severity: i.severity.name(),
+            title: &i.title,
+            profile: i.profile.as_deref(),
+            runs: i.runs.len(),
+            opened_at: &i.opened_at,
+            rules: i.rules.iter().map(|r| r.rule.as_str()).collect(),
+            postmortem: postmortems.get(&i.id).map(String::as_str),
+        })
+        .collect();
+    let open = rows.iter().filter(|r| r.open).count();
+    let summary = format!(
+        "{}, {open} not resolved, newest first",
+        plural(rows.len(), "incident", "incidents")
+    );
+    render(
+        "incidents.html",
+        INCIDENTS_TEMPLATE,
+        minijinja::context! {
+            incidents => Value::from(Serde(&rows)),
+            summary => summary,
+            index_file => super::INDEX_FILE,
+            style => Value::from_safe_string(STYLE.into()),
+        },
+    )
+}
+
 fn render(name: &'static str, source: &'static str, ctx: Value) -> String {
     let mut env = Environment::new();
     env.set_auto_escape_callback(|_| AutoEscape::Html);

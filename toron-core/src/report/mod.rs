@@ -88,6 +88,22 @@ fn pretty<T: serde::Serialize>(v: &T) -> String {
     s
 }
 
+/// The warroom's incidents page under the reports root.
+pub const INCIDENTS_FILE: &str = "incidents.html";
+
+/// Write `<reports_root>/incidents.html`, the warroom's `incidents` (see [`html::incidents_html`]); returns its
+/// path.
+pub fn write_incidents(
+    incidents: &[crate::warroom::Incident],
+    postmortems: &std::collections::BTreeMap<String, String>,
+    reports_root: &Path,
+) -> Result<PathBuf> {
+    std::fs::create_dir_all(reports_root).map_err(|e| Error::io(&e, reports_root))?;
+    let path = reports_root.join(INCIDENTS_FILE);
+    write_atomic(&path, &html::incidents_html(incidents, postmortems))?;
+    Ok(path)
+}
+
 /// Write `<reports_root>/index.html`, the list of `runs` (newest first, as given) linking to each run's
 /// `<run id>/index.html`; returns its path. Written to a temporary name then renamed, like the run's files.
 pub fn write_index(runs: &[RunOverview], reports_root: &Path) -> Result<PathBuf> {

@@ -470,7 +470,21 @@ impl Worker {
             auto_resolve: settings.auto_resolve,
             dedup_key: settings.dedup_key.clone(),
         };
-        match Warroom::open(&dir).and_then(|w| w.record_run(result, &policy)) {
+        let recorded = Warroom::open(&dir).and_then(|w| {
+            let opened = w.record_run(result, &policy)?;
+            // The incidents page beside the runs' index, with each incident's postmortem when written.
+            let incidents = w.incidents(None)?;
+            let postmortems = incidents
+                .iter()
+                .map(|i| (i.id.clone(), dir.join("postmortems").join(format!("{}.md", i.id))))
+                .filter(|(_, p)| p.is_file())
+                .map(|(id, p)| (id, p.display().to_string()))
+                .collect();
+            let reports = self.manifest.resolve(&self.manifest.project.reports);
+            crate::report::write_incidents(&incidents, &postmortems, &reports)?;
+            Ok(opened)
+        });
+        match recorded {
             Ok(Some(opened)) => {
                 let i = &opened.incident;
                 self.log.emit(
