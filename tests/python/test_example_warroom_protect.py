@@ -181,7 +181,11 @@ def test_issue_11_protect_profile_holds_only_placeholders(project: Path) -> None
 def test_issue_11_strict_mode_fails_and_quarantines(project: Path) -> None:
     out = cli(project, "run", "--profile", "protect", "--no-progress", env={"PII_STRICT": "1"})
     assert out.returncode == 1, out.stdout + out.stderr
-    assert "failed     signup/form" in out.stdout or "PII found" in out.stdout
+    assert "failed     signup/form" in out.stderr, out.stderr
+    report = json.loads((project / "reports" / run_id_of(out) / "report.json").read_text())
+    case = report["cases"][0]
+    assert case["outcome"] == "failed"
+    assert case["attempts"][0]["message"].startswith("PII found (strict mode: 3 findings: card at "), case
     listed = json.loads(cli(project, "quarantine", "list", "--json").stdout)
     assert {e["artifact"] for e in listed} >= {"output", "stdout"}
     qroot = project / ".toron" / "quarantine"

@@ -85,7 +85,7 @@ def test_run_suite_exits_2_on_a_bad_manifest(tmp_path: Path) -> None:
 def test_the_example_project_is_go_in_full_and_no_go_when_broken(project: Path) -> None:
     out = script("examples/python/testops_demo.py", str(project))
     assert out.returncode == 0, out.stdout + out.stderr
-    full, broken = out.stdout.split("profile broken:")
+    full, broken = out.stdout.split("examples/testops, profile broken:", 1)
     assert re.search(r"run run-\S+: GO", full), full
     for case in [
         "lint/ruff",
@@ -100,5 +100,9 @@ def test_the_example_project_is_go_in_full_and_no_go_when_broken(project: Path) 
     assert "failed     chaos-unguarded/kv-bug" in broken
     assert "coverage >= 90%: Failed: coverage for unit-partial is" in broken
     assert "as expected: full is GO, broken is NO-GO" in out.stdout
+    # The NO-GO opened a warroom incident ([warroom] open_on = "no-go"), and its postmortem was written.
+    assert re.search(r"incident INC-1 \(sev2, open\) opened: NO-GO on profile broken", broken), broken
+    assert f"postmortem: {project / 'warroom' / 'postmortems' / 'INC-1.md'}" in broken
+    assert (project / "warroom" / "postmortems" / "INC-1.md").is_file()
     # A run never deletes a golden; the candidate of the mismatch is written beside it (not in CI).
     assert (project / "snapshots" / "sim-drifted" / "queue.json").is_file()

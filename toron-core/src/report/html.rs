@@ -366,6 +366,25 @@ fn seeds_text(a: Option<&Attempt>) -> String {
 /// Why a case did not pass: the last attempt's message; for a flaky case, the last failed attempt's; else
 /// the harness error.
 fn message_of(c: &CaseResult) -> String {
+    let message = case_message(c);
+    // What the scrubber found in the case: the kinds and how many, never the values.
+    let Some(a) = c.last().filter(|a| !a.pii.is_empty()) else {
+        return message;
+    };
+    let mut kinds: BTreeMap<&str, usize> = BTreeMap::new();
+    for f in &a.pii {
+        *kinds.entry(f.kind.as_str()).or_default() += 1;
+    }
+    let list: Vec<String> = kinds.iter().map(|(k, n)| format!("{n} {k}")).collect();
+    let pii = format!("PII {}: {}", a.pii[0].action, list.join(", "));
+    if message.is_empty() {
+        pii
+    } else {
+        format!("{message} · {pii}")
+    }
+}
+
+fn case_message(c: &CaseResult) -> String {
     let last = c.last();
     if let Some(m) = last.and_then(|a| a.message.as_deref()) {
         return m.to_string();
