@@ -14,7 +14,6 @@ import argparse
 import json
 import os
 import sys
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -109,7 +108,13 @@ def _kinds(args: argparse.Namespace) -> list[str] | None:
     return [k.strip() for k in args.kinds.split(",") if k.strip()]
 
 
-def _run(args: argparse.Namespace, out: str | None, strict: bool, log: str | None) -> list[Any]:
+#: How many findings `toron scrub` keeps to name in its message (it only summarises the rest).
+_NAMED = 10
+
+
+def _run(
+    args: argparse.Namespace, out: str | None, strict: bool, log: str | None, limit: int | None
+) -> tuple[list[Any], int, dict[str, int]]:
     import toron._toron as native
 
     if args.file != "-" and not Path(args.file).is_file():
@@ -128,42 +133,40 @@ def _run(args: argparse.Namespace, out: str | None, strict: bool, log: str | Non
         log=log,
         strict=strict,
         json=args.json,
+        limit=limit,
     )
 
 
-def _summary(findings: list[Any]) -> str:
-    if not findings:
+def _summary(total: int, kinds: dict[str, int]) -> str:
+    if not total:
         return "no findings"
-    counts = Counter(f.kind for f in findings)
-    n = len(findings)
-    parts = ", ".join(f"{kind} {count}" for kind, count in sorted(counts.items()))
-    return f"{n} finding{'s' if n != 1 else ''}: {parts}"
+    parts = ", ".join(f"{kind} {count}" for kind, count in sorted(kinds.items()))
+    return f"{total} finding{'s' if total != 1 else ''}: {parts}"
 
 
-def _strict_message(findings: list[Any]) -> str:
-    shown = [f"{f.kind} at {f.location}" for f in findings[:10]]
-    if len(findings) > 10:
-        shown.append(f"and {len(findings) - 10} more")
-    n = len(findings)
-    return f"strict mode: {n} finding{'s' if n != 1 else ''}: {', '.join(shown)} (nothing written)"
+def _strict_message(findings: list[Any], total: int) -> str:
+    shown = [f"{f.kind} at {f.location}" for f in findings[:_NAMED]]
+    if total > len(shown):
+        shown.append(f"and {total - len(shown)} more")
+    return f"strict mode: {total} finding{'s' if total != 1 else ''}: {', '.join(shown)} (nothing written)"
 
 
 def _cmd_scrub(args: argparse.Namespace) -> int:
     from toron.cli import EXIT_DIFFERENT, EXIT_OK
 
     strict = _strict(args)
-    findings = _run(args, None, strict, args.log)
-    if strict and findings:
-        print(f"toron: error: {_strict_message(findings)}", file=sys.stderr)
+    findings, total, kinds = _run(args, None, strict, args.log, _NAMED)
+    if strict and total:
+        print(f"toron: error: {_strict_message(findings, total)}", file=sys.stderr)
         return EXIT_DIFFERENT
-    print(f"toron: {_summary(findings)}", file=sys.stderr)
-    return EXIT_DIFFERENT if findings else EXIT_OK
+    print(f"toron: {_summary(total, kinds)}", file=sys.stderr)
+    return EXIT_DIFFERENT if total else EXIT_OK
 
 
 def _cmd_scan(args: argparse.Namespace) -> int:
     from toron.cli import EXIT_DIFFERENT, EXIT_OK
 
-    findings = _run(args, os.devnull, False, None)
+    findings, _, _ = _run(args, os.devnull, False, None, None)
     if args.format == "json":
         print(json.dumps([f.to_dict() for f in findings], indent=1))
     else:

@@ -745,7 +745,8 @@ def _scrub_file(
     log: _PathLike | None = None,
     strict: bool = False,
     json: bool = False,
-) -> list[Finding]: ...
+    limit: int | None = None,
+) -> tuple[list[Finding], int, dict[str, int]]: ...
 def _quarantine_put(
     root: _PathLike, run_id: str, case: str, artifact: str, data: bytes, findings: list[Finding]
 ) -> dict[str, Any]: ...

@@ -146,7 +146,10 @@ fn outputs_are_scrubbed_before_anything_is_written_and_findings_are_logged() {
         assert!(leaks.is_empty(), "{value} found in {leaks:?}");
     }
     let page = std::fs::read_to_string(r.report_dir.as_ref().unwrap().join("index.html")).unwrap();
-    assert!(page.contains("PII redacted: 1 card, 2 email"), "the case row says what was found");
+    assert!(
+        page.contains("PII redacted: 1 card, 2 email"),
+        "the case row says what was found"
+    );
     let log = std::fs::read_to_string(dir.join("logs/pii_scrubber.log")).unwrap();
     let lines: Vec<serde_json::Value> = log.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     assert_eq!(lines.len(), 3, "{log}");

@@ -347,27 +347,14 @@ fn open_out(path: Option<&str>) -> toron_core::Result<Box<dyn std::io::Write + S
     }
 }
 
-fn log_findings(
-    log: Option<&Path>,
-    artifact: &str,
-    findings: &[Finding],
-    action: pii::Action,
-) -> toron_core::Result<()> {
-    let Some(log) = log else { return Ok(()) };
-    let log = pii::ScrubLog::open(log)?;
-    let entries: Vec<pii::LogEntry> = findings
-        .iter()
-        .map(|f| pii::LogEntry::new("", "", artifact, f, action))
-        .collect();
-    log.append(&entries)
-}
-
 /// Scrub the file `path_in` (`-`: standard input) into `path_out` (None or `-`: standard output) as a
-/// stream, in bounded memory; returns the findings. `json=True` reads the whole input as one JSON document
-/// and writes the scrubbed document. `strict=True` writes nothing when anything is found (the findings are
-/// returned; the caller fails) — standard input is then held in memory. `log` appends a line per finding.
+/// stream, in bounded memory; returns `(findings, total, {kind: count})`, the findings being the first
+/// `limit` (None: all; the command that only summarises keeps a few, so memory stays bounded however many
+/// values a file holds). `json=True` reads the whole input as one JSON document and writes the scrubbed
+/// document. `strict=True` writes nothing when anything is found (the caller fails) — standard input is then
+/// held in memory. `log` appends a line per finding as it is found.
 #[pyfunction]
-#[pyo3(signature = (path_in, path_out = None, *, kinds = None, allow = None, key = None, key_env = None, archive = None, log = None, strict = false, json = false))]
+#[pyo3(signature = (path_in, path_out = None, *, kinds = None, allow = None, key = None, key_env = None, archive = None, log = None, strict = false, json = false, limit = None))]
 #[allow(
     clippy::too_many_arguments,
     reason = "the options of the toron scrub command, one per flag"
@@ -384,7 +371,8 @@ pub(crate) fn _scrub_file<'py>(
     log: Option<PathBuf>,
     strict: bool,
     json: bool,
-) -> PyResult<Bound<'py, PyList>> {
+    limit: Option<usize>,
+) -> PyResult<(Bound<'py, PyList>, u64, std::collections::BTreeMap<&'static str, u64>)> {
     let s = scrubber(
         string_list(kinds, "kinds")?,
         string_list(allow, "allow")?,
@@ -397,8 +385,10 @@ pub(crate) fn _scrub_file<'py>(
     } else {
         path_in.clone()
     };
-    let findings = doorway::enter(py, move |_| -> toron_core::Result<Vec<Finding>> {
+    let found = doorway::enter(py, move |_| -> toron_core::Result<Found> {
         use std::io::{Read as _, Write as _};
+        let log = log.as_deref().map(pii::ScrubLog::open).transpose()?;
+        let mut found = Found::new(limit);
         if json {
             let mut text = String::new();
             open_in(&path_in)?
@@ -414,10 +404,17 @@ pub(crate) fn _scrub_file<'py>(
                     .and_then(|()| w.flush())
                     .map_err(|e| CoreError::io(&e, Path::new(path_out.as_deref().unwrap_or("<stdout>"))))?;
             }
-            log_findings(log.as_deref(), &artifact, &findings, pii::Action::Redacted)?;
-            return Ok(findings);
+            for f in &findings {
+                found.add(f, log.as_ref(), &artifact)?;
+            }
+            return Ok(found);
         }
-        let mut findings = Vec::new();
+        let mut failed = None;
+        let mut on_finding = |f: &Finding| {
+            if let Err(e) = found.add(f, log.as_ref(), &artifact) {
+                failed.get_or_insert(e);
+            }
+        };
         if strict {
             // Nothing may reach the output if anything is found: look first, then copy the unchanged input.
             let mut held = Vec::new();
@@ -429,8 +426,8 @@ pub(crate) fn _scrub_file<'py>(
             } else {
                 open_in(&path_in)?
             };
-            s.scrub_stream(reader, std::io::sink(), &mut |f| findings.push(f.clone()))?;
-            if findings.is_empty() {
+            s.scrub_stream(reader, std::io::sink(), &mut on_finding)?;
+            if found.total == 0 {
                 let mut w = open_out(path_out.as_deref())?;
                 let copied = if path_in == "-" {
                     w.write_all(&held)
@@ -443,12 +440,46 @@ pub(crate) fn _scrub_file<'py>(
             }
         } else {
             let w = open_out(path_out.as_deref())?;
-            s.scrub_stream(open_in(&path_in)?, w, &mut |f| findings.push(f.clone()))?;
+            s.scrub_stream(open_in(&path_in)?, w, &mut on_finding)?;
         }
-        log_findings(log.as_deref(), &artifact, &findings, pii::Action::Redacted)?;
-        Ok(findings)
+        match failed {
+            Some(e) => Err(e),
+            None => Ok(found),
+        }
     })?;
-    finding_list(py, findings)
+    Ok((finding_list(py, found.kept)?, found.total, found.kinds))
+}
+
+/// What a file's scrub found: the first findings (up to a limit), how many in all, and how many per kind.
+struct Found {
+    kept: Vec<Finding>,
+    limit: Option<usize>,
+    total: u64,
+    kinds: std::collections::BTreeMap<&'static str, u64>,
+}
+
+impl Found {
+    fn new(limit: Option<usize>) -> Found {
+        Found {
+            kept: Vec::new(),
+            limit,
+            total: 0,
+            kinds: Default::default(),
+        }
+    }
+
+    /// Count `f`, keep it while under the limit, and log it (never the value).
+    fn add(&mut self, f: &Finding, log: Option<&pii::ScrubLog>, artifact: &str) -> toron_core::Result<()> {
+        self.total += 1;
+        *self.kinds.entry(f.kind.name()).or_default() += 1;
+        if self.limit.is_none_or(|l| self.kept.len() < l) {
+            self.kept.push(f.clone());
+        }
+        match log {
+            Some(log) => log.append(&[pii::LogEntry::new("", "", artifact, f, pii::Action::Redacted)]),
+            None => Ok(()),
+        }
+    }
 }
 
 fn entry_dict<'py>(py: Python<'py>, e: &pii::QuarantineEntry) -> PyResult<Bound<'py, PyAny>> {

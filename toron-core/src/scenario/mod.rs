@@ -297,14 +297,17 @@ pub struct Scenario {
     id: String,
 }
 
-struct Source<'a> {
-    file: Option<&'a Path>,
-    text: Option<(&'a str, Format)>,
-    locations: Option<Locations>,
+/// Where a document's errors point: its file and the pointer → line table (made from JSON text on first
+/// use). Shared by the files parsed the scenario's way (scenarios, data set schemas), each with its error kind.
+pub(crate) struct Source<'a> {
+    pub(crate) kind: ErrorKind,
+    pub(crate) file: Option<&'a Path>,
+    pub(crate) text: Option<(&'a str, Format)>,
+    pub(crate) locations: Option<Locations>,
 }
 
 impl Source<'_> {
-    fn locate(&mut self, pointer: &str) -> Option<(usize, usize)> {
+    pub(crate) fn locate(&mut self, pointer: &str) -> Option<(usize, usize)> {
         if self.locations.is_none() {
             if let Some((text, Format::Json)) = self.text {
                 self.locations = Some(locate::json_locations(text));
@@ -313,9 +316,9 @@ impl Source<'_> {
         self.locations.as_ref()?.find(pointer)
     }
 
-    fn error(&mut self, path: &FieldPath, message: impl Into<String>) -> Error {
+    pub(crate) fn error(&mut self, path: &FieldPath, message: impl Into<String>) -> Error {
         let pointer = path.pointer();
-        let mut err = Error::new(ErrorKind::Scenario, message).with_path(pointer.clone());
+        let mut err = Error::new(self.kind, message).with_path(pointer.clone());
         if !path.0.is_empty() {
             err = err.with_field(path.dotted());
         }
@@ -429,6 +432,7 @@ impl Scenario {
     /// Build a scenario from a JSON-like value (the structure of the file).
     pub fn from_value(value: &Value) -> Result<Self> {
         let mut source = Source {
+            kind: ErrorKind::Scenario,
             file: None,
             text: None,
             locations: None,
@@ -455,6 +459,7 @@ impl Scenario {
             Format::Json => (locate::parse_json(text).map_err(with_file)?, None),
         };
         let mut source = Source {
+            kind: ErrorKind::Scenario,
             file,
             text: Some((text, format)),
             locations,

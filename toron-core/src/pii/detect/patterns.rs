@@ -141,7 +141,8 @@ fn e164(t: &[u8], s: usize, e: usize) -> Option<(usize, usize)> {
 }
 
 fn card(t: &[u8], s: usize, e: usize) -> Option<(usize, usize)> {
-    if !number_left_ok(t, s) {
+    let grouped = t[s..e].iter().any(|c| matches!(c, b' ' | b'-'));
+    if !number_left_ok(t, s) || (grouped && follows_a_group(t, s)) {
         return None;
     }
     // A grouped number may have swallowed a short group after it (`4111 1111 1111 1111 2024`): try the
@@ -159,6 +160,23 @@ fn card(t: &[u8], s: usize, e: usize) -> Option<(usize, usize)> {
         }
         end = s + cut;
     }
+}
+
+/// Whether the grouped number at `s` continues a run of groups: a space or dash before it, and before that a
+/// short group (at most 6 letters and digits) holding a digit (`IT87 K534 5166 7238 ...`, `1234 5166 ...`).
+/// Sixteen digits in the middle of a grouped IBAN or a longer grouped number are not a card;
+/// `card 4111 1111 1111 1111` is.
+fn follows_a_group(t: &[u8], s: usize) -> bool {
+    if s < 2 || !matches!(t[s - 1], b' ' | b'-') {
+        return false;
+    }
+    let group_end = s - 1;
+    let mut k = group_end;
+    while k > 0 && t[k - 1].is_ascii_alphanumeric() {
+        k -= 1;
+    }
+    let group = &t[k..group_end];
+    (1..=6).contains(&group.len()) && group.iter().any(u8::is_ascii_digit)
 }
 
 fn ssn(t: &[u8], s: usize, e: usize) -> Option<(usize, usize)> {
