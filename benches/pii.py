@@ -291,6 +291,7 @@ def main() -> None:
         f"== corpus: {len(text) / 1e6:.1f} MB, {text.count(chr(10)):,} lines, seed {args.seed}, "
         f"{len(truth):,} planted values, {len(decoys):,} look-alikes (generated in {time.perf_counter() - t0:.1f} s)"
     )
+    print(f"   load average {os.getloadavg()[0]:.1f} (other builders share this machine)")
     print("   planted: " + ", ".join(f"{k} {counts[k]}" for k in KINDS))
     mb = len(text) / 1e6
     rows: list[tuple[str, str, int, float, float, Score, set[str]]] = []
