@@ -362,9 +362,12 @@ def main() -> None:
     for k in KINDS:
         print(f"{k:12} " + " ".join(f"{r[5].cell(k, k in r[6]):>{width}}" for r in rows))
     print(f"scrubadub findings of kinds Toron does not have: {dict(other_sd) or 'none'}")
-    for name, _, _, _, _, score, _ in rows[:2]:
+    for name, _, _, _, _, score, _ in rows:
         if score.fp_on:
-            print(f"{name} wrong findings: " + ", ".join(f"{k} {v}" for k, v in score.fp_on.most_common()))
+            print(
+                f"{name} wrong findings (top 8): "
+                + ", ".join(f"{k} {v}" for k, v in score.fp_on.most_common(8))
+            )
 
     mem = rows[0][5]
     stream_rate = mb / rows[1][3]
