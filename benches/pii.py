@@ -33,6 +33,8 @@ import toron._toron as native
 
 KINDS = ["email", "phone", "card", "ssn", "iban", "ipv4", "ipv6", "jwt", "aws_key", "private_key", "token"]
 Span = tuple[str, int, int]
+#: A fixed placeholder key: no key file is created in the working directory's `.toron/`.
+BENCH_KEY = "toron-bench-pii"
 
 SCRUBADUB_KINDS = {
     "email": "email",
@@ -156,7 +158,7 @@ def run_toron_memory(text: str) -> tuple[float, float, list[Span]]:
     out = None
     for _ in range(3):
         t0, c0 = time.perf_counter(), time.process_time()
-        out = toron.scrub(text)
+        out = toron.scrub(text, key=BENCH_KEY)
         best_wall = min(best_wall, time.perf_counter() - t0)
         best_cpu = min(best_cpu, time.process_time() - c0)
     assert out is not None and out.text is not None
@@ -171,7 +173,7 @@ def run_toron_stream(text: str, tmp: str) -> tuple[float, float, list[Span]]:
     findings: list[toron.Finding] = []
     for _ in range(3):
         t0, c0 = time.perf_counter(), time.process_time()
-        findings = native._scrub_file(src, dst)
+        findings = native._scrub_file(src, dst, key=BENCH_KEY)
         best_wall = min(best_wall, time.perf_counter() - t0)
         best_cpu = min(best_cpu, time.process_time() - c0)
     with open(dst) as f:
@@ -269,6 +271,7 @@ def big_rss(text: str, mb: int) -> None:
             capture_output=True,
             text=True,
             check=True,
+            env={**os.environ, "TORON_PII_KEY": BENCH_KEY},
         )
         dt = time.perf_counter() - t0
         rc, kb = (int(x) for x in p.stdout.split())
@@ -277,6 +280,8 @@ def big_rss(text: str, mb: int) -> None:
             print(f"toron scrub failed ({rc})")
             return
         ok = "met" if rss < 100 else "NOT met"
+        if mb < 1000:
+            ok += " (the goal is for 1 GB)"
         print(
             f"memory: `toron scrub` of a {written / 1e6:.0f} MB file to /dev/null: peak RSS {rss:.1f} MiB, "
             f"{dt:.1f} s ({written / 1e6 / dt:.1f} MB/s wall, CLI start-up included)   goal < 100 MiB: {ok}"
