@@ -51,8 +51,12 @@ doc:
 fuzz-build:
 	cargo check --manifest-path fuzz/Cargo.toml --bins
 
-## bench: criterion benches and the side-by-side comparisons with the peers (SimPy, ...)
+## bench: criterion benches and the side-by-side comparisons with the peers (SimPy, scrubadub, mimesis, ...;
+## the PII and data-set peers come from requirements-bench.txt)
 bench: setup python-build
+	$(VENV)/bin/pip install -q -r requirements-bench.txt
 	cargo bench -p toron-suite
 	$(PY) benches/side_by_side.py
 	$(PY) benches/runner.py
+	$(PY) benches/pii.py
+	$(PY) benches/fixtures.py
