@@ -6,7 +6,7 @@
 use super::{at, before, is_word, Candidate};
 use crate::pii::{validate, Kind};
 use base64::Engine as _;
-use regex::bytes::{Regex, RegexSet};
+use regex::bytes::Regex;
 
 type Check = fn(&[u8], usize, usize) -> Option<(usize, usize)>;
 
@@ -20,9 +20,6 @@ struct Detector {
 
 pub(crate) struct Patterns {
     detectors: Vec<Detector>,
-    /// Every detector's pattern at once: one pass over a line says which detectors can match in it, and
-    /// only those run (no pattern spans a line). Most lines of a log match none.
-    set: RegexSet,
 }
 
 const EMAIL: &str = r"(?i-u)[a-z0-9._%+\-]{1,64}@(?:[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}";
@@ -347,53 +344,31 @@ impl Patterns {
                 needs: None,
             });
         }
-        let set =
-            RegexSet::new(detectors.iter().map(|d| d.re.as_str())).expect("the detector patterns are fixed and valid");
-        Patterns { detectors, set }
+        Patterns { detectors }
     }
 
     pub(crate) fn find(&self, text: &[u8], out: &mut Vec<Candidate>) {
-        if self.detectors.is_empty() {
-            return;
-        }
-        let mut line_start = 0;
-        while line_start < text.len() {
-            let line_end = memchr::memchr(b'\n', &text[line_start..]).map_or(text.len(), |i| line_start + i);
-            let line = &text[line_start..line_end];
-            if !line.is_empty() {
-                let matched = self.set.matches(line);
-                if matched.matched_any() {
-                    for i in matched.iter() {
-                        self.find_in(&self.detectors[i], text, line_start, line_end, out);
+        for d in &self.detectors {
+            if let Some(b) = d.needs {
+                if memchr::memchr(b, text).is_none() {
+                    continue;
+                }
+            }
+            let mut from = 0;
+            while from < text.len() {
+                let Some(m) = d.re.find_at(text, from) else { break };
+                match (d.check)(text, m.start(), m.end()) {
+                    Some((s, e)) => {
+                        out.push(Candidate {
+                            kind: d.kind,
+                            start: s,
+                            end: e,
+                            ctx: s,
+                        });
+                        from = m.end().max(from + 1);
                     }
+                    None => from = m.start() + 1,
                 }
-            }
-            line_start = line_end + 1;
-        }
-    }
-
-    /// The candidates of one detector in `text[start..end]` (one line); checks see the whole text.
-    fn find_in(&self, d: &Detector, text: &[u8], start: usize, end: usize, out: &mut Vec<Candidate>) {
-        if let Some(b) = d.needs {
-            if memchr::memchr(b, &text[start..end]).is_none() {
-                return;
-            }
-        }
-        let hay = &text[..end];
-        let mut from = start;
-        while from < end {
-            let Some(m) = d.re.find_at(hay, from) else { break };
-            match (d.check)(text, m.start(), m.end()) {
-                Some((s, e)) => {
-                    out.push(Candidate {
-                        kind: d.kind,
-                        start: s,
-                        end: e,
-                        ctx: s,
-                    });
-                    from = m.end().max(from + 1);
-                }
-                None => from = m.start() + 1,
             }
         }
     }
