@@ -31,6 +31,40 @@ static int checks = 0;
   } while (0)
 
 static inline int str_eq(const char *a, const char *b) { return a != NULL && b != NULL && strcmp(a, b) == 0; }
+
+#ifdef TORON_TEST_VECTORS
+/* The line files the tests/c vector scripts (diff_vectors.py, pii_vectors.py) write: one record a line, its fields separated by single spaces, the
+ * first naming the record. Calls on_record(fields, n) for every line with at least two fields (at most
+ * max_fields of them) and returns how many there were; 0 when the file cannot be read. Needs getline
+ * (_POSIX_C_SOURCE 200809L) and <stdlib.h>. */
+static int each_vector_record(const char *path, int max_fields, void (*on_record)(char **fields, int n)) {
+  FILE *file = fopen(path, "r");
+  if (file == NULL) {
+    perror(path);
+    return 0;
+  }
+  char **fields = calloc((size_t)max_fields, sizeof *fields);
+  char *line = NULL;
+  size_t cap = 0;
+  ssize_t len;
+  int count = 0;
+  while (fields != NULL && (len = getline(&line, &cap, file)) > 0) {
+    if (line[len - 1] == '\n') line[len - 1] = '\0';
+    int n = 0;
+    char *save = NULL;
+    for (char *tok = strtok_r(line, " ", &save); tok != NULL && n < max_fields; tok = strtok_r(NULL, " ", &save)) {
+      fields[n++] = tok;
+    }
+    if (n < 2) continue;
+    count++;
+    on_record(fields, n);
+  }
+  free(fields);
+  free(line);
+  fclose(file);
+  return count;
+}
+#endif
 static inline int contains(const char *haystack, const char *needle) {
   return haystack != NULL && needle != NULL && strstr(haystack, needle) != NULL;
 }

@@ -18,6 +18,7 @@
 
 #include "toron.h"
 
+#define TORON_TEST_VECTORS
 #include "check.h"
 static int ends_with(const char *s, const char *suffix) {
   size_t n = s ? strlen(s) : 0, m = strlen(suffix);
@@ -190,44 +191,21 @@ static void vector_apply_error(char **f, int n) {
   free(patch);
 }
 
-static int run_vectors(const char *path) {
-  FILE *file = fopen(path, "r");
-  if (file == NULL) {
-    perror(path);
-    return 0;
+static void dispatch(char **fields, int n) {
+  if (strcmp(fields[0], "canon") == 0) {
+    vector_canon(fields, n);
+  } else if (strcmp(fields[0], "canon_error") == 0) {
+    vector_canon_error(fields, n);
+  } else if (strcmp(fields[0], "diff") == 0) {
+    vector_diff(fields, n);
+  } else if (strcmp(fields[0], "apply") == 0) {
+    vector_apply(fields, n);
+  } else if (strcmp(fields[0], "apply_error") == 0) {
+    vector_apply_error(fields, n);
+  } else {
+    fprintf(stderr, "unknown vector record %s\n", fields[0]);
+    CHECK(0);
   }
-  char *line = NULL;
-  size_t cap = 0;
-  ssize_t len;
-  int count = 0;
-  while ((len = getline(&line, &cap, file)) > 0) {
-    if (line[len - 1] == '\n') line[len - 1] = '\0';
-    char *fields[MAX_FIELDS];
-    int n = 0;
-    char *save = NULL;
-    for (char *tok = strtok_r(line, " ", &save); tok != NULL && n < MAX_FIELDS; tok = strtok_r(NULL, " ", &save)) {
-      fields[n++] = tok;
-    }
-    if (n < 2) continue;
-    count++;
-    if (strcmp(fields[0], "canon") == 0) {
-      vector_canon(fields, n);
-    } else if (strcmp(fields[0], "canon_error") == 0) {
-      vector_canon_error(fields, n);
-    } else if (strcmp(fields[0], "diff") == 0) {
-      vector_diff(fields, n);
-    } else if (strcmp(fields[0], "apply") == 0) {
-      vector_apply(fields, n);
-    } else if (strcmp(fields[0], "apply_error") == 0) {
-      vector_apply_error(fields, n);
-    } else {
-      fprintf(stderr, "%s: unknown record %s\n", path, fields[0]);
-      CHECK(0);
-    }
-  }
-  free(line);
-  fclose(file);
-  return count;
 }
 
 /* ------------------------------------------------------------------------------------------------------- */
@@ -588,7 +566,7 @@ int main(int argc, char **argv) {
     fprintf(stderr, "usage: %s VECTORS (written by tests/c/diff_vectors.py)\n", argv[0]);
     return 2;
   }
-  int vectors = run_vectors(argv[1]);
+  int vectors = each_vector_record(argv[1], MAX_FIELDS, dispatch);
   CHECK(vectors >= 50);
   test_bad_input();
   test_null_arguments();

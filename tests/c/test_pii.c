@@ -15,6 +15,7 @@
 
 #include "toron.h"
 
+#define TORON_TEST_VECTORS
 #include "check.h"
 
 /* A placeholder: an output must keep it when a call fails. */
@@ -78,36 +79,13 @@ static void vector(char **fields, int n) {
   free(want_findings);
 }
 
-static int run_vectors(const char *path) {
-  FILE *file = fopen(path, "r");
-  if (file == NULL) {
-    perror(path);
-    return 0;
+static void dispatch(char **fields, int n) {
+  if (strcmp(fields[0], "text") == 0 || strcmp(fields[0], "json") == 0) {
+    vector(fields, n);
+  } else {
+    fprintf(stderr, "unknown vector record %s\n", fields[0]);
+    CHECK(0);
   }
-  char *line = NULL;
-  size_t cap = 0;
-  ssize_t len;
-  int count = 0;
-  while ((len = getline(&line, &cap, file)) > 0) {
-    if (line[len - 1] == '\n') line[len - 1] = '\0';
-    char *fields[MAX_FIELDS];
-    int n = 0;
-    char *save = NULL;
-    for (char *tok = strtok_r(line, " ", &save); tok != NULL && n < MAX_FIELDS; tok = strtok_r(NULL, " ", &save)) {
-      fields[n++] = tok;
-    }
-    if (n < 2) continue;
-    count++;
-    if (strcmp(fields[0], "text") == 0 || strcmp(fields[0], "json") == 0) {
-      vector(fields, n);
-    } else {
-      fprintf(stderr, "%s: unknown record %s\n", path, fields[0]);
-      CHECK(0);
-    }
-  }
-  free(line);
-  fclose(file);
-  return count;
 }
 
 static void test_strict_and_bad_input(void) {
@@ -157,7 +135,7 @@ int main(int argc, char **argv) {
     fprintf(stderr, "usage: %s VECTORS (written by tests/c/pii_vectors.py)\n", argv[0]);
     return 2;
   }
-  int vectors = run_vectors(argv[1]);
+  int vectors = each_vector_record(argv[1], MAX_FIELDS, dispatch);
   CHECK(vectors >= 15);
   test_strict_and_bad_input();
   if (failures != 0) {
