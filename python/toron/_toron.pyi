@@ -1,7 +1,7 @@
 """Type stubs of the native module ``toron._toron`` (checked by ``python -m mypy.stubtest toron._toron``)."""
 
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, ClassVar, Literal, NoReturn, SupportsIndex
 
 from _typeshed import SupportsWrite
@@ -555,6 +555,7 @@ def start_run(
     suites: _Names | None = None,
     check: bool = False,
     archive: _PathLike | None = None,
+    datasets: _Names | None = None,
 ) -> Run:
     """Start a run in the background and return at once."""
 
@@ -568,6 +569,7 @@ def run(
     suites: _Names | None = None,
     check: bool = False,
     archive: _PathLike | None = None,
+    datasets: _Names | None = None,
 ) -> RunResult:
     """Run to the end (GIL released); Ctrl-C cancels the run, records it, then raises KeyboardInterrupt."""
 
@@ -753,3 +755,5 @@ def _quarantine_put(
 def _quarantine_list(root: _PathLike) -> list[dict[str, Any]]: ...
 def _quarantine_release(root: _PathLike, id: str, to: _PathLike) -> str: ...
 def _quarantine_purge(root: _PathLike, id: str) -> None: ...
+def _serve(argv: Sequence[str]) -> int:
+    """`toron serve`: run toron-server's command line (argv[0] is the program name); Ctrl-C stops it."""

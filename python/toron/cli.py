@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, Literal, NoReturn, TextIO, cast
 
 import toron
+from toron import _toron
 
 #: Exit codes (also listed by ``toron --help``).
 EXIT_OK = 0
@@ -104,6 +105,11 @@ def _parser() -> argparse.ArgumentParser:
         "--archive", default=".toron", metavar="DIR", help="the run archive (default: .toron)"
     )
 
+    commands.add_parser(
+        "serve",
+        add_help=False,
+        help="serve the TestOps API and the live dashboard (toron serve --help for its flags)",
+    )
     r = commands.add_parser(
         "run",
         parents=[manifest],
@@ -666,8 +672,22 @@ def _default_worker() -> None:
         os.environ["TORON_WORKER"] = json.dumps([sys.executable, "-m", "toron"])
 
 
+def _serve(argv: list[str]) -> int:
+    """``toron serve``: toron-server's own command line (one parser for both), in this process, with this
+    Python as the worker of determinism cases that simulate in separate processes."""
+    _default_worker()
+    try:
+        return _toron._serve(["toron", "serve", *argv])
+    except KeyboardInterrupt:
+        print("toron: interrupted: the server stopped", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code (the ``toron`` script exits with it)."""
+    rest = list(sys.argv[1:] if argv is None else argv)
+    if rest[:1] == ["serve"]:
+        return _serve(rest[1:])
     args = _parser().parse_args(argv)
     if args.command in ("run", "replay", "snapshot"):
         _default_worker()

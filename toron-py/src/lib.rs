@@ -28,6 +28,7 @@ mod fixtures;
 mod pii;
 mod run;
 mod scenario;
+mod server;
 mod sim;
 mod snapshot;
 mod warroom;
@@ -57,6 +58,7 @@ fn _toron(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<archive::PyArchive>()?;
     m.add_class::<archive::PyRunWriter>()?;
     run::register(m)?;
+    m.add_function(wrap_pyfunction!(server::serve, m)?)?;
     pii::register(m)?;
     fixtures::register(m)?;
     warroom::register(m)?;

@@ -691,6 +691,7 @@ fn start(
     suites: Option<&Bound<'_, PyAny>>,
     check: bool,
     archive: Option<PathBuf>,
+    datasets: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<PyRun> {
     fn some<'a, 'py>(o: Option<&'a Bound<'py, PyAny>>) -> Option<&'a Bound<'py, PyAny>> {
         o.filter(|v| !v.is_none())
@@ -710,6 +711,8 @@ fn start(
         check,
         archive,
         worker: default_worker(py)?,
+        datasets: names_arg(datasets, "datasets")?,
+        queue: None,
     };
     let manifest = manifest_arg(py, manifest)?;
     let handle = py
@@ -722,7 +725,7 @@ fn start(
 /// return the `Run` at once. Bad options (an unknown profile or suite) raise here, before anything runs.
 #[pyfunction]
 #[pyo3(signature = (manifest, profile = None, *, seed = None, jobs = None, retries = None, suites = None,
-                    check = false, archive = None))]
+                    check = false, archive = None, datasets = None))]
 #[allow(
     clippy::too_many_arguments,
     reason = "the keywords of toron.start_run, one per RunOptions field"
@@ -737,15 +740,16 @@ pub(crate) fn start_run(
     suites: Option<&Bound<'_, PyAny>>,
     check: bool,
     archive: Option<PathBuf>,
+    datasets: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<PyRun> {
-    start(py, manifest, profile, seed, jobs, retries, suites, check, archive)
+    start(py, manifest, profile, seed, jobs, retries, suites, check, archive, datasets)
 }
 
 /// Run `manifest` to the end and return its result (GIL released). Ctrl-C cancels the run, waits until it
 /// is recorded as cancelled (archive and reports written), then raises `KeyboardInterrupt`.
 #[pyfunction]
 #[pyo3(signature = (manifest, profile = None, *, seed = None, jobs = None, retries = None, suites = None,
-                    check = false, archive = None))]
+                    check = false, archive = None, datasets = None))]
 #[allow(
     clippy::too_many_arguments,
     reason = "the keywords of toron.run, one per RunOptions field"
@@ -760,8 +764,9 @@ pub(crate) fn run(
     suites: Option<&Bound<'_, PyAny>>,
     check: bool,
     archive: Option<PathBuf>,
+    datasets: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<PyRunResult> {
-    let r = start(py, manifest, profile, seed, jobs, retries, suites, check, archive)?;
+    let r = start(py, manifest, profile, seed, jobs, retries, suites, check, archive, datasets)?;
     match r.result(py, None) {
         Ok(Some(result)) => Ok(result),
         Ok(None) => Err(PyOSError::new_err("a wait without a timeout timed out (a bug)")),

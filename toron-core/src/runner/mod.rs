@@ -71,6 +71,7 @@ mod lock;
 mod manifest;
 pub mod progress;
 mod protect;
+mod queue;
 mod refresh;
 mod replay;
 mod run;
@@ -87,6 +88,7 @@ pub use manifest::{
 };
 pub use progress::Progress;
 pub use protect::PiiFinding;
+pub use queue::{Queue, QueueStats};
 pub use refresh::{refresh_snapshots, refresh_snapshots_with, RefreshEntry, RefreshResult, RefreshStatus};
 pub use replay::{replay, replay_with, ReplayCase, ReplayDataset, ReplayOptions, ReplayResult, ReplayStatus};
 pub use run::{events_path, Run, RunHandle, RunIncident, RunOptions, RunOverview, RunResult, RunState};

@@ -40,6 +40,12 @@ pub struct RunOptions {
     /// `processes > 1`: it is called as `<worker...> simulate <scenario.json> --seed N --json` (the Python
     /// package's `python -m toron` is one). `None`: the `TORON_WORKER` environment variable, if set.
     pub worker: Option<Vec<String>>,
+    /// Data sets (`[[dataset]]` names) generated for every case of the run, beside those each case names: the
+    /// "synthetic data set" a run is started with.
+    pub datasets: Vec<String>,
+    /// The admission queue the run waits in before it takes the archive's run slot (a server's runner pool):
+    /// runs start in submission order and wait without a `schedule_timeout` (see [`super::Queue`]).
+    pub queue: Option<super::Queue>,
 }
 
 /// Where a run is.
@@ -222,10 +228,33 @@ impl Run {
     /// (one run at a time per archive, across processes) at most `defaults.schedule_timeout`; a run that does
     /// not get it ends `errored` with the reason.
     pub fn start(manifest: &Manifest, options: RunOptions) -> Result<RunHandle> {
+        for (i, name) in options.datasets.iter().enumerate() {
+            if !manifest.datasets.iter().any(|d| &d.name == name) {
+                let known: Vec<&str> = manifest.datasets.iter().map(|d| d.name.as_str()).collect();
+                return Err(Error::new(
+                    ErrorKind::InvalidArgument,
+                    format!(
+                        "no data set named {name:?} in the manifest (expected one of its [[dataset]] names: {})",
+                        if known.is_empty() { "it has none".to_string() } else { known.join(", ") }
+                    ),
+                )
+                .with_field(format!("datasets[{i}]")));
+            }
+        }
         let selected: Vec<(String, Vec<Case>)> = manifest
             .select(options.profile.as_deref(), &options.suites)?
             .into_iter()
-            .map(|s| (s.name.clone(), s.cases.clone()))
+            .map(|s| {
+                let mut cases = s.cases.clone();
+                for c in &mut cases {
+                    for d in &options.datasets {
+                        if !c.datasets.contains(d) {
+                            c.datasets.push(d.clone());
+                        }
+                    }
+                }
+                (s.name.clone(), cases)
+            })
             .collect();
         if options.jobs == Some(0) {
             return Err(
@@ -248,6 +277,7 @@ impl Run {
         let writer = archive.new_run_at(crate::VERSION, Value::Null, started)?;
         let id = writer.tag().to_string();
         let liveness = lock::hold_liveness(&archive_root, &id)?;
+        let place = options.queue.as_ref().map(super::Queue::enter);
         let protect = super::protect::Protect::for_run(manifest, &archive_root, &id)?;
         let events_path = events_path(&archive_root, &id);
         let log = EventLog::new(&id, Some(&events_path));
@@ -268,6 +298,7 @@ impl Run {
             protect,
             generated: Default::default(),
             datasets: Vec::new(),
+            place,
         };
         worker.record_state(RunState::Scheduled, None)?;
         log.emit(
@@ -384,6 +415,8 @@ struct Worker {
     /// The data sets the selected cases name, once generated (at the start of the run).
     generated: super::datasets::Generated,
     datasets: Vec<super::datasets::DatasetRecord>,
+    /// The run's place in its admission queue, if it has one.
+    place: Option<super::queue::Place>,
 }
 
 impl Worker {
@@ -411,8 +444,31 @@ impl Worker {
         // Whatever happens below, consumers of the events see the end of the stream.
         let _close = CloseOnDrop(self.log.clone());
         let clock = Instant::now();
-        let schedule_timeout = StdDuration::from_nanos(self.manifest.defaults.schedule_timeout.nanos());
-        let slot = lock::acquire_slot(&self.archive_root, schedule_timeout, &self.cancel);
+        let (turn, slot) = match self.place.take() {
+            None => {
+                let timeout = StdDuration::from_nanos(self.manifest.defaults.schedule_timeout.nanos());
+                (None, lock::acquire_slot(&self.archive_root, timeout, &self.cancel))
+            }
+            Some(place) => {
+                let log = self.log.clone();
+                let waited = place.wait(&self.cancel, |ahead, runners, waited| {
+                    log.emit(
+                        "run.waiting",
+                        json!({ "waited": waited.as_secs_f64(), "ahead": ahead, "runners": runners,
+                                "reason": format!("still scheduled after {:.0} s: {ahead} run(s) ahead in the \
+                                                   queue, {runners} runner(s) busy", waited.as_secs_f64()) }),
+                    );
+                });
+                match waited {
+                    // The queue serialises this process's runs; another process's run may hold the slot.
+                    Ok(turn) => {
+                        let timeout = StdDuration::from_nanos(self.manifest.defaults.schedule_timeout.nanos());
+                        (Some(turn), lock::acquire_slot(&self.archive_root, timeout, &self.cancel))
+                    }
+                    Err(super::queue::Refused::Cancelled) => (None, Err(lock::SlotError::Cancelled)),
+                }
+            }
+        };
         let (cases, harness_error, _slot) = match slot {
             Ok(held) => {
                 self.set_state(RunState::Running);
@@ -446,7 +502,9 @@ impl Worker {
                 (cases, error, None)
             }
         };
-        self.finish(cases, harness_error, clock)
+        let result = self.finish(cases, harness_error, clock);
+        drop(turn);
+        result
     }
 
     /// The run in the warroom, before its reports are written (so they name the incident): with `[warroom]

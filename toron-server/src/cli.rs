@@ -1,0 +1,131 @@
+//! The command line of `toron serve` and `toron-server serve`: one parser, so the two cannot drift.
+
+use crate::config::{Config, DEFAULT_ADDR};
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+
+#[derive(Parser, Debug)]
+#[command(name = "toron-server", version = toron_core::VERSION, about = "Toron's TestOps API, runners and dashboard")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Serve the API and the dashboard, running runs in-process.
+    Serve(ServeArgs),
+    /// Simulate a scenario file and print the outcome as JSON: the worker command of determinism cases
+    /// with `processes > 1` (the same output as `toron simulate --json`).
+    #[command(hide = true)]
+    Simulate {
+        /// The scenario (TOML, or JSON for .json).
+        scenario: PathBuf,
+        /// The seed.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Print the outcome as JSON (the only output there is; accepted for the worker protocol).
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(clap::Args, Debug)]
+struct ServeArgs {
+    /// Address to listen on (port 0: any free port; the address is printed and written to
+    /// <data>/server/address).
+    #[arg(long, default_value = DEFAULT_ADDR)]
+    addr: std::net::SocketAddr,
+    /// The data directory: run archive, reports, warroom and the server's state.
+    #[arg(long, default_value = ".toron-server")]
+    data: PathBuf,
+    /// Runs run at once in this process.
+    #[arg(long, default_value_t = 1)]
+    runners: usize,
+    /// A manifest runs start from (repeatable; the first is the default). Default: testops.toml.
+    #[arg(long = "manifest")]
+    manifests: Vec<PathBuf>,
+    /// The tokens file (TOML: [[token]] name, role, token); TORON_TOKENS (name:role:token,...) adds to it.
+    #[arg(long)]
+    tokens: Option<PathBuf>,
+    /// Serve without tokens (every caller is the maintainer `localhost`): only on a loopback address.
+    #[arg(long)]
+    insecure_localhost: bool,
+    /// The largest request body in bytes.
+    #[arg(long, default_value_t = 1 << 20)]
+    body_limit: usize,
+    /// Requests per second per token (bursts of twice as many).
+    #[arg(long, default_value_t = 50)]
+    rate_limit: u32,
+    /// Warn (event run.waiting) when a run is still scheduled after this long.
+    #[arg(long, default_value = "60s", value_parser = duration)]
+    schedule_warning: std::time::Duration,
+    /// How often idle event streams send a keep-alive comment.
+    #[arg(long, default_value = "15s", value_parser = duration)]
+    keep_alive: std::time::Duration,
+}
+
+fn duration(text: &str) -> Result<std::time::Duration, String> {
+    toron_core::scenario::Duration::parse(text).map(|d| std::time::Duration::from_nanos(d.nanos()))
+}
+
+/// Run the command line with `args` (the first is the program name); returns the exit code. `stop` ends
+/// the server when set (the Python command line sets it on Ctrl-C). `worker` is the command that simulates
+/// in a separate process for determinism cases (`None`: `TORON_WORKER`, which `toron serve` sets).
+pub fn main_with_args(args: Vec<String>, stop: Arc<AtomicBool>, worker: Option<Vec<String>>) -> i32 {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return code;
+        }
+    };
+    match cli.command {
+        Command::Simulate { scenario, seed, json: _ } => {
+            let outcome = toron_core::scenario::Scenario::from_path(&scenario)
+                .and_then(|s| toron_core::sim::simulate(&s, seed));
+            match outcome {
+                Ok(o) => {
+                    println!("{}", o.to_json());
+                    0
+                }
+                Err(e) => {
+                    eprintln!("toron-server: error: {e}");
+                    1
+                }
+            }
+        }
+        Command::Serve(a) => {
+            let mut config = Config::new(a.data);
+            config.addr = a.addr;
+            config.runners = a.runners;
+            if !a.manifests.is_empty() {
+                config.manifests = a.manifests;
+            }
+            config.tokens = a.tokens;
+            config.insecure_localhost = a.insecure_localhost;
+            config.body_limit = a.body_limit;
+            config.rate_limit = a.rate_limit;
+            config.schedule_warning = a.schedule_warning;
+            config.keep_alive = a.keep_alive;
+            if std::env::var_os(toron_core::runner::WORKER_ENV).is_none() {
+                config.worker = worker;
+            }
+            let result = crate::serve_blocking(config, stop, |addr| {
+                use std::io::Write;
+                println!("toron-server: listening on http://{addr}");
+                let _ = std::io::stdout().flush();
+            });
+            match result {
+                Ok(()) => 0,
+                Err(e) => {
+                    eprintln!("toron-server: error: {e}");
+                    1
+                }
+            }
+        }
+    }
+}

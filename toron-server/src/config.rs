@@ -1,0 +1,57 @@
+//! How a server is set up: where it listens, where it keeps its data, which manifests it runs, who may call
+//! it, and its limits. `toron serve` and `toron-server serve` fill it from their flags.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// The default address: loopback only.
+pub const DEFAULT_ADDR: &str = "127.0.0.1:8700";
+
+/// A server's settings.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where to listen.
+    pub addr: SocketAddr,
+    /// The data directory: the run archive (`archive/`), reports (`reports/`), the warroom (`warroom/`) and
+    /// the server's own state (`server/`). Everything a restart needs is here.
+    pub data: PathBuf,
+    /// Runs run at once by this process (at least 1).
+    pub runners: usize,
+    /// The manifests runs may be started from (the first is the default); each is named by its
+    /// `[project] name`.
+    pub manifests: Vec<PathBuf>,
+    /// A tokens file (see [`crate::auth`]); tokens from `TORON_TOKENS` are added.
+    pub tokens: Option<PathBuf>,
+    /// Accept every request as the maintainer `localhost`, without tokens: only on a loopback address.
+    pub insecure_localhost: bool,
+    /// The largest request body, in bytes.
+    pub body_limit: usize,
+    /// Requests per second per token (bursts of twice as many).
+    pub rate_limit: u32,
+    /// A run still scheduled after this long gets a `run.waiting` event and a warning on its page.
+    pub schedule_warning: Duration,
+    /// How often an idle event stream sends a keep-alive comment.
+    pub keep_alive: Duration,
+    /// The worker command of determinism cases with `processes > 1` (`None`: `TORON_WORKER`).
+    pub worker: Option<Vec<String>>,
+}
+
+impl Config {
+    /// The defaults, for a data directory.
+    pub fn new(data: impl Into<PathBuf>) -> Config {
+        Config {
+            addr: DEFAULT_ADDR.parse().unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 8700))),
+            data: data.into(),
+            runners: 1,
+            manifests: vec![PathBuf::from(toron_core::runner::MANIFEST_FILE)],
+            tokens: None,
+            insecure_localhost: false,
+            body_limit: 1 << 20,
+            rate_limit: 50,
+            schedule_warning: Duration::from_secs(60),
+            keep_alive: Duration::from_secs(15),
+            worker: None,
+        }
+    }
+}

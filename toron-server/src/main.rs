@@ -1,0 +1,8 @@
+//! The `toron-server` binary: `toron-server serve [flags]` (the same flags as `toron serve`).
+
+fn main() {
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    // This binary is its own worker for determinism cases that simulate in separate processes.
+    let worker = std::env::current_exe().ok().map(|exe| vec![exe.display().to_string()]);
+    std::process::exit(toron_server::main_with_args(std::env::args().collect(), stop, worker));
+}
