@@ -17,6 +17,9 @@ $(VENV)/.ready: requirements-dev.txt
 include mk/python.mk
 include mk/c.mk
 include mk/testops.mk
+include mk/server.mk
+
+## serve: the TestOps API and the live dashboard on 127.0.0.1:8700 (mk/server.mk; `toron serve --help`)
 
 ## demo: build everything and run the demo (M/M/1 against theory, the kv bug found with its seed, then
 ## examples/testops: its full profile GO and its broken profile NO-GO)
@@ -25,7 +28,7 @@ demo: setup python-build
 	$(PY) examples/python/testops_demo.py
 
 ## test: every test: Rust, Python, C/C++ under valgrind, header freshness, vectors, clippy, rustfmt
-test: setup lint-check doc fuzz-build test-rust test-python test-c
+test: setup browser lint-check doc fuzz-build test-rust test-python test-c
 
 test-rust:
 	cargo test --workspace --exclude toron-py

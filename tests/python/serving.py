@@ -163,7 +163,7 @@ def parse_sse(lines: Iterator[str]) -> list[dict[str, Any]]:
             out.append({"comment": line[1:].strip()})
         else:
             key, _, value = line.partition(":")
-            value = value[1:] if value.startswith(" ") else value
+            value = value.removeprefix(" ")
             record[key] = json.loads(value) if key == "data" else value
     if record:
         out.append(record)
@@ -205,9 +205,7 @@ def start(tmp: Path, *args: str, data: Path | None = None, manifest: Path | None
     argv = [sys.executable, "-m", "toron", "serve", "--addr", "127.0.0.1:0", "--data", str(data)]
     argv += ["--manifest", str(manifest), "--tokens", str(tokens), *args]
     with open(log, "w") as err:
-        proc = subprocess.Popen(
-            argv, stdout=subprocess.PIPE, stderr=err, text=True, cwd=project, env=env
-        )
+        proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=err, text=True, cwd=project, env=env)
     assert proc.stdout is not None
     line = proc.stdout.readline()
     if "listening on" not in line:

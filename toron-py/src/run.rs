@@ -742,7 +742,9 @@ pub(crate) fn start_run(
     archive: Option<PathBuf>,
     datasets: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<PyRun> {
-    start(py, manifest, profile, seed, jobs, retries, suites, check, archive, datasets)
+    start(
+        py, manifest, profile, seed, jobs, retries, suites, check, archive, datasets,
+    )
 }
 
 /// Run `manifest` to the end and return its result (GIL released). Ctrl-C cancels the run, waits until it
@@ -766,7 +768,9 @@ pub(crate) fn run(
     archive: Option<PathBuf>,
     datasets: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<PyRunResult> {
-    let r = start(py, manifest, profile, seed, jobs, retries, suites, check, archive, datasets)?;
+    let r = start(
+        py, manifest, profile, seed, jobs, retries, suites, check, archive, datasets,
+    )?;
     match r.result(py, None) {
         Ok(Some(result)) => Ok(result),
         Ok(None) => Err(PyOSError::new_err("a wait without a timeout timed out (a bug)")),

@@ -128,7 +128,8 @@ impl Tokens {
 
     /// Read a tokens file; errors name the file, the entry and what was expected.
     pub fn from_file(path: &Path) -> Result<Tokens, String> {
-        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: cannot read the tokens file: {e}", path.display()))?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("{}: cannot read the tokens file: {e}", path.display()))?;
         Tokens::from_toml(&text).map_err(|e| format!("{}: {e}", path.display()))
     }
 
@@ -210,7 +211,10 @@ impl Tokens {
 
 fn check_secret(secret: &str) -> Result<(), String> {
     if secret.len() < MIN_TOKEN_LEN {
-        return Err(format!("is {} characters long (expected at least {MIN_TOKEN_LEN})", secret.len()));
+        return Err(format!(
+            "is {} characters long (expected at least {MIN_TOKEN_LEN})",
+            secret.len()
+        ));
     }
     if secret.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err("contains white space (expected printable characters only)".to_string());
@@ -273,7 +277,10 @@ impl TicketKey {
 }
 
 fn unix_now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
 }
 
 #[cfg(test)]
@@ -307,7 +314,10 @@ mod tests {
     fn bad_token_entries_name_the_entry_and_what_was_expected() {
         let e = Tokens::from_toml("[[token]]\nname = \"ci\"\nrole = \"admin\"\ntoken = \"0123456789abcdef\"\n")
             .unwrap_err();
-        assert_eq!(e, "token[0] (\"ci\"): role \"admin\" (expected viewer, operator or maintainer)");
+        assert_eq!(
+            e,
+            "token[0] (\"ci\"): role \"admin\" (expected viewer, operator or maintainer)"
+        );
         let e = Tokens::from_toml("[[token]]\nname = \"ci\"\nrole = \"viewer\"\ntoken = \"short\"\n").unwrap_err();
         assert!(e.contains("token: is 5 characters long (expected at least 16)"), "{e}");
         let e = Tokens::from_env_value("ci:viewer").unwrap_err();
@@ -325,7 +335,10 @@ mod tests {
         };
         let e = viewer.require(Role::Operator, "start runs").unwrap_err();
         assert_eq!(e.status, 403);
-        assert_eq!(e.message, "v has the role viewer, which may not start runs (it needs operator or above)");
+        assert_eq!(
+            e.message,
+            "v has the role viewer, which may not start runs (it needs operator or above)"
+        );
         assert!(viewer.require(Role::Viewer, "read").is_ok());
     }
 
@@ -340,9 +353,15 @@ mod tests {
         assert_eq!(key.verify(&ticket), Ok(who.clone()));
         let forged = ticket.replacen("operator", "maintainer", 1);
         assert!(key.verify(&forged).is_err());
-        assert!(TicketKey::random().unwrap().verify(&ticket).is_err(), "another server's key");
+        assert!(
+            TicketKey::random().unwrap().verify(&ticket).is_err(),
+            "another server's key"
+        );
         let body = format!("ci.operator.{}", unix_now() - 1);
         let expired = format!("{body}.{}", key.mac(&body).to_hex());
-        assert_eq!(key.verify(&expired).unwrap_err(), "the ticket has expired (tickets live 60 s: ask for a new one)");
+        assert_eq!(
+            key.verify(&expired).unwrap_err(),
+            "the ticket has expired (tickets live 60 s: ask for a new one)"
+        );
     }
 }

@@ -84,9 +84,13 @@ pub fn main_with_args(args: Vec<String>, stop: Arc<AtomicBool>, worker: Option<V
         }
     };
     match cli.command {
-        Command::Simulate { scenario, seed, json: _ } => {
-            let outcome = toron_core::scenario::Scenario::from_path(&scenario)
-                .and_then(|s| toron_core::sim::simulate(&s, seed));
+        Command::Simulate {
+            scenario,
+            seed,
+            json: _,
+        } => {
+            let outcome =
+                toron_core::scenario::Scenario::from_path(&scenario).and_then(|s| toron_core::sim::simulate(&s, seed));
             match outcome {
                 Ok(o) => {
                     println!("{}", o.to_json());

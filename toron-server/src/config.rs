@@ -41,7 +41,9 @@ impl Config {
     /// The defaults, for a data directory.
     pub fn new(data: impl Into<PathBuf>) -> Config {
         Config {
-            addr: DEFAULT_ADDR.parse().unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 8700))),
+            addr: DEFAULT_ADDR
+                .parse()
+                .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 8700))),
             data: data.into(),
             runners: 1,
             manifests: vec![PathBuf::from(toron_core::runner::MANIFEST_FILE)],

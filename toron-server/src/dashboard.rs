@@ -13,7 +13,8 @@ const STYLE: &str = include_str!("../assets/app.css");
 
 fn asset(body: &'static str, media: &'static str) -> Response {
     let mut r = body.into_response();
-    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(media));
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(media));
     r
 }
 
@@ -21,6 +22,12 @@ fn asset(body: &'static str, media: &'static str) -> Response {
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/", get(|| async { asset(INDEX, "text/html; charset=utf-8") }))
-        .route("/assets/app.js", get(|| async { asset(SCRIPT, "text/javascript; charset=utf-8") }))
-        .route("/assets/app.css", get(|| async { asset(STYLE, "text/css; charset=utf-8") }))
+        .route(
+            "/assets/app.js",
+            get(|| async { asset(SCRIPT, "text/javascript; charset=utf-8") }),
+        )
+        .route(
+            "/assets/app.css",
+            get(|| async { asset(STYLE, "text/css; charset=utf-8") }),
+        )
 }

@@ -127,7 +127,10 @@ impl IntoResponse for ApiError {
         let mut response = (status, axum::Json(ErrorBody { error: self })).into_response();
         let headers = response.headers_mut();
         if unauthorized {
-            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"toron\""));
+            headers.insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"toron\""),
+            );
         }
         if let Some(secs) = retry_after {
             if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {

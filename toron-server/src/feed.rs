@@ -49,12 +49,20 @@ impl Progress {
     fn see(&mut self, e: &Event) {
         match e.kind.as_str() {
             "run.started" => {
-                self.total = e.data.get("cases").and_then(serde_json::Value::as_u64).map(|n| n as usize);
+                self.total = e
+                    .data
+                    .get("cases")
+                    .and_then(serde_json::Value::as_u64)
+                    .map(|n| n as usize);
                 self.warning = None;
             }
             "case.finished" => self.done += 1,
             "run.waiting" => {
-                self.warning = e.data.get("reason").and_then(serde_json::Value::as_str).map(str::to_string);
+                self.warning = e
+                    .data
+                    .get("reason")
+                    .and_then(serde_json::Value::as_str)
+                    .map(str::to_string);
             }
             _ => {}
         }

@@ -43,11 +43,7 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 /// Serve until `stop` is set (or SIGINT / SIGTERM arrive): bind, call `listening` with the bound address
 /// (port 0 picks a free one), answer requests. On stop, runs in flight are cancelled and recorded so, then
 /// the server returns.
-pub fn serve_blocking(
-    config: Config,
-    stop: Arc<AtomicBool>,
-    listening: impl FnOnce(SocketAddr),
-) -> Result<(), String> {
+pub fn serve_blocking(config: Config, stop: Arc<AtomicBool>, listening: impl FnOnce(SocketAddr)) -> Result<(), String> {
     let app = Arc::new(App::new(config)?);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -67,7 +63,13 @@ pub fn serve_blocking(
         let graceful = async move {
             wait_for_stop(stop).await;
             // Runs in flight end `cancelled` (their streams with them) instead of `interrupted`.
-            let live: Vec<_> = app_stop.live.lock().unwrap_or_else(|p| p.into_inner()).values().cloned().collect();
+            let live: Vec<_> = app_stop
+                .live
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .values()
+                .cloned()
+                .collect();
             for l in &live {
                 l.handle.cancel();
             }

@@ -176,7 +176,8 @@ impl App {
             }
             manifests.push((name, m));
         }
-        let burst = std::num::NonZeroU32::new(config.rate_limit.saturating_mul(2).max(1)).unwrap_or(std::num::NonZeroU32::MIN);
+        let burst =
+            std::num::NonZeroU32::new(config.rate_limit.saturating_mul(2).max(1)).unwrap_or(std::num::NonZeroU32::MIN);
         let rate = std::num::NonZeroU32::new(config.rate_limit.max(1)).unwrap_or(std::num::NonZeroU32::MIN);
         let limiter = governor::RateLimiter::keyed(governor::Quota::per_second(rate).allow_burst(burst));
         Ok(App {
@@ -197,13 +198,21 @@ impl App {
     pub fn manifest(&self, name: Option<&str>) -> ApiResult<&Manifest> {
         match name {
             None => Ok(&self.manifests[0].1),
-            Some(n) => self.manifests.iter().find(|(k, _)| k == n).map(|(_, m)| m).ok_or_else(|| {
-                let known: Vec<&str> = self.manifests.iter().map(|(k, _)| k.as_str()).collect();
-                ApiError::invalid(
-                    "manifest",
-                    format!("no manifest named {n:?} is served (expected one of: {})", known.join(", ")),
-                )
-            }),
+            Some(n) => self
+                .manifests
+                .iter()
+                .find(|(k, _)| k == n)
+                .map(|(_, m)| m)
+                .ok_or_else(|| {
+                    let known: Vec<&str> = self.manifests.iter().map(|(k, _)| k.as_str()).collect();
+                    ApiError::invalid(
+                        "manifest",
+                        format!(
+                            "no manifest named {n:?} is served (expected one of: {})",
+                            known.join(", ")
+                        ),
+                    )
+                }),
         }
     }
 

@@ -179,7 +179,14 @@ mod tests {
         let no = AtomicBool::new(false);
         let (a, b) = (q.enter(), q.enter());
         let turn_a = a.wait(&no, |_, _, _| {}).unwrap();
-        assert_eq!(q.stats(), QueueStats { runners: 1, running: 1, waiting: 1 });
+        assert_eq!(
+            q.stats(),
+            QueueStats {
+                runners: 1,
+                running: 1,
+                waiting: 1
+            }
+        );
         let q2 = q.clone();
         let waiter = std::thread::spawn(move || {
             let no = AtomicBool::new(false);
@@ -191,7 +198,14 @@ mod tests {
         assert_eq!(q.stats().waiting, 1, "b waits while a runs");
         drop(turn_a);
         assert_eq!(waiter.join().unwrap(), (true, 1));
-        assert_eq!(q.stats(), QueueStats { runners: 1, running: 0, waiting: 0 });
+        assert_eq!(
+            q.stats(),
+            QueueStats {
+                runners: 1,
+                running: 0,
+                waiting: 0
+            }
+        );
     }
 
     #[test]
@@ -210,10 +224,17 @@ mod tests {
                 std::thread::sleep(Duration::from_millis(150));
                 cancel.store(true, Ordering::SeqCst);
             });
-            assert_eq!(second.wait(&cancel, |_, _, _| warned += 1).unwrap_err(), Refused::Cancelled);
+            assert_eq!(
+                second.wait(&cancel, |_, _, _| warned += 1).unwrap_err(),
+                Refused::Cancelled
+            );
         });
         assert_eq!(warned, 0, "warn_after is a minute");
-        assert_eq!(q.stats().waiting, 1, "the cancelled run left the queue, the first is still there");
+        assert_eq!(
+            q.stats().waiting,
+            1,
+            "the cancelled run left the queue, the first is still there"
+        );
     }
 
     #[test]
@@ -233,7 +254,10 @@ mod tests {
             let _ = me.wait(&cancel, |pos, runners, waited| seen.push((pos, runners, waited)));
         });
         assert!(seen.len() >= 2, "{seen:?}");
-        assert!(seen.iter().all(|&(pos, runners, _)| pos == 1 && runners == 1), "{seen:?}");
+        assert!(
+            seen.iter().all(|&(pos, runners, _)| pos == 1 && runners == 1),
+            "{seen:?}"
+        );
         assert!(seen.windows(2).all(|w| w[0].2 < w[1].2));
     }
 }

@@ -235,7 +235,11 @@ impl Run {
                     ErrorKind::InvalidArgument,
                     format!(
                         "no data set named {name:?} in the manifest (expected one of its [[dataset]] names: {})",
-                        if known.is_empty() { "it has none".to_string() } else { known.join(", ") }
+                        if known.is_empty() {
+                            "it has none".to_string()
+                        } else {
+                            known.join(", ")
+                        }
                     ),
                 )
                 .with_field(format!("datasets[{i}]")));
@@ -463,7 +467,10 @@ impl Worker {
                     // The queue serialises this process's runs; another process's run may hold the slot.
                     Ok(turn) => {
                         let timeout = StdDuration::from_nanos(self.manifest.defaults.schedule_timeout.nanos());
-                        (Some(turn), lock::acquire_slot(&self.archive_root, timeout, &self.cancel))
+                        (
+                            Some(turn),
+                            lock::acquire_slot(&self.archive_root, timeout, &self.cancel),
+                        )
                     }
                     Err(super::queue::Refused::Cancelled) => (None, Err(lock::SlotError::Cancelled)),
                 }

@@ -87,9 +87,13 @@ pub async fn stream(
     let q: EventsQuery = query(&uri)?;
     check_run_id(&id)?;
     let after = match headers.get("last-event-id") {
-        Some(v) => v.to_str().ok().and_then(|s| s.trim().parse::<u64>().ok()).ok_or_else(|| {
-            ApiError::invalid("Last-Event-ID", "is not an event seq (expected a non-negative integer)")
-        })?,
+        Some(v) => v
+            .to_str()
+            .ok()
+            .and_then(|s| s.trim().parse::<u64>().ok())
+            .ok_or_else(|| {
+                ApiError::invalid("Last-Event-ID", "is not an event seq (expected a non-negative integer)")
+            })?,
         None => q.after.unwrap_or(0),
     };
     let source = match app.live(&id) {
@@ -170,7 +174,12 @@ impl StreamState {
                 if e.kind == "run.finished" {
                     self.done = true;
                 }
-                return Some(SseEvent::default().id(e.seq.to_string()).event(e.kind.as_str()).data(&*e.json));
+                return Some(
+                    SseEvent::default()
+                        .id(e.seq.to_string())
+                        .event(e.kind.as_str())
+                        .data(&*e.json),
+                );
             }
             if self.done {
                 return None;

@@ -146,13 +146,21 @@ pub async fn metrics(State(app): State<AppState>) -> ApiResult<Response> {
         c.streams.load(Ordering::Relaxed),
         c.max_lag_us.load(Ordering::Relaxed) as f64 / 1e6,
     );
-    out.push_str("# HELP toron_http_responses_total Responses by status class.\n# TYPE toron_http_responses_total counter\n");
+    out.push_str(
+        "# HELP toron_http_responses_total Responses by status class.\n# TYPE toron_http_responses_total counter\n",
+    );
     for class in 1..=5 {
-        let _ = writeln!(out, "toron_http_responses_total{{class=\"{class}xx\"}} {}", c.responses[class].load(Ordering::Relaxed));
+        let _ = writeln!(
+            out,
+            "toron_http_responses_total{{class=\"{class}xx\"}} {}",
+            c.responses[class].load(Ordering::Relaxed)
+        );
     }
     let mut r = out.into_response();
-    r.headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"));
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+    );
     Ok(r)
 }
 

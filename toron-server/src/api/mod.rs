@@ -134,10 +134,13 @@ async fn authenticate(State(app): State<AppState>, mut req: Request, next: Next)
                 "the bearer token is not one of the server's tokens",
             )
         }),
-        (None, Some(t)) if req.uri().path().ends_with("/events") => app
-            .tickets
-            .verify(&t)
-            .map_err(|why| ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", format!("stream ticket: {why}"))),
+        (None, Some(t)) if req.uri().path().ends_with("/events") => app.tickets.verify(&t).map_err(|why| {
+            ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                format!("stream ticket: {why}"),
+            )
+        }),
         (None, _) => app.identify(None).ok_or_else(|| {
             ApiError::new(
                 StatusCode::UNAUTHORIZED,
@@ -199,8 +202,6 @@ fn ticket(req: &Request) -> Option<String> {
     })
 }
 
-
-
 /// A strict JSON request body: `application/json`, at most `--body-limit` bytes, no unknown fields; errors
 /// name the JSON path of what was wrong (413, 415, 422).
 #[derive(Debug)]
@@ -214,7 +215,11 @@ impl<T: DeserializeOwned> FromRequest<AppState> for JsonBody<T> {
             .headers()
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.split(';').next().is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json")));
+            .is_some_and(|v| {
+                v.split(';')
+                    .next()
+                    .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json"))
+            });
         if !json {
             return Err(ApiError::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -223,13 +228,7 @@ impl<T: DeserializeOwned> FromRequest<AppState> for JsonBody<T> {
             ));
         }
         let limit = app.config.body_limit;
-        let bytes = axum::body::to_bytes(req.into_body(), limit).await.map_err(|_| {
-            ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "too_large",
-                format!("the request body is larger than the server's limit of {limit} bytes (--body-limit)"),
-            )
-        })?;
+        let bytes = read_body(req.into_body(), limit).await?;
         let de = &mut serde_json::Deserializer::from_slice(&bytes);
         match serde_path_to_error::deserialize(de) {
             Ok(v) => Ok(JsonBody(v)),
@@ -246,4 +245,34 @@ impl<T: DeserializeOwned> FromRequest<AppState> for JsonBody<T> {
             }
         }
     }
+}
+
+/// A body too large is still read to its end (up to 64 times the limit) before the 413 goes out: a client
+/// that sends its whole body before it reads the answer then gets the answer, not a reset connection.
+async fn read_body(body: axum::body::Body, limit: usize) -> Result<Vec<u8>, ApiError> {
+    use futures_util::StreamExt;
+    let too_large = || {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            format!("the request body is larger than the server's limit of {limit} bytes (--body-limit)"),
+        )
+    };
+    let mut stream = body.into_data_stream();
+    let mut bytes = Vec::new();
+    let mut seen = 0usize;
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| ApiError::invalid("body", format!("the body could not be read: {e}")))?;
+        seen = seen.saturating_add(chunk.len());
+        if seen > limit.saturating_mul(64) {
+            return Err(too_large());
+        }
+        if seen <= limit {
+            bytes.extend_from_slice(&chunk);
+        }
+    }
+    if seen > limit {
+        return Err(too_large());
+    }
+    Ok(bytes)
 }

@@ -28,7 +28,11 @@ const FILES: [(&str, &str); 5] = [
     security(("bearer" = []))
 )]
 pub async fn report(State(app): State<AppState>, Path(id): Path<String>, headers: HeaderMap) -> ApiResult<Response> {
-    let file = if prefers_html(&headers) { "index.html" } else { "report.json" };
+    let file = if prefers_html(&headers) {
+        "index.html"
+    } else {
+        "report.json"
+    };
     serve(&app, &id, file).await
 }
 
@@ -62,14 +66,18 @@ async fn serve(app: &AppState, id: &str, file: &str) -> ApiResult<Response> {
     check_run_id(id)?;
     let Some((name, media)) = FILES.iter().find(|(n, _)| *n == file) else {
         let names: Vec<&str> = FILES.iter().map(|(n, _)| *n).collect();
-        return Err(ApiError::not_found(format!("a report has no file {file:?} (expected one of {})", names.join(", ")))
-            .with_field("file"));
+        return Err(ApiError::not_found(format!(
+            "a report has no file {file:?} (expected one of {})",
+            names.join(", ")
+        ))
+        .with_field("file"));
     };
     let path = app.dirs.reports.join(id).join(name);
     match tokio::fs::read(&path).await {
         Ok(bytes) => {
             let mut r = bytes.into_response();
-            r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(media));
+            r.headers_mut()
+                .insert(header::CONTENT_TYPE, HeaderValue::from_static(media));
             if media.starts_with("text/html") {
                 // A report is a self-contained page: inline styles and SVG, no scripts at all.
                 r.headers_mut().insert(
@@ -90,7 +98,10 @@ async fn serve(app: &AppState, id: &str, file: &str) -> ApiResult<Response> {
             Err(ApiError::not_found(format!(
                 "run {id} has no {name} yet (it is {}{})",
                 o.state.name(),
-                if matches!(o.state, toron_core::runner::RunState::Scheduled | toron_core::runner::RunState::Running) {
+                if matches!(
+                    o.state,
+                    toron_core::runner::RunState::Scheduled | toron_core::runner::RunState::Running
+                ) {
                     ": its reports are written when it ends"
                 } else {
                     ""

@@ -234,7 +234,10 @@ pub async fn start(
         return Err(ApiError::invalid("suites", "give a profile or suites, not both"));
     }
     if req.suites.as_ref().is_some_and(Vec::is_empty) {
-        return Err(ApiError::invalid("suites", "is empty (expected at least one suite, or leave it out)"));
+        return Err(ApiError::invalid(
+            "suites",
+            "is empty (expected at least one suite, or leave it out)",
+        ));
     }
     if req.jobs == Some(0) {
         return Err(ApiError::invalid("jobs", "is 0 (expected a positive number)"));
@@ -266,7 +269,8 @@ pub async fn start(
             });
             e
         })?);
-        let feed = Feed::follow(handle.clone()).map_err(|e| ApiError::internal(format!("cannot follow the run: {e}")))?;
+        let feed =
+            Feed::follow(handle.clone()).map_err(|e| ApiError::internal(format!("cannot follow the run: {e}")))?;
         let live = Arc::new(LiveRun { handle, feed });
         app2.live
             .lock()
@@ -294,7 +298,10 @@ pub async fn start(
             while !live.feed.finished() {
                 std::thread::sleep(std::time::Duration::from_millis(10));
             }
-            app3.live.lock().unwrap_or_else(|p| p.into_inner()).remove(live.handle.id());
+            app3.live
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .remove(live.handle.id());
         })
         .map_err(|e| ApiError::internal(format!("cannot watch the run: {e}")))?;
     let l = links(&id);
@@ -320,7 +327,10 @@ pub async fn list(State(app): State<AppState>, uri: axum::http::Uri) -> ApiResul
     if let Some(s) = &q.state {
         const STATES: [&str; 6] = ["scheduled", "running", "passed", "failed", "errored", "cancelled"];
         if !STATES.contains(&s.as_str()) {
-            return Err(ApiError::invalid("state", format!("{s:?} (expected one of {})", STATES.join(", "))));
+            return Err(ApiError::invalid(
+                "state",
+                format!("{s:?} (expected one of {})", STATES.join(", ")),
+            ));
         }
     }
     let limit = q.limit.unwrap_or(50);
@@ -336,8 +346,18 @@ pub async fn list(State(app): State<AppState>, uri: axum::http::Uri) -> ApiResul
             .filter(|o| q.profile.as_deref().is_none_or(|p| o.profile.as_deref() == Some(p)))
             .collect();
         let total = all.len();
-        let runs = all.into_iter().skip(offset).take(limit).map(|o| view(&app2, o)).collect();
-        Ok(RunList { runs, total, offset, limit })
+        let runs = all
+            .into_iter()
+            .skip(offset)
+            .take(limit)
+            .map(|o| view(&app2, o))
+            .collect();
+        Ok(RunList {
+            runs,
+            total,
+            offset,
+            limit,
+        })
     })
     .await
     .map_err(|e| ApiError::internal(e.to_string()))??;
@@ -374,7 +394,10 @@ pub async fn cancel(
 ) -> ApiResult<Response> {
     who.require(Role::Operator, "cancel runs")?;
     check_run_id(&id)?;
-    let Some(live) = app.live(&id) else {
+    let live = app
+        .live(&id)
+        .filter(|l| matches!(l.handle.state(), RunState::Scheduled | RunState::Running));
+    let Some(live) = live else {
         let o = overview(&app, &id)?;
         return Err(ApiError::new(
             StatusCode::CONFLICT,
@@ -410,7 +433,10 @@ pub async fn triage(
         if !TRIAGE_LABELS.contains(&label.as_str()) {
             return Err(ApiError::invalid(
                 "label",
-                format!("{label:?} (expected one of {}, or null to clear)", TRIAGE_LABELS.join(", ")),
+                format!(
+                    "{label:?} (expected one of {}, or null to clear)",
+                    TRIAGE_LABELS.join(", ")
+                ),
             ));
         }
     }
@@ -419,7 +445,10 @@ pub async fn triage(
         let o = overview(&app2, &id)?;
         let result = load_run(&app2.dirs.archive, &id)?;
         if !result.cases.iter().any(|c| c.id() == req.case) {
-            return Err(ApiError::invalid("case", format!("run {id} has no case {:?} (expected suite/name)", req.case)));
+            return Err(ApiError::invalid(
+                "case",
+                format!("run {id} has no case {:?} (expected suite/name)", req.case),
+            ));
         }
         let mut record = app2.record(&id);
         match req.label {
@@ -500,7 +529,9 @@ fn history_of(app: &crate::state::App, runs: &[RunOverview]) -> Value {
     let mut cases: BTreeMap<String, CaseLine> = BTreeMap::new();
     let mut run_rows = Vec::new();
     for (i, o) in runs.iter().enumerate() {
-        let Ok(r) = load_run(&app.dirs.archive, &o.id) else { continue };
+        let Ok(r) = load_run(&app.dirs.archive, &o.id) else {
+            continue;
+        };
         let record = app.record(&o.id);
         let (mut passed, mut counted) = (0usize, 0usize);
         for c in &r.cases {

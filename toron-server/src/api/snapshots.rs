@@ -82,7 +82,9 @@ pub async fn compare(
             (None, Some(case), None) => {
                 let m = app2.manifest(req.manifest.as_deref())?;
                 let snapshots = Snapshots::new(m.resolve(&m.project.snapshots));
-                let golden = snapshots.read(&case).map_err(|e| ApiError::from_core(&e).with_field("case"))?;
+                let golden = snapshots
+                    .read(&case)
+                    .map_err(|e| ApiError::from_core(&e).with_field("case"))?;
                 match golden {
                     Some(g) => (g.value, format!("golden:{case}")),
                     None => {
@@ -104,7 +106,10 @@ pub async fn compare(
             }
             (None, None, Some(_)) => return Err(ApiError::invalid("case", "run_id needs a case (suite/name)")),
             (None, None, None) => {
-                return Err(ApiError::invalid("golden", "give golden, case, or run_id and case to compare against"))
+                return Err(ApiError::invalid(
+                    "golden",
+                    "give golden, case, or run_id and case to compare against",
+                ))
             }
             _ => {
                 return Err(ApiError::invalid(

@@ -77,7 +77,12 @@ fn refresh_page(app: &App, w: &Warroom) {
     if let Ok(incidents) = w.incidents(None) {
         let postmortems = incidents
             .iter()
-            .map(|i| (i.id.clone(), app.dirs.warroom.join("postmortems").join(format!("{}.md", i.id))))
+            .map(|i| {
+                (
+                    i.id.clone(),
+                    app.dirs.warroom.join("postmortems").join(format!("{}.md", i.id)),
+                )
+            })
             .filter(|(_, p)| p.is_file())
             .map(|(id, p)| (id, p.display().to_string()))
             .collect();
@@ -92,7 +97,9 @@ fn to_value(i: &Incident) -> Value {
 }
 
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> ApiResult<T> + Send + 'static) -> ApiResult<T> {
-    tokio::task::spawn_blocking(f).await.map_err(|e| ApiError::internal(e.to_string()))?
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| ApiError::internal(e.to_string()))?
 }
 
 /// Open an incident for a NO-GO run's failing gates, or join the open one with the same dedup key (200).
@@ -145,7 +152,11 @@ pub async fn open(
         Ok(opened)
     })
     .await?;
-    let status = if opened.created { StatusCode::CREATED } else { StatusCode::OK };
+    let status = if opened.created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
     let location = format!("/v1/warroom/incidents/{}", opened.incident.id);
     let body = Opened {
         incident: to_value(&opened.incident),
@@ -171,7 +182,9 @@ pub async fn list(State(app): State<AppState>, uri: axum::http::Uri) -> ApiResul
 }
 
 fn incident_id(id: &str) -> ApiResult<()> {
-    let ok = id.strip_prefix("INC-").is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()));
+    let ok = id
+        .strip_prefix("INC-")
+        .is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()));
     if ok {
         Ok(())
     } else {

@@ -1,0 +1,194 @@
+"""Load on the TestOps server over loopback (`make bench`, or `.venv/bin/python benches/server.py`).
+
+1. Fan-out: SUBSCRIBERS event streams (default 500) on one run of CASES cases (default 1 000), opened
+   while the run runs, across several client processes. Every stream must get every event exactly once
+   (seq 1..N); the delivery lag of an event is the time from its first arrival at any subscriber to its
+   arrival at each of the others (the server's own figure, feed to socket, is read from /metrics); the
+   server's RSS is sampled before, during and after.
+2. Submissions: SUBMISSIONS `POST /v1/test-runs` (default 200) from CONCURRENCY clients (default 50), then
+   as many `GET /v1/test-runs`; p50 / p99 latency of each.
+
+Nothing here is a pass/fail test: the figures go to benches/README.md. Every loop is bounded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing as mp
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+REPO = Path(__file__).resolve().parents[1]
+ECHO = REPO / "tests" / "fixtures" / "runner" / "run" / "scenarios" / "echo.toml"
+
+
+def manifest(cases: int) -> str:
+    out = ['[project]\nname = "bench"\n\n[profiles]\nmany = ["many"]\nsmall = ["small"]\n']
+    out.append('[[suite]]\nname = "many"\n')
+    for i in range(cases):
+        out.append(f'[[suite.case]]\nname = "c{i:04d}"\nkind = "sim"\nscenario = "echo.toml"\nseed = {i}\n')
+    out.append(
+        '[[suite]]\nname = "small"\n[[suite.case]]\nname = "one"\nkind = "sim"\nscenario = "echo.toml"\n'
+    )
+    return "\n".join(out)
+
+
+def rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def start_server(tmp: Path, cases: int) -> tuple[subprocess.Popen[str], str]:
+    project = tmp / "project"
+    project.mkdir()
+    (project / "echo.toml").write_text(ECHO.read_text())
+    (project / "testops.toml").write_text(manifest(cases))
+    argv = [sys.executable, "-m", "toron", "serve", "--addr", "127.0.0.1:0", "--data", str(tmp / "data")]
+    argv += ["--manifest", str(project / "testops.toml"), "--insecure-localhost", "--rate-limit", "100000"]
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=project)
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    assert "listening on" in line, line
+    return proc, line.rsplit(" ", 1)[-1].strip()
+
+
+async def subscribe(client: httpx.AsyncClient, url: str, arrivals: list[tuple[int, float]]) -> None:
+    async with client.stream("GET", url) as r:
+        async for line in r.aiter_lines():
+            if line.startswith("id:"):
+                arrivals.append((int(line[3:].strip()), time.monotonic()))
+
+
+def subscriber_process(base: str, run_id: str, n: int, out: Any) -> None:
+    """`n` streams in one process; sends each stream's (seq, arrival) list back."""
+
+    async def main() -> list[list[tuple[int, float]]]:
+        limits = httpx.Limits(max_connections=n + 4, max_keepalive_connections=n + 4)
+        timeout = httpx.Timeout(600.0)
+        async with httpx.AsyncClient(base_url=base, limits=limits, timeout=timeout) as client:
+            lists: list[list[tuple[int, float]]] = [[] for _ in range(n)]
+            await asyncio.gather(*(subscribe(client, f"/v1/test-runs/{run_id}/events", a) for a in lists))
+            return lists
+
+    out.put(asyncio.run(main()))
+
+
+def fan_out(base: str, pid: int, subscribers: int, procs: int) -> dict[str, Any]:
+    client = httpx.Client(base_url=base, timeout=60)
+    rss_before = rss_kib(pid)
+    run_id = client.post("/v1/test-runs", json={"profile": "many"}).json()["id"]
+    queue: Any = mp.Queue()
+    per = [subscribers // procs + (1 if i < subscribers % procs else 0) for i in range(procs)]
+    workers = [mp.Process(target=subscriber_process, args=(base, run_id, n, queue)) for n in per]
+    t0 = time.monotonic()
+    for w in workers:
+        w.start()
+    rss_peak = rss_before
+    results: list[list[tuple[int, float]]] = []
+    deadline = time.monotonic() + 900
+    while len(results) < subscribers and time.monotonic() < deadline:
+        rss_peak = max(rss_peak, rss_kib(pid))
+        try:
+            results.extend(queue.get(timeout=0.2))
+        except Exception:
+            pass
+    for w in workers:
+        w.join(timeout=30)
+    elapsed = time.monotonic() - t0
+    view = client.get(f"/v1/test-runs/{run_id}").json()
+    total = max(seq for r in results for seq, _ in r)
+    exact = sum(1 for r in results if [s for s, _ in r] == list(range(1, total + 1)))
+    first: dict[int, float] = {}
+    for r in results:
+        for seq, at in r:
+            first[seq] = min(first.get(seq, at), at)
+    lags = sorted((at - first[seq]) * 1000 for r in results for seq, at in r)
+    metrics = client.get("/metrics").text
+    server_max = next(
+        float(x.split()[-1]) for x in metrics.splitlines() if x.startswith("toron_event_lag_seconds_max")
+    )
+    time.sleep(1)
+    return {
+        "run": run_id,
+        "state": view["state"],
+        "cases": view["cases"],
+        "events": total,
+        "subscribers": len(results),
+        "streams_exact": exact,
+        "elapsed_s": round(elapsed, 2),
+        "lag_p50_ms": round(lags[len(lags) // 2], 2),
+        "lag_p99_ms": round(lags[int(len(lags) * 0.99)], 2),
+        "lag_max_ms": round(lags[-1], 2),
+        "server_lag_max_ms": round(server_max * 1000, 2),
+        "rss_kib": {"before": rss_before, "peak": rss_peak, "after": rss_kib(pid)},
+    }
+
+
+async def submissions(base: str, count: int, concurrency: int) -> dict[str, Any]:
+    sem = asyncio.Semaphore(concurrency)
+    posts: list[float] = []
+    gets: list[float] = []
+    codes: dict[int, int] = {}
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=120) as client:
+
+        async def one(path: str, times: list[float], body: Any = None) -> None:
+            async with sem:
+                t = time.perf_counter()
+                r = await (client.post(path, json=body) if body is not None else client.get(path))
+                times.append((time.perf_counter() - t) * 1000)
+                codes[r.status_code] = codes.get(r.status_code, 0) + 1
+
+        await asyncio.gather(*(one("/v1/test-runs", posts, {"profile": "small"}) for _ in range(count)))
+        await asyncio.gather(*(one("/v1/test-runs?limit=50", gets) for _ in range(count)))
+
+    def pct(xs: list[float], p: float) -> float:
+        return round(sorted(xs)[min(len(xs) - 1, int(len(xs) * p))], 2)
+
+    return {
+        "submissions": count,
+        "concurrency": concurrency,
+        "codes": codes,
+        "post_p50_ms": pct(posts, 0.5),
+        "post_p99_ms": pct(posts, 0.99),
+        "get_p50_ms": pct(gets, 0.5),
+        "get_p99_ms": pct(gets, 0.99),
+        "post_mean_ms": round(statistics.mean(posts), 2),
+    }
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--subscribers", type=int, default=500)
+    p.add_argument("--cases", type=int, default=1000)
+    p.add_argument("--procs", type=int, default=4, help="client processes for the subscribers")
+    p.add_argument("--submissions", type=int, default=200)
+    p.add_argument("--concurrency", type=int, default=50)
+    args = p.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        proc, base = start_server(Path(tmp), args.cases)
+        try:
+            fan = fan_out(base, proc.pid, args.subscribers, args.procs)
+            print(json.dumps({"fan_out": fan}, indent=1))
+            sub = asyncio.run(submissions(base, args.submissions, args.concurrency))
+            print(json.dumps({"submissions": sub}, indent=1))
+        finally:
+            proc.terminate()
+            proc.wait(timeout=60)
+    os.sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
