@@ -1018,13 +1018,14 @@
     if (!v.alive) return false;
     const gates = (rep.gates || []).slice().sort((a, b) => gateRank(a) - gateRank(b));
     const blocking = gates.filter((g) => g.status === 'failed' && g.severity === 'block');
-    const verdict = rep.verdict || run.verdict;
+    // The run's verdict (`none` for a run that errored after its gates), not only the gates'.
+    const verdict = run.verdict && run.verdict !== 'none' ? run.verdict : rep.verdict && run.state !== 'errored' ? rep.verdict : 'none';
     add(box, h('div', { class: `verdict-banner verdict-${String(verdict).toLowerCase()}`, testid: 'report-verdict' },
       h('strong', null, verdict),
       ' ',
       verdict === 'GO' ? 'No blocking rule failed.'
         : blocking.length ? `${blocking.length} blocking rule${blocking.length === 1 ? '' : 's'} failed.`
-          : `The run ended ${run.state}.`));
+          : `The run ended ${run.state}${run.error ? `: ${run.error}` : '.'}`));
 
     // Actions: the incident, the files, the HTML report.
     const actions = h('div', { class: 'actions', testid: 'report-actions' });

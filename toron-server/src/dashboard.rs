@@ -19,9 +19,11 @@ const ICON: &str = include_str!("../assets/favicon.svg");
 
 fn asset(body: &'static str, media: &'static str) -> Response {
     let mut r = body.into_response();
-    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(media));
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(media));
     // Revalidated on every load, so a new binary's dashboard is never mixed with an old cached script.
-    r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     r
 }
 
@@ -29,8 +31,14 @@ fn asset(body: &'static str, media: &'static str) -> Response {
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/", get(|| async { asset(INDEX, "text/html; charset=utf-8") }))
-        .route("/assets/app.js", get(|| async { asset(SCRIPT, "text/javascript; charset=utf-8") }))
-        .route("/assets/app.css", get(|| async { asset(STYLE, "text/css; charset=utf-8") }))
+        .route(
+            "/assets/app.js",
+            get(|| async { asset(SCRIPT, "text/javascript; charset=utf-8") }),
+        )
+        .route(
+            "/assets/app.css",
+            get(|| async { asset(STYLE, "text/css; charset=utf-8") }),
+        )
         .route("/assets/favicon.svg", get(|| async { asset(ICON, "image/svg+xml") }))
 }
 
@@ -45,7 +53,9 @@ mod tests {
         for scheme in ["http://", "https://"] {
             for (i, _) in text.match_indices(scheme) {
                 let rest = &text[i..];
-                let end = rest.find(|c: char| c == '"' || c == '\'' || c.is_whitespace()).unwrap_or(rest.len());
+                let end = rest
+                    .find(|c: char| c == '"' || c == '\'' || c.is_whitespace())
+                    .unwrap_or(rest.len());
                 let url = &rest[..end];
                 if url != "http://www.w3.org/2000/svg" {
                     found.push(url.to_string());
@@ -57,7 +67,12 @@ mod tests {
 
     #[test]
     fn nothing_comes_from_elsewhere() {
-        for (name, text) in [("index.html", INDEX), ("app.js", SCRIPT), ("app.css", STYLE), ("favicon.svg", ICON)] {
+        for (name, text) in [
+            ("index.html", INDEX),
+            ("app.js", SCRIPT),
+            ("app.css", STYLE),
+            ("favicon.svg", ICON),
+        ] {
             assert_eq!(outside_urls(text), Vec::<String>::new(), "{name} names an outside URL");
             assert!(!text.contains("@import"), "{name} imports a stylesheet");
         }
@@ -69,11 +84,27 @@ mod tests {
         assert_eq!(INDEX.matches("<script").count(), 1);
         assert!(INDEX.contains(r#"<script src="/assets/app.js" defer></script>"#));
         let lower = INDEX.to_ascii_lowercase();
-        for attr in [" onclick=", " onload=", " onsubmit=", " onchange=", " oninput=", "javascript:"] {
+        for attr in [
+            " onclick=",
+            " onload=",
+            " onsubmit=",
+            " onchange=",
+            " oninput=",
+            "javascript:",
+        ] {
             assert!(!lower.contains(attr), "index.html has {attr}");
         }
         // Data goes into the DOM as text; the script never evaluates strings.
-        for banned in ["innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(", "new Function"] {
+        for banned in [
+            ".innerHTML",
+            ".outerHTML",
+            "insertAdjacentHTML(",
+            "document.write(",
+            "eval(",
+            "new Function(",
+            "setTimeout('",
+            "setTimeout(\"",
+        ] {
             assert!(!SCRIPT.contains(banned), "app.js uses {banned}");
         }
         // Server HTML (golden diffs, the HTML report) is only ever shown sandboxed.
