@@ -18,6 +18,8 @@
   const POLL_RUN_MS = 3000;
   const POLL_INCIDENT_MS = 5000;
   const RECONNECT_MAX_MS = 5000;
+  /** A report is written as its run ends: looked for this many times (a poll apart) before giving up. */
+  const REPORT_TRIES = 5;
   /** The event types a run's stream sends (an EventSource only delivers named events one listens to). */
   const EVENT_TYPES = [
     'run.scheduled', 'run.waiting', 'run.started', 'case.started', 'case.attempt', 'case.finished',
@@ -615,7 +617,7 @@
       for (let i = page.runs.length - 1; i >= 0; i--) {
         const r = page.runs[i];
         seen.add(r.id);
-        const sig = JSON.stringify([r.state, r.verdict, r.progress, r.duration, r.kpis.run, r.incident]);
+        const sig = JSON.stringify([r.state, r.verdict, r.progress, r.duration, (r.kpis || {}).run, r.incident]);
         let row = rows.get(r.id);
         if (!row || row.sig !== sig) {
           const el = runRow(r);
@@ -862,14 +864,15 @@
     const warning = h('p', { class: 'warning', testid: 'run-warning', hidden: true });
     const actions = h('div', { class: 'actions', testid: 'run-actions' });
     const streamStatus = h('span', { class: 'stream-status', testid: 'stream-status', 'aria-live': 'polite' }, 'connecting');
-    const events = h('ol', { class: 'events', testid: 'events', 'aria-label': 'Events', tabindex: '0' });
+    const events = h('ol', { class: 'events', testid: 'events' });
     const report = h('section', { 'aria-labelledby': 'report-title', testid: 'report-section' });
     add(v.root, h('p', { class: 'crumbs' }, link('#/runs', '← Runs')), title,
       h('div', { class: 'status-line' }, stateEl, verdictEl, h('span', { class: 'progress' }, progress, progressText)),
       warning, actions, meta,
       h('section', { class: 'card', 'aria-labelledby': 'events-title' },
         h('div', { class: 'bar' }, h('h2', { id: 'events-title' }, 'Events'), streamStatus),
-        h('div', { class: 'events-box' }, events)),
+        // A scrolling region: focusable, so a keyboard can scroll it.
+        h('div', { class: 'events-box', tabindex: '0', role: 'region', 'aria-labelledby': 'events-title' }, events)),
       report);
 
     const withIncident = async (r) => {
@@ -924,6 +927,7 @@
     };
 
     let reportLoading = false;
+    let reportTries = 0;
     const refresh = async () => {
       run = await withIncident(await api(`/v1/test-runs/${encodeURIComponent(id)}`));
       if (!v.alive) return;
@@ -935,12 +939,16 @@
         stream.close();
         stream.setStatus('ended');
       }
-      if (!reportShown && !reportLoading) {
+      if (!reportShown && !reportLoading && reportTries < REPORT_TRIES) {
         reportLoading = true;
+        reportTries += 1;
         try {
           reportShown = await renderReport(v, report, run);
         } finally {
           reportLoading = false;
+        }
+        if (!reportShown && reportTries === REPORT_TRIES && v.alive) {
+          add(report, h('p', { class: 'muted', testid: 'report-missing' }, `Run ${id} has no report (it ended ${run.state}${run.error ? `: ${run.error}` : ''}).`));
         }
       }
     };
@@ -979,7 +987,8 @@
     stream.connect();
     // The view polls too: state and progress stay right if the stream is reconnecting.
     v.every(POLL_RUN_MS, async () => {
-      if (reportShown && !isLive(run.state) && (stream.ended || stream.closed)) return;
+      const settled = reportShown || reportTries >= REPORT_TRIES;
+      if (settled && !isLive(run.state) && (stream.ended || stream.closed)) return;
       await refresh();
     });
   }
