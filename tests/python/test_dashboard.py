@@ -223,14 +223,15 @@ class Cutter:
 
 
 @pytest.fixture(scope="module")
-def playwright() -> Iterator[Playwright]:
+def pw() -> Iterator[Playwright]:
     with sync_playwright() as p:
         yield p
 
 
 @pytest.fixture(scope="module")
-def browser(playwright: Playwright) -> Iterator[Browser]:
-    b = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+def browser(pw: Playwright) -> Iterator[Browser]:
+    """One Chromium for the module; each test has a context of its own."""
+    b = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
     yield b
     b.close()
 
@@ -602,6 +603,13 @@ def test_the_report_shows_failing_rules_first_the_golden_diff_the_drift_and_late
     chart = page.get_by_test_id("latency-chart")
     expect(chart.locator("[data-testid=latency-case][data-case='load/echo'] rect")).to_have_count(5)
     expect(chart).to_contain_text("p99")
+
+    # The report's files download as they are on the server (fetched with the token, saved from a blob).
+    with page.expect_download() as download:
+        page.get_by_test_id("download-verdict.json").click()
+    assert download.value.suggested_filename == f"{run_id}-verdict.json"
+    saved = download.value.path()
+    assert json.loads(Path(saved).read_text())["verdict"] == "NO-GO"
 
     # The run's own HTML report, sandboxed too.
     page.get_by_test_id("show-html-report").click()
