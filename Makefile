@@ -24,8 +24,8 @@ demo: setup python-build
 	$(PY) examples/python/demo.py
 	$(PY) examples/python/testops_demo.py
 
-## test: every test: Rust, Python, C/C++ under valgrind, header freshness, vectors, clippy, rustfmt
-test: setup lint-check doc fuzz-build test-rust test-python test-c
+## test: every test: Rust, Python, C/C++ (valgrind, ASan/UBSan), header freshness, vectors, clippy, rustfmt
+test: setup lint-check doc fuzz-build test-rust test-python test-c test-c-asan
 
 test-rust:
 	cargo test --workspace --exclude toron-py
