@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: setup demo test test-rust lint lint-check format bench doc fuzz-build
+.PHONY: setup demo test test-rust lint lint-check format bench doc fuzz-build fuzz
 
 ## setup: create .venv and install the build and test tools (maturin, pytest, mypy, ruff, ...)
 setup: $(VENV)/.ready
@@ -27,8 +27,9 @@ demo: setup python-build
 	$(PY) examples/python/demo.py
 	$(PY) examples/python/testops_demo.py
 
-## test: every test: Rust, Python, C/C++ under valgrind, header freshness, vectors, clippy, rustfmt
-test: setup browser lint-check doc fuzz-build test-rust test-python test-c
+## test: every test: Rust, Python (with the dashboard in headless chromium), C/C++ (valgrind, ASan/UBSan), header freshness,
+## vectors, clippy, rustfmt
+test: setup browser lint-check doc fuzz-build test-rust test-python test-c test-c-asan
 
 test-rust:
 	cargo test --workspace --exclude toron-py
@@ -50,9 +51,21 @@ format: setup
 doc:
 	RUSTDOCFLAGS="-D warnings" cargo doc --no-deps -p toron-core
 
-## fuzz-build: the cargo-fuzz targets (own workspace in fuzz/) still compile; run them with `cargo fuzz run`
+## fuzz-build: the cargo-fuzz targets (own workspace in fuzz/) and their seed writer still compile (stable)
 fuzz-build:
-	cargo check --manifest-path fuzz/Cargo.toml --bins
+	cargo check --manifest-path fuzz/Cargo.toml --bins --examples
+
+## fuzz: run every cargo-fuzz target for FUZZ_SECONDS (default 30) each, on nightly, from the seeds that
+## fuzz/examples/seeds.rs writes from the repository's files into fuzz/corpus/; installs cargo-fuzz if missing.
+## A crash stops it and leaves its input in fuzz/artifacts/<target>/ (see fuzz/README.md)
+FUZZ_SECONDS ?= 30
+fuzz:
+	command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
+	cargo run -q --manifest-path fuzz/Cargo.toml --example seeds fuzz/corpus
+	for t in $$(cargo +nightly fuzz list); do \
+	  echo "== $$t ($(FUZZ_SECONDS) s)"; \
+	  cargo +nightly fuzz run $$t -- -max_total_time=$(FUZZ_SECONDS) -timeout=20 -print_final_stats=1; \
+	done
 
 ## bench: criterion benches and the side-by-side comparisons with the peers (SimPy, scrubadub, mimesis, ...;
 ## the PII and data-set peers come from requirements-bench.txt)

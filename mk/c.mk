@@ -1,4 +1,5 @@
-# C surface: header freshness, the C and C++ tests and examples under valgrind, the pkg-config file.
+# C surface: header freshness, the C and C++ tests and examples under valgrind and under the sanitizers, the
+# pkg-config file.
 #
 #   make test-c      build toron-ffi, check include/toron.h is fresh, build tests/c and examples/{c,cpp} with
 #                    -Wall -Wextra -Werror against include/ and the built libtoron, run each under valgrind (the
@@ -6,6 +7,8 @@
 #                    on a copy of examples/c/run_manifest.toml under $(C_OUT), so that the run's archive and
 #                    reports stay out of the source tree), and
 #                    build examples/c/simulate.c again through an installed copy and its pkg-config file.
+#   make test-c-asan the same programs, run the same way, built with -fsanitize=address,undefined into
+#                    $(C_OUT)/asan and run natively with LeakSanitizer.
 #   make c-install   build libtoron in release and install the header, the libraries, toron.pc and the CMake
 #                    package under $(DESTDIR)$(PREFIX) (default /usr/local).
 #
@@ -16,21 +19,26 @@
 # tests/c/diff_vectors.py (likewise); those of tests/vectors/pii.json reach tests/c/test_pii.c through
 # tests/c/pii_vectors.py, and those of tests/vectors/fixtures.json reach tests/c/test_fixtures as arguments
 # expanded by tests/c/fixtures_vectors.py.
-.PHONY: test-c c-build c-install
+.PHONY: test-c test-c-asan c-lib c-build c-install
 
 PREFIX ?= /usr/local
 C_TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
 C_LIB_DIR := $(C_TARGET_DIR)/debug
 C_OUT := $(C_TARGET_DIR)/c
 C_STAGE := $(abspath $(C_OUT)/stage)
-# The run examples' manifest and the scenario it names, with their relative layout (../scenarios/echo.toml).
-C_RUN_EXAMPLE := $(C_OUT)/run_example
 C_WARN := -Wall -Wextra -Werror -g
 C_LINK := -L$(C_LIB_DIR) -Wl,-rpath,$(abspath $(C_LIB_DIR)) -ltoron
 # --trace-children=no (the default, spelled out): command cases of runs fork and exec `sh`, which is not ours
 # to check.
 C_VALGRIND := valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite \
   --trace-children=no --suppressions=tests/c/valgrind.supp
+# test-c-asan: gcc's AddressSanitizer (with LeakSanitizer) and UBSan, every UB report fatal. libasan, liblsan and
+# libubsan come with gcc on Debian (gcc-12 -> libgcc-12-dev -> libasan8, liblsan0, libubsan1). The Rust library
+# is not instrumented, but its allocations go through the sanitizer's malloc, so its leaks and the C side's
+# misuse of what it returns (use after free, double free, overflow) are caught.
+C_ASAN_OUT := $(C_OUT)/asan
+C_SANITIZE := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+C_ASAN_RUN := env ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 # The one version source is Cargo.toml; the checked (fresh) header carries it.
 C_VERSION = $(shell sed -n 's/^\#define TORON_VERSION "\(.*\)"$$/\1/p' include/toron.h)
 
@@ -46,60 +54,84 @@ define c_install_files
 	  > $(2)/lib/cmake/toron/toronConfigVersion.cmake
 endef
 
-c-build:
+# The C and C++ programs of the C surface: the tests of tests/c/ and the examples of examples/{c,cpp}.
+# $(call c_build_programs,OUT,FLAGS) builds them into OUT with the extra compiler FLAGS, and
+# $(call c_run_programs,OUT,RUNNER) runs each under RUNNER with its arguments and vector files (written into
+# OUT). test-c runs them under valgrind, test-c-asan built with the sanitizers: one list, so the two cannot drift.
+define c_build_programs
+	mkdir -p $(1)
+	$(CC) -std=c11 $(C_WARN) $(2) -Iinclude tests/c/test_sim.c -o $(1)/test_sim $(C_LINK)
+	$(CC) -std=c11 $(C_WARN) $(2) -pthread -Iinclude tests/c/test_threads.c -o $(1)/test_threads $(C_LINK)
+	$(CXX) -std=c++17 $(C_WARN) $(2) -Iinclude tests/c/test_sim.cc -o $(1)/test_sim_cc $(C_LINK)
+	$(CC) -std=c11 $(C_WARN) $(2) -Iinclude examples/c/simulate.c -o $(1)/simulate_c $(C_LINK)
+	$(CXX) -std=c++17 $(C_WARN) $(2) -Iinclude examples/cpp/simulate.cc -o $(1)/simulate_cc $(C_LINK)
+	$(CC) -std=c11 $(C_WARN) $(2) -Iinclude tests/c/test_diff.c -o $(1)/test_diff $(C_LINK)
+	$(CXX) -std=c++17 $(C_WARN) $(2) -Iinclude tests/c/test_diff.cc -o $(1)/test_diff_cc $(C_LINK)
+	$(CC) -std=c11 $(C_WARN) $(2) -Iinclude examples/c/diff.c -o $(1)/diff_c $(C_LINK)
+	$(CXX) -std=c++17 $(C_WARN) $(2) -Iinclude examples/cpp/diff.cc -o $(1)/diff_cc $(C_LINK)
+	$(CC) -std=c11 $(C_WARN) $(2) -Iinclude tests/c/test_run.c -o $(1)/test_run $(C_LINK)
+	$(CC) -std=c11 $(C_WARN) $(2) -Iinclude tests/c/test_pii.c -o $(1)/test_pii $(C_LINK)
+	$(CXX) -std=c++17 $(C_WARN) $(2) -Iinclude tests/c/test_run.cc -o $(1)/test_run_cc $(C_LINK)
+	$(CC) -std=c11 $(C_WARN) $(2) -Iinclude tests/c/test_warroom.c -o $(1)/test_warroom $(C_LINK)
+	$(CC) -std=c11 $(C_WARN) $(2) -Iinclude examples/c/run.c -o $(1)/run_c $(C_LINK)
+	$(CXX) -std=c++17 $(C_WARN) $(2) -Iinclude examples/cpp/run.cc -o $(1)/run_cc $(C_LINK)
+	$(CC) -std=c11 $(C_WARN) $(2) -Iinclude tests/c/test_fixtures.c -o $(1)/test_fixtures $(C_LINK)
+endef
+
+# The examples run on the short scenarios here (the 1M-request mm1 of simulate_c without arguments is run
+# natively by test-c); examples/{c,cpp}/run on a copy of examples/c/run_manifest.toml under OUT, so that the
+
+define c_run_programs
+	vectors="$$(python3 tests/c/sim_vectors.py tests/vectors/sim.json)"; \
+	$(2) $(1)/test_sim $$vectors; \
+	$(2) $(1)/test_sim_cc $$vectors
+	$(2) $(1)/test_threads
+	$(2) $(1)/simulate_c examples/scenarios/echo.toml examples/scenarios/kv_buggy.toml
+	$(2) $(1)/simulate_cc examples/scenarios/echo.toml examples/scenarios/kv_buggy.toml
+	python3 tests/c/diff_vectors.py tests/vectors/canon.json tests/vectors/diff.json > $(1)/diff_vectors.txt
+	$(2) $(1)/test_diff $(1)/diff_vectors.txt
+	$(2) $(1)/test_diff_cc $(1)/diff_vectors.txt
+	$(2) $(1)/diff_c
+	$(2) $(1)/diff_cc
+	$(2) $(1)/test_run
+	python3 tests/c/pii_vectors.py tests/vectors/pii.json > $(1)/pii_vectors.txt
+	$(2) $(1)/test_pii $(1)/pii_vectors.txt
+	$(2) $(1)/test_run_cc
+	$(2) $(1)/test_warroom
+	$(2) $(1)/test_fixtures $$(python3 tests/c/fixtures_vectors.py tests/vectors/fixtures.json)
+	rm -rf $(1)/run_example
+	mkdir -p $(1)/run_example/c $(1)/run_example/scenarios
+	cp examples/c/run_manifest.toml $(1)/run_example/c/
+	cp examples/scenarios/echo.toml $(1)/run_example/scenarios/
+	$(2) $(1)/run_c $(1)/run_example/c/run_manifest.toml
+	$(2) $(1)/run_cc $(1)/run_example/c/run_manifest.toml '{"jobs": 2, "check": true}'
+endef
+
+# libtoron (debug) and the header check, which every build of the programs needs.
+c-lib:
 	cargo build -p toron-ffi
 	cargo test -p toron-ffi --test header
-	mkdir -p $(C_OUT)
-	$(CC) -std=c11 $(C_WARN) -Iinclude tests/c/test_sim.c -o $(C_OUT)/test_sim $(C_LINK)
-	$(CC) -std=c11 $(C_WARN) -pthread -Iinclude tests/c/test_threads.c -o $(C_OUT)/test_threads $(C_LINK)
-	$(CXX) -std=c++17 $(C_WARN) -Iinclude tests/c/test_sim.cc -o $(C_OUT)/test_sim_cc $(C_LINK)
-	$(CC) -std=c11 $(C_WARN) -Iinclude examples/c/simulate.c -o $(C_OUT)/simulate_c $(C_LINK)
-	$(CXX) -std=c++17 $(C_WARN) -Iinclude examples/cpp/simulate.cc -o $(C_OUT)/simulate_cc $(C_LINK)
-	$(CC) -std=c11 $(C_WARN) -Iinclude tests/c/test_diff.c -o $(C_OUT)/test_diff $(C_LINK)
-	$(CXX) -std=c++17 $(C_WARN) -Iinclude tests/c/test_diff.cc -o $(C_OUT)/test_diff_cc $(C_LINK)
-	$(CC) -std=c11 $(C_WARN) -Iinclude examples/c/diff.c -o $(C_OUT)/diff_c $(C_LINK)
-	$(CXX) -std=c++17 $(C_WARN) -Iinclude examples/cpp/diff.cc -o $(C_OUT)/diff_cc $(C_LINK)
-	$(CC) -std=c11 $(C_WARN) -Iinclude tests/c/test_run.c -o $(C_OUT)/test_run $(C_LINK)
-	$(CC) -std=c11 $(C_WARN) -Iinclude tests/c/test_pii.c -o $(C_OUT)/test_pii $(C_LINK)
-	$(CXX) -std=c++17 $(C_WARN) -Iinclude tests/c/test_run.cc -o $(C_OUT)/test_run_cc $(C_LINK)
-	$(CC) -std=c11 $(C_WARN) -Iinclude tests/c/test_warroom.c -o $(C_OUT)/test_warroom $(C_LINK)
-	$(CC) -std=c11 $(C_WARN) -Iinclude examples/c/run.c -o $(C_OUT)/run_c $(C_LINK)
-	$(CXX) -std=c++17 $(C_WARN) -Iinclude examples/cpp/run.cc -o $(C_OUT)/run_cc $(C_LINK)
-	$(CC) -std=c11 $(C_WARN) -Iinclude tests/c/test_fixtures.c -o $(C_OUT)/test_fixtures $(C_LINK)
+
+c-build: c-lib
+	$(call c_build_programs,$(C_OUT),)
 
 ## test-c: the C surface: header freshness, C and C++ tests and examples under valgrind, pkg-config
 test-c: c-build
-	vectors="$$(python3 tests/c/sim_vectors.py tests/vectors/sim.json)"; \
-	$(C_VALGRIND) $(C_OUT)/test_sim $$vectors; \
-	$(C_VALGRIND) $(C_OUT)/test_sim_cc $$vectors
-	$(C_VALGRIND) $(C_OUT)/test_threads
+	$(call c_run_programs,$(C_OUT),$(C_VALGRIND))
 	$(C_OUT)/simulate_c
 	$(C_OUT)/simulate_cc
-	$(C_VALGRIND) $(C_OUT)/simulate_c examples/scenarios/echo.toml examples/scenarios/kv_buggy.toml
-	$(C_VALGRIND) $(C_OUT)/simulate_cc examples/scenarios/echo.toml examples/scenarios/kv_buggy.toml
-	python3 tests/c/diff_vectors.py tests/vectors/canon.json tests/vectors/diff.json > $(C_OUT)/diff_vectors.txt
-	$(C_VALGRIND) $(C_OUT)/test_diff $(C_OUT)/diff_vectors.txt
-	$(C_VALGRIND) $(C_OUT)/test_diff_cc $(C_OUT)/diff_vectors.txt
-	$(C_VALGRIND) $(C_OUT)/diff_c
-	$(C_VALGRIND) $(C_OUT)/diff_cc
-	$(C_VALGRIND) $(C_OUT)/test_run
-	python3 tests/c/pii_vectors.py tests/vectors/pii.json > $(C_OUT)/pii_vectors.txt
-	$(C_VALGRIND) $(C_OUT)/test_pii $(C_OUT)/pii_vectors.txt
-	$(C_VALGRIND) $(C_OUT)/test_run_cc
-	$(C_VALGRIND) $(C_OUT)/test_warroom
-	$(C_VALGRIND) $(C_OUT)/test_fixtures $$(python3 tests/c/fixtures_vectors.py tests/vectors/fixtures.json)
-	rm -rf $(C_RUN_EXAMPLE)
-	mkdir -p $(C_RUN_EXAMPLE)/c $(C_RUN_EXAMPLE)/scenarios
-	cp examples/c/run_manifest.toml $(C_RUN_EXAMPLE)/c/
-	cp examples/scenarios/echo.toml $(C_RUN_EXAMPLE)/scenarios/
-	$(C_VALGRIND) $(C_OUT)/run_c $(C_RUN_EXAMPLE)/c/run_manifest.toml
-	$(C_VALGRIND) $(C_OUT)/run_cc $(C_RUN_EXAMPLE)/c/run_manifest.toml '{"jobs": 2, "check": true}'
 	rm -rf $(C_STAGE)
 	$(call c_install_files,$(C_LIB_DIR),$(C_STAGE),$(C_STAGE))
 	export PKG_CONFIG_PATH=$(C_STAGE)/lib/pkgconfig; \
 	test "$$(pkg-config --modversion toron)" = "$(C_VERSION)"; \
 	$(CC) -std=c11 $(C_WARN) examples/c/simulate.c -o $(C_OUT)/simulate_pc $$(pkg-config --cflags --libs toron)
 	LD_LIBRARY_PATH=$(C_STAGE)/lib $(C_OUT)/simulate_pc examples/scenarios/echo.toml
+
+## test-c-asan: the same C and C++ programs built with AddressSanitizer and UBSan (gcc), run natively with
+## LeakSanitizer on: memory errors, undefined behaviour and leaks fail the run
+test-c-asan: c-lib
+	$(call c_build_programs,$(C_ASAN_OUT),$(C_SANITIZE))
+	$(call c_run_programs,$(C_ASAN_OUT),$(C_ASAN_RUN))
 
 ## c-install: install the C API (header, libtoron.so/.a, toron.pc, CMake package) under $(DESTDIR)$(PREFIX)
 c-install:
