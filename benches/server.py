@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import multiprocessing as mp
-import os
+import queue as queue_mod
 import statistics
 import subprocess
 import sys
@@ -100,10 +101,8 @@ def fan_out(base: str, pid: int, subscribers: int, procs: int) -> dict[str, Any]
     deadline = time.monotonic() + 900
     while len(results) < subscribers and time.monotonic() < deadline:
         rss_peak = max(rss_peak, rss_kib(pid))
-        try:
+        with contextlib.suppress(queue_mod.Empty):
             results.extend(queue.get(timeout=0.2))
-        except Exception:
-            pass
     for w in workers:
         w.join(timeout=30)
     elapsed = time.monotonic() - t0
@@ -187,7 +186,7 @@ def main() -> None:
         finally:
             proc.terminate()
             proc.wait(timeout=60)
-    os.sys.stdout.flush()
+    sys.stdout.flush()
 
 
 if __name__ == "__main__":

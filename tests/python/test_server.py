@@ -436,7 +436,9 @@ def test_the_server_refuses_to_start_without_tokens(tmp_path: Path) -> None:
         "--manifest",
         str(manifest),
     ]
-    r = subprocess.run(base + ["--addr", "127.0.0.1:0"], capture_output=True, text=True, env=env, timeout=60)
+    r = subprocess.run(
+        base + ["--addr", "127.0.0.1:0"], capture_output=True, text=True, env=env, timeout=60, check=False
+    )
     assert r.returncode == 1 and "no tokens" in r.stderr
     r = subprocess.run(
         base + ["--addr", "0.0.0.0:0", "--insecure-localhost"],
@@ -444,7 +446,10 @@ def test_the_server_refuses_to_start_without_tokens(tmp_path: Path) -> None:
         text=True,
         env=env,
         timeout=60,
+        check=False,
     )
     assert r.returncode == 1 and "only on a loopback address" in r.stderr
-    r = subprocess.run(base + ["--runners", "x"], capture_output=True, text=True, env=env, timeout=60)
+    r = subprocess.run(
+        base + ["--runners", "x"], capture_output=True, text=True, env=env, timeout=60, check=False
+    )
     assert r.returncode == 2 and "--runners" in r.stderr
