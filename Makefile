@@ -76,3 +76,4 @@ bench: setup python-build
 	$(PY) benches/runner.py
 	$(PY) benches/pii.py
 	$(PY) benches/fixtures.py
+	$(PY) benches/server.py
