@@ -65,9 +65,20 @@ pub(crate) fn open(dir: &Path) -> Result<Connection> {
     let path = dir.join(DB_FILE);
     let mut conn = Connection::open(&path).map_err(|e| sql(e, &path))?;
     conn.busy_timeout(BUSY_TIMEOUT).map_err(|e| sql(e, &path))?;
-    let mode: String = conn
-        .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
-        .map_err(|e| sql(e, &path))?;
+    // Switching a new database to WAL takes an exclusive lock, and SQLite answers SQLITE_BUSY at once (the
+    // busy handler is not called) when another connection is opening the same new file: retry within the
+    // busy timeout, as the busy handler would.
+    let deadline = std::time::Instant::now() + BUSY_TIMEOUT;
+    let mode: String = loop {
+        match conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0)) {
+            Err(rusqlite::Error::SqliteFailure(f, _))
+                if f.code == rusqlite::ErrorCode::DatabaseBusy && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            r => break r.map_err(|e| sql(e, &path))?,
+        }
+    };
     if !mode.eq_ignore_ascii_case("wal") {
         return Err(werr(format!("warroom database: cannot use WAL mode (the journal is {mode})")).with_file(&path));
     }
