@@ -49,7 +49,12 @@ def test_a_run_started_over_the_api_reaches_go_with_its_events_and_reports(serve
     assert kinds[0] == "run.scheduled" and kinds[-1] == "run.finished"
     assert kinds.count("case.finished") == 2
     # `data:` is the archive's events line: the same JSON, seq and type.
-    archived = (server.data / "archive" / "events" / f"{run_id}.events.ndjson").read_text().splitlines()
+    # The file's writer may append the last line just after the stream has sent it.
+    events_file = server.data / "archive" / "events" / f"{run_id}.events.ndjson"
+    deadline = time.monotonic() + 30
+    while len(events_file.read_text().splitlines()) < len(seqs(events)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    archived = events_file.read_text().splitlines()
     assert [json.loads(line) for line in archived] == [e["data"] for e in events if "data" in e]
 
     view = server.wait(run_id)
