@@ -92,21 +92,17 @@ impl Feed {
             .name(format!("feed-{}", handle.id()))
             .spawn(move || {
                 let mut events = handle.events(0);
-                loop {
-                    match events.next_timeout(std::time::Duration::from_secs(3600)) {
-                        toron_core::runner::Next::Event(e) => {
-                            let mut more = vec![e];
-                            more.extend(events.ready(4096));
-                            let now = Instant::now();
-                            {
-                                let mut p = f.progress.lock().unwrap_or_else(|p| p.into_inner());
-                                more.iter().for_each(|e| p.see(e));
-                            }
-                            f.push(more.iter().map(|e| FeedEvent::from_event(e, Some(now))).collect());
-                        }
-                        toron_core::runner::Next::TimedOut => {}
-                        toron_core::runner::Next::End => break,
+                // The iterator waits for each event and ends after `run.finished`; those that came meanwhile
+                // join it in one batch (one lock and one wake-up of the streams).
+                while let Some(first) = events.next() {
+                    let mut batch = vec![first];
+                    batch.extend(events.ready(4096));
+                    let now = Instant::now();
+                    {
+                        let mut p = f.progress.lock().unwrap_or_else(|p| p.into_inner());
+                        batch.iter().for_each(|e| p.see(e));
                     }
+                    f.push(batch.iter().map(|e| FeedEvent::from_event(e, Some(now))).collect());
                 }
                 f.tx.send_modify(|s| s.1 = true);
             })?;
@@ -138,16 +134,6 @@ impl Feed {
     /// Whether the run has ended and every event is in the feed.
     pub fn finished(&self) -> bool {
         self.tx.borrow().1
-    }
-
-    /// How many events the feed has.
-    pub fn len(&self) -> usize {
-        self.tx.borrow().0
-    }
-
-    /// Whether it has none yet.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 
     /// A receiver that wakes when events come or the run ends.

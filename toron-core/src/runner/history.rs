@@ -52,6 +52,24 @@ fn overview(root: &Path, archive: &Archive, m: &ManifestHead) -> RunOverview {
     RunOverview::from(&from_parts(root, archive, &m.tag, &m.created, &m.meta))
 }
 
+/// One run's [`RunOverview`] by id, read from its manifest alone (what [`list_overviews`] gives for it); an
+/// unknown id is an `InvalidArgument` error that lists the newest ids.
+pub fn load_overview(archive_root: impl AsRef<Path>, run_id: &str) -> Result<RunOverview> {
+    let root = archive_root.as_ref();
+    let archive = Archive::open(root);
+    match archive.manifest_head(run_id) {
+        Ok(head) => Ok(overview(root, &archive, &head)),
+        Err(e) => {
+            let known = archive.runs()?;
+            if known.iter().any(|r| r.tag == run_id) {
+                Err(e)
+            } else {
+                Err(unknown_run(root, run_id, known.iter().map(|r| r.tag.as_str())))
+            }
+        }
+    }
+}
+
 /// One run of the archive by id; an unknown id is an `InvalidArgument` error that lists the newest ids.
 pub fn load_run(archive_root: impl AsRef<Path>, run_id: &str) -> Result<RunResult> {
     let root = archive_root.as_ref();

@@ -81,7 +81,7 @@ pub use command::CAPTURE_LIMIT;
 pub use datasets::{dataset_env, DatasetRecord, DatasetTable, DATASETS_DIR_ENV};
 pub use drift::{first_divergence, Divergence};
 pub use events::{read_events, Event, Events, Next, EVENTS_FILE};
-pub use history::{list_overviews, list_runs, load_run, render_reports, write_index, INTERRUPTED};
+pub use history::{list_overviews, list_runs, load_overview, load_run, render_reports, write_index, INTERRUPTED};
 pub use manifest::{
     Case, CaseKind, DatasetSpec, Defaults, Expect, Manifest, PiiSettings, Project, Suite, WarroomSettings,
     MANIFEST_FILE,

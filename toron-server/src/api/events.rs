@@ -105,9 +105,7 @@ pub async fn stream(
             let app2 = app.clone();
             let id2 = id.clone();
             // 404 for an unknown run.
-            tokio::task::spawn_blocking(move || overview(&app2, &id2))
-                .await
-                .map_err(|e| ApiError::internal(e.to_string()))??;
+            super::blocking(move || overview(&app2, &id2)).await?;
             Source::File {
                 path: events_path(&app.dirs.archive, &id),
                 settle: false,
@@ -207,7 +205,7 @@ impl StreamState {
                     let (path2, after) = (path.clone(), self.next);
                     let app = self.app.clone();
                     let id = self.id.clone();
-                    let (events, ended) = tokio::task::spawn_blocking(move || {
+                    let (events, ended) = super::blocking(move || {
                         let events: Vec<FeedEvent> = read_events(&path2)
                             .unwrap_or_default()
                             .iter()
@@ -217,7 +215,7 @@ impl StreamState {
                         let ended = overview(&app, &id)
                             .map(|o| !matches!(o.state, RunState::Scheduled | RunState::Running))
                             .unwrap_or(true);
-                        (events, ended)
+                        Ok((events, ended))
                     })
                     .await
                     .unwrap_or_default();

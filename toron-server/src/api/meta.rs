@@ -103,9 +103,7 @@ pub async fn readyz(State(app): State<AppState>) -> ApiResult<Json<Ready>> {
     security(("bearer" = [])))]
 pub async fn metrics(State(app): State<AppState>) -> ApiResult<Response> {
     let app2 = app.clone();
-    let runs = tokio::task::spawn_blocking(move || list_overviews(&app2.dirs.archive))
-        .await
-        .map_err(|e| ApiError::internal(e.to_string()))??;
+    let runs = super::blocking(move || Ok(list_overviews(&app2.dirs.archive)?)).await?;
     let mut by_state = [0usize; 6];
     const STATES: [RunState; 6] = [
         RunState::Scheduled,

@@ -8,7 +8,7 @@ pub mod runs;
 pub mod snapshots;
 pub mod warroom;
 
-use crate::error::ApiError;
+use crate::error::{ApiError, ApiResult};
 use crate::state::App;
 use axum::extract::{FromRequest, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -200,6 +200,14 @@ fn ticket(req: &Request) -> Option<String> {
             .find(|(k, _)| *k == "ticket")
             .map(|(_, v)| v.to_string())
     })
+}
+
+/// Run `f` (archive, warroom and file work) on the blocking pool; a panic in it is a 500, never a dropped
+/// connection.
+pub async fn blocking<T: Send + 'static>(f: impl FnOnce() -> ApiResult<T> + Send + 'static) -> ApiResult<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| ApiError::internal(format!("the request's work failed: {e}")))?
 }
 
 /// A strict JSON request body: `application/json`, at most `--body-limit` bytes, no unknown fields; errors

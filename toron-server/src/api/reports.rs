@@ -92,9 +92,7 @@ async fn serve(app: &AppState, id: &str, file: &str) -> ApiResult<Response> {
         Err(_) => {
             let app2 = app.clone();
             let id2 = id.to_string();
-            let o = tokio::task::spawn_blocking(move || super::runs::overview(&app2, &id2))
-                .await
-                .map_err(|e| ApiError::internal(e.to_string()))??;
+            let o = super::blocking(move || super::runs::overview(&app2, &id2)).await?;
             Err(ApiError::not_found(format!(
                 "run {id} has no {name} yet (it is {}{})",
                 o.state.name(),

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use toron_core::runner::{list_overviews, load_run, Run, RunOptions, RunOverview, RunState};
+use toron_core::runner::{list_overviews, load_overview, load_run, Run, RunOptions, RunOverview, RunState};
 
 /// `POST /v1/test-runs`: what to run. Give a profile or suites (neither: every suite of the manifest).
 #[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
@@ -195,18 +195,12 @@ pub fn view(app: &crate::state::App, o: RunOverview) -> RunView {
 /// The overview of one run; 404 naming the newest runs when there is none.
 pub fn overview(app: &crate::state::App, id: &str) -> ApiResult<RunOverview> {
     check_run_id(id)?;
-    let all = list_overviews(&app.dirs.archive)?;
-    let newest: Vec<String> = all.iter().take(3).map(|o| o.id.clone()).collect();
-    all.into_iter().find(|o| o.id == id).ok_or_else(|| {
-        ApiError::not_found(format!(
-            "no run {id:?} in the server's archive ({})",
-            if newest.is_empty() {
-                "it has no runs yet".to_string()
-            } else {
-                format!("the newest: {}", newest.join(", "))
-            }
-        ))
-        .with_field("id")
+    load_overview(&app.dirs.archive, id).map_err(|e| {
+        if e.kind() == toron_core::ErrorKind::InvalidArgument {
+            ApiError::not_found(e.message()).with_field("id")
+        } else {
+            ApiError::from_core(&e)
+        }
     })
 }
 
@@ -257,7 +251,7 @@ pub async fn start(
         ..Default::default()
     };
     let app2 = app.clone();
-    let live = tokio::task::spawn_blocking(move || -> ApiResult<Arc<LiveRun>> {
+    let live = super::blocking(move || -> ApiResult<Arc<LiveRun>> {
         let handle = Arc::new(Run::start(&manifest, options).map_err(|e| {
             let mut e = ApiError::from_core(&e);
             // The core names options (`datasets[0]`); the request names them its way.
@@ -278,8 +272,7 @@ pub async fn start(
             .insert(live.handle.id().to_string(), live.clone());
         Ok(live)
     })
-    .await
-    .map_err(|e| ApiError::internal(format!("the run's start failed: {e}")))??;
+    .await?;
     let id = live.handle.id().to_string();
     app.write_record(
         &id,
@@ -339,7 +332,7 @@ pub async fn list(State(app): State<AppState>, uri: axum::http::Uri) -> ApiResul
     }
     let offset = q.offset.unwrap_or(0);
     let app2 = app.clone();
-    let list = tokio::task::spawn_blocking(move || -> ApiResult<RunList> {
+    let list = super::blocking(move || -> ApiResult<RunList> {
         let all: Vec<RunOverview> = list_overviews(&app2.dirs.archive)?
             .into_iter()
             .filter(|o| q.state.as_deref().is_none_or(|s| o.state.name() == s))
@@ -359,8 +352,7 @@ pub async fn list(State(app): State<AppState>, uri: axum::http::Uri) -> ApiResul
             limit,
         })
     })
-    .await
-    .map_err(|e| ApiError::internal(e.to_string()))??;
+    .await?;
     Ok(Json(list))
 }
 
@@ -373,9 +365,7 @@ pub async fn list(State(app): State<AppState>, uri: axum::http::Uri) -> ApiResul
 )]
 pub async fn get(State(app): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<RunView>> {
     let app2 = app.clone();
-    tokio::task::spawn_blocking(move || overview(&app2, &id).map(|o| Json(view(&app2, o))))
-        .await
-        .map_err(|e| ApiError::internal(e.to_string()))?
+    super::blocking(move || overview(&app2, &id).map(|o| Json(view(&app2, o)))).await
 }
 
 /// Cancel a run: running attempts are stopped, pending cases recorded as cancelled. A run that has ended
@@ -407,9 +397,7 @@ pub async fn cancel(
     };
     live.handle.cancel();
     let app2 = app.clone();
-    let o = tokio::task::spawn_blocking(move || overview(&app2, &id))
-        .await
-        .map_err(|e| ApiError::internal(e.to_string()))??;
+    let o = super::blocking(move || overview(&app2, &id)).await?;
     Ok((StatusCode::ACCEPTED, Json(view(&app, o))).into_response())
 }
 
@@ -441,7 +429,7 @@ pub async fn triage(
         }
     }
     let app2 = app.clone();
-    tokio::task::spawn_blocking(move || {
+    super::blocking(move || {
         let o = overview(&app2, &id)?;
         let result = load_run(&app2.dirs.archive, &id)?;
         if !result.cases.iter().any(|c| c.id() == req.case) {
@@ -471,7 +459,6 @@ pub async fn triage(
         Ok(Json(view(&app2, o)))
     })
     .await
-    .map_err(|e| ApiError::internal(e.to_string()))?
 }
 
 /// `GET /v1/history` parameters.
@@ -500,7 +487,7 @@ pub async fn history(State(app): State<AppState>, uri: axum::http::Uri) -> ApiRe
         return Err(ApiError::invalid("limit", format!("{limit} (expected 1 to 100)")));
     }
     let app2 = app.clone();
-    tokio::task::spawn_blocking(move || -> ApiResult<Json<Value>> {
+    super::blocking(move || -> ApiResult<Json<Value>> {
         let mut chosen: Vec<RunOverview> = list_overviews(&app2.dirs.archive)?
             .into_iter()
             .filter(|o| !matches!(o.state, RunState::Scheduled | RunState::Running))
@@ -511,7 +498,6 @@ pub async fn history(State(app): State<AppState>, uri: axum::http::Uri) -> ApiRe
         Ok(Json(history_of(&app2, &chosen)))
     })
     .await
-    .map_err(|e| ApiError::internal(e.to_string()))?
 }
 
 fn history_of(app: &crate::state::App, runs: &[RunOverview]) -> Value {

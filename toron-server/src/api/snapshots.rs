@@ -76,7 +76,7 @@ pub async fn compare(
         e
     })?;
     let app2 = app.clone();
-    tokio::task::spawn_blocking(move || {
+    super::blocking(move || {
         let (golden, against) = match (req.golden, req.case, req.run_id) {
             (Some(g), None, None) => (g, "inline".to_string()),
             (None, Some(case), None) => {
@@ -130,5 +130,4 @@ pub async fn compare(
         }))
     })
     .await
-    .map_err(|e| ApiError::internal(e.to_string()))?
 }

@@ -1,7 +1,7 @@
 //! The warroom over HTTP: open (or join, by dedup key) an incident for a NO-GO run's failing gates, list and
 //! read incidents, change their status, add notes. Each change also rewrites `reports/incidents.html`.
 
-use super::{AppState, JsonBody};
+use super::{blocking, AppState, JsonBody};
 use crate::auth::{Identity, Role};
 use crate::error::{ApiError, ApiResult};
 use crate::state::App;
@@ -96,12 +96,6 @@ fn to_value(i: &Incident) -> Value {
     serde_json::to_value(i).unwrap_or(Value::Null)
 }
 
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> ApiResult<T> + Send + 'static) -> ApiResult<T> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| ApiError::internal(e.to_string()))?
-}
-
 /// Open an incident for a NO-GO run's failing gates, or join the open one with the same dedup key (200).
 #[utoipa::path(
     post, path = "/v1/warroom/incidents", tag = "warroom", request_body = OpenIncident,
@@ -194,7 +188,7 @@ fn incident_id(id: &str) -> ApiResult<()> {
 
 fn unknown(e: toron_core::Error, id: &str) -> ApiError {
     let mut e = ApiError::from_core(&e);
-    if e.message.contains("no incident") || e.message.contains(id) {
+    if e.message.starts_with(&format!("no incident {id:?}")) {
         e.status = 404;
         e.kind = "not_found".to_string();
     }
