@@ -52,6 +52,7 @@ __all__ = [
     "_quarantine_release",
     "_raise_error",
     "_scrub_file",
+    "_serve",
     "apply_patch",
     "canonical",
     "diff",
