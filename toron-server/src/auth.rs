@@ -222,7 +222,8 @@ fn check_secret(secret: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Signs stream tickets: `<name>.<role>.<expiry unix seconds>.<MAC>`, the MAC a keyed BLAKE3 hash under a key
+/// Signs stream tickets: `<name>.<role>.<expiry unix seconds>.<nonce>.<MAC>`, the nonce 16 random bytes in hex
+/// (two tickets issued in the same second differ, so one seen in a log says nothing about another), the MAC a keyed BLAKE3 hash under a key
 /// made when the server starts (a restart invalidates tickets, which live seconds anyway).
 #[derive(Debug, Clone)]
 pub struct TicketKey {
@@ -248,7 +249,11 @@ impl TicketKey {
     /// A ticket for `who`, valid [`TICKET_LIFETIME`] from now; with its expiry (unix seconds).
     pub fn issue(&self, who: &Identity) -> (String, u64) {
         let expires = unix_now() + TICKET_LIFETIME.as_secs();
-        let body = format!("{}.{}.{expires}", who.name, who.role.name());
+        let mut nonce = [0u8; 16];
+        // A failed read of random bytes leaves the nonce zero: the ticket is still signed and expires.
+        let _ = getrandom::fill(&mut nonce);
+        let nonce: String = nonce.iter().map(|b| format!("{b:02x}")).collect();
+        let body = format!("{}.{}.{expires}.{nonce}", who.name, who.role.name());
         let ticket = format!("{body}.{}", self.mac(&body).to_hex());
         (ticket, expires)
     }
@@ -261,10 +266,15 @@ impl TicketKey {
         if self.mac(body) != mac {
             return Err("the ticket's signature does not match (it was not issued by this server process)");
         }
-        let mut parts = body.rsplitn(3, '.');
-        let (Some(expires), Some(role), Some(name)) = (parts.next(), parts.next(), parts.next()) else {
+        let mut parts = body.rsplitn(4, '.');
+        let (Some(nonce), Some(expires), Some(role), Some(name)) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
             return Err("the ticket is malformed");
         };
+        if nonce.len() != 32 || !nonce.chars().all(|c| c.is_ascii_hexdigit()) {
+            return Err("the ticket is malformed");
+        }
         let expires: u64 = expires.parse().map_err(|_| "the ticket is malformed")?;
         if unix_now() > expires {
             return Err("the ticket has expired (tickets live 60 s: ask for a new one)");
@@ -357,7 +367,16 @@ mod tests {
             TicketKey::random().unwrap().verify(&ticket).is_err(),
             "another server's key"
         );
-        let body = format!("ci.operator.{}", unix_now() - 1);
+        let (again, _) = key.issue(&who);
+        assert_ne!(ticket, again, "each ticket has its own nonce");
+        assert_eq!(key.verify(&again), Ok(who.clone()));
+        let no_nonce = format!("ci.operator.{}", unix_now() + 30);
+        assert_eq!(
+            key.verify(&format!("{no_nonce}.{}", key.mac(&no_nonce).to_hex()))
+                .unwrap_err(),
+            "the ticket is malformed"
+        );
+        let body = format!("ci.operator.{}.{}", unix_now() - 1, "0".repeat(32));
         let expired = format!("{body}.{}", key.mac(&body).to_hex());
         assert_eq!(
             key.verify(&expired).unwrap_err(),

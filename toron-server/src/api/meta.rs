@@ -23,7 +23,7 @@ use utoipa::OpenApi;
         super::runs::history, super::events::stream, super::events::ticket, super::snapshots::compare,
         super::reports::report, super::reports::file, super::warroom::open, super::warroom::list,
         super::warroom::get, super::warroom::status, super::warroom::note, healthz, readyz, metrics, openapi,
-        manifests, runners
+        manifests, runners, whoami
     ),
     components(schemas(crate::error::ErrorBody, crate::error::ApiError)),
     modifiers(&BearerAuth),
@@ -219,4 +219,44 @@ pub async fn runners(State(app): State<AppState>) -> Json<Vec<Runner>> {
             })
             .collect(),
     )
+}
+
+/// The caller, as the server knows it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct WhoAmI {
+    /// The token's name (never the token).
+    pub name: String,
+    /// `viewer`, `operator` or `maintainer`.
+    pub role: String,
+    /// What the role may do, so a dashboard can hide what would be refused (403).
+    pub may: Vec<String>,
+}
+
+/// Who the caller is: the name and role of its token (or stream ticket), and what that role may do.
+#[utoipa::path(get, path = "/v1/whoami", tag = "server",
+    responses((status = 200, body = WhoAmI), (status = 401, body = crate::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn whoami(axum::Extension(who): axum::Extension<crate::auth::Identity>) -> Json<WhoAmI> {
+    use crate::auth::Role;
+    let mut may = vec!["read".to_string()];
+    if who.role >= Role::Operator {
+        // The actions handlers `require(Role::Operator, ...)` for, by the names their 403s use.
+        may.extend(
+            [
+                "start runs",
+                "cancel runs",
+                "triage cases",
+                "compare snapshots",
+                "open incidents",
+                "change incidents",
+                "add notes to incidents",
+            ]
+            .map(String::from),
+        );
+    }
+    Json(WhoAmI {
+        role: who.role.name().to_string(),
+        name: who.name,
+        may,
+    })
 }

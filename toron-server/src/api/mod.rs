@@ -43,6 +43,7 @@ pub fn router(app: AppState) -> Router {
         .route("/v1/history", get(runs::history))
         .route("/v1/manifests", get(meta::manifests))
         .route("/v1/runners", get(meta::runners))
+        .route("/v1/whoami", get(meta::whoami))
         .route("/metrics", get(meta::metrics))
         .layer(axum::middleware::from_fn_with_state(app.clone(), authenticate));
     let public = Router::new()

@@ -24,7 +24,8 @@ pub struct StartRun {
     pub profile: Option<String>,
     /// Suites to run instead of a profile.
     pub suites: Option<Vec<String>>,
-    /// The seed of cases that name none (0 to 2^64-1).
+    /// The seed of cases that name none (0 to 2^53).
+    #[schema(minimum = 0, maximum = 9_007_199_254_740_992_u64)]
     pub seed: Option<u64>,
     /// A `[[dataset]]` of the manifest, generated for every case of the run.
     pub dataset: Option<String>,
@@ -34,6 +35,10 @@ pub struct StartRun {
     #[schema(minimum = 1)]
     pub jobs: Option<usize>,
 }
+
+/// The largest seed a run started over the API may have: 2^53, the largest integer the archive's canonical
+/// JSON keeps exactly.
+pub const MAX_SEED: u64 = 1 << 53;
 
 /// The answer to `POST /v1/test-runs` (202).
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -158,8 +163,37 @@ fn links(id: &str) -> Links {
     }
 }
 
-/// A run's view: its overview, with live progress when this process runs it.
+/// The warroom's incidents by the runs they name (the run that opened one and every run that joined it), as
+/// [`RunView::incident`] shows them: an incident opened after the run (`POST /v1/warroom/incidents`) is not in
+/// the run's archived overview, yet it is the run's incident. Empty when there is no warroom yet.
+pub fn incidents_by_run(app: &crate::state::App) -> BTreeMap<String, Value> {
+    let mut by_run = BTreeMap::new();
+    if !app.dirs.warroom.join(toron_core::warroom::DB_FILE).exists() {
+        return by_run;
+    }
+    let Ok(incidents) = toron_core::warroom::Warroom::open(&app.dirs.warroom).and_then(|w| w.incidents(None)) else {
+        return by_run;
+    };
+    // Newest first: a run in several incidents shows the newest.
+    for i in &incidents {
+        for run in std::iter::once(&i.run_id).chain(i.runs.iter()) {
+            by_run.entry(run.clone()).or_insert_with(|| {
+                json!({ "id": i.id, "created": *run == i.run_id, "severity": i.severity.name(),
+                        "status": i.status.name() })
+            });
+        }
+    }
+    by_run
+}
+
+/// A run's view: its overview, with live progress when this process runs it, and its incident.
 pub fn view(app: &crate::state::App, o: RunOverview) -> RunView {
+    let incidents = incidents_by_run(app);
+    view_with(app, o, &incidents)
+}
+
+/// [`view`] with the warroom's incidents read once (a page of runs reads them once, not per run).
+pub fn view_with(app: &crate::state::App, o: RunOverview, incidents: &BTreeMap<String, Value>) -> RunView {
     let live = app.live(&o.id);
     let progress = match (&live, o.state) {
         (Some(l), _) => l.feed.progress(),
@@ -175,7 +209,10 @@ pub fn view(app: &crate::state::App, o: RunOverview) -> RunView {
         links: links(&o.id),
         state: o.state.name().to_string(),
         kpis: serde_json::to_value(&o.kpis).unwrap_or(Value::Null),
-        incident: o.incident.as_ref().and_then(|i| serde_json::to_value(i).ok()),
+        incident: incidents
+            .get(&o.id)
+            .cloned()
+            .or_else(|| o.incident.as_ref().and_then(|i| serde_json::to_value(i).ok())),
         id: o.id,
         error: o.error,
         profile: o.profile,
@@ -235,6 +272,16 @@ pub async fn start(
     }
     if req.jobs == Some(0) {
         return Err(ApiError::invalid("jobs", "is 0 (expected a positive number)"));
+    }
+    // The archive's canonical JSON (RFC 8785) holds numbers as IEEE doubles: a larger seed cannot be recorded
+    // exactly, and the run would error after it was accepted.
+    if let Some(seed) = req.seed.filter(|s| *s > MAX_SEED) {
+        return Err(ApiError::invalid(
+            "seed",
+            format!(
+                "{seed} is above 2^53 (expected 0 to {MAX_SEED}: the archive records seeds exactly only up to there)"
+            ),
+        ));
     }
     let manifest = app.manifest(req.manifest.as_deref())?.clone();
     let options = RunOptions {
@@ -339,11 +386,12 @@ pub async fn list(State(app): State<AppState>, uri: axum::http::Uri) -> ApiResul
             .filter(|o| q.profile.as_deref().is_none_or(|p| o.profile.as_deref() == Some(p)))
             .collect();
         let total = all.len();
+        let incidents = incidents_by_run(&app2);
         let runs = all
             .into_iter()
             .skip(offset)
             .take(limit)
-            .map(|o| view(&app2, o))
+            .map(|o| view_with(&app2, o, &incidents))
             .collect();
         Ok(RunList {
             runs,

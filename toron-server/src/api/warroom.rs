@@ -92,8 +92,15 @@ fn refresh_page(app: &App, w: &Warroom) {
     }
 }
 
-fn to_value(i: &Incident) -> Value {
-    serde_json::to_value(i).unwrap_or(Value::Null)
+/// An incident as the API shows it: the core's, with `next`, the statuses it may move to now (what a
+/// dashboard offers as buttons; any other change is refused with 422).
+pub(crate) fn to_value(i: &Incident) -> Value {
+    let mut v = serde_json::to_value(i).unwrap_or(Value::Null);
+    if let Value::Object(m) = &mut v {
+        let next: Vec<&str> = i.status.next().iter().map(|s| s.name()).collect();
+        m.insert("next".to_string(), serde_json::json!(next));
+    }
+    v
 }
 
 /// Open an incident for a NO-GO run's failing gates, or join the open one with the same dedup key (200).
