@@ -65,6 +65,20 @@ pub async fn ticket(State(app): State<AppState>, Extension(who): Extension<Ident
     }))
 }
 
+/// One server-sent event of a run's stream, as an SSE client parses it (keep-alive comments are not events):
+/// what the document says each event of `text/event-stream` is, so a schema-based tool checks every one.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct StreamEvent {
+    /// The event's `seq` (1, 2, 3, ...): send it back as `Last-Event-ID` to resume after it.
+    #[schema(pattern = "^[1-9][0-9]*$")]
+    pub id: String,
+    /// The event's type (`run.scheduled`, `case.finished`, `run.finished`, ...).
+    pub event: String,
+    /// The event as one line of JSON, the same line as the archive's events file.
+    #[schema(content_media_type = "application/json")]
+    pub data: String,
+}
+
 /// The run's events as SSE, from `Last-Event-ID` / `after`, live until the run ends.
 #[utoipa::path(
     get, path = "/v1/test-runs/{id}/events", tag = "runs",
@@ -72,7 +86,7 @@ pub async fn ticket(State(app): State<AppState>, Extension(who): Extension<Ident
            ("Last-Event-ID" = Option<String>, Header, description = "Resume after this seq")),
     responses(
         (status = 200, description = "text/event-stream: `id:` seq, `event:` type, `data:` the event JSON",
-         content_type = "text/event-stream", body = String),
+         content_type = "text/event-stream", body = StreamEvent),
         (status = 401, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody),
         (status = 422, body = crate::error::ErrorBody)
     ),
