@@ -51,12 +51,14 @@ def rss_kib(pid: int) -> int:
     return 0
 
 
-def start_server(tmp: Path, cases: int) -> tuple[subprocess.Popen[str], str]:
+def start_server(tmp: Path, cases: int, server_bin: str | None = None) -> tuple[subprocess.Popen[str], str]:
     project = tmp / "project"
     project.mkdir()
     (project / "echo.toml").write_text(ECHO.read_text())
     (project / "testops.toml").write_text(manifest(cases))
-    argv = [sys.executable, "-m", "toron", "serve", "--addr", "127.0.0.1:0", "--data", str(tmp / "data")]
+    # `toron serve` (the Python package) or a `toron-server` binary: one parser, the same server.
+    head = [server_bin] if server_bin else [sys.executable, "-m", "toron"]
+    argv = [*head, "serve", "--addr", "127.0.0.1:0", "--data", str(tmp / "data")]
     argv += ["--manifest", str(project / "testops.toml"), "--insecure-localhost", "--rate-limit", "100000"]
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=project)
     assert proc.stdout is not None
@@ -175,9 +177,10 @@ def main() -> None:
     p.add_argument("--procs", type=int, default=4, help="client processes for the subscribers")
     p.add_argument("--submissions", type=int, default=200)
     p.add_argument("--concurrency", type=int, default=50)
+    p.add_argument("--server-bin", help="a toron-server binary to run instead of `python -m toron serve`")
     args = p.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        proc, base = start_server(Path(tmp), args.cases)
+        proc, base = start_server(Path(tmp), args.cases, args.server_bin)
         try:
             fan = fan_out(base, proc.pid, args.subscribers, args.procs)
             print(json.dumps({"fan_out": fan}, indent=1))
