@@ -2,8 +2,17 @@
 # CARGO_TARGET_DIR, if set in the environment, is honoured by maturin (cargo); nothing else is needed.
 .PHONY: python-build test-python
 
-python-build: setup
+## python-build: build the extension into .venv, only when something it is built from changed since the last
+## build (the stamp $(VENV)/.toron-built): every operations-guide target depends on it, and an unchanged tree
+## should not pay maturin's ~4 s and its build lines on each of them.
+PY_BUILD_INPUTS := Cargo.toml Cargo.lock pyproject.toml \
+	$(shell find toron-core toron-py toron-server python/toron -type f \
+	  -not -path '*/__pycache__/*' -not -name '*.pyc' -not -path '*/proptest-regressions/*' 2>/dev/null | LC_ALL=C sort)
+
+python-build: setup $(VENV)/.toron-built
+$(VENV)/.toron-built: $(VENV)/.ready $(PY_BUILD_INPUTS)
 	$(VENV)/bin/maturin develop --release -q
+	touch $@
 
 ## test-python: pytest (tests/python), the hand-written stubs against the module, mypy --strict on the package, examples and tests
 test-python: python-build

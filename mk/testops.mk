@@ -8,6 +8,13 @@ SUITE ?= full
 MODE ?= mock
 CHAOS_MODES := mock
 
+# Arguments are checked when make reads this file, before any prerequisite (the build) runs.
+ifneq ($(filter chaos-smoke,$(MAKECMDGOALS)),)
+ifeq ($(filter $(MODE),$(CHAOS_MODES)),)
+$(error make chaos-smoke: MODE=$(MODE) is not a mode (expected one of: $(CHAOS_MODES)))
+endif
+endif
+
 ## testops-regression: run the profile SUITE (default full) of testops.toml, write reports/, exit by the verdict
 testops-regression: python-build
 	$(TORON) run --manifest testops.toml --profile $(SUITE) --no-progress
@@ -19,7 +26,6 @@ reports: python-build
 
 ## chaos-smoke: the chaos suite against the built-in mock models (MODE=mock, the only mode)
 chaos-smoke: python-build
-	@case " $(CHAOS_MODES) " in *" $(MODE) "*) ;; *) echo "make chaos-smoke: MODE=$(MODE) is not a mode (expected one of: $(CHAOS_MODES))" >&2; exit 2;; esac
 	$(TORON) run --manifest testops.toml --profile chaos-smoke --no-progress
 
 ## snapshot-refresh: regenerate missing and changed goldens under snapshots/ (unchanged ones are not rewritten)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 import time
 from collections.abc import Iterator
@@ -34,6 +35,14 @@ def child_env() -> dict[str, str]:
     env.pop("SIM_SEED", None)
     env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
     return env
+
+
+def default_sigint() -> None:
+    """``preexec_fn`` of every child a test sends Ctrl-C to: restore SIGINT's default disposition. A process
+    started with SIGINT ignored (``nohup``, ``cmd &`` in a non-interactive shell, some CI runners) passes the
+    ignore on to its children, and Python leaves an ignored SIGINT ignored instead of raising
+    KeyboardInterrupt, so the test's signal would be lost and it would time out."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 @pytest.fixture(autouse=True)

@@ -19,7 +19,19 @@ import pytest
 
 import toron
 import toron.cli
-from conftest import FAILING, GOLDEN, QUICK, SLEEPER, TRACE_A, child_env, gone, jsonl, project, wait_for_pid
+from conftest import (
+    FAILING,
+    GOLDEN,
+    QUICK,
+    SLEEPER,
+    TRACE_A,
+    child_env,
+    default_sigint,
+    gone,
+    jsonl,
+    project,
+    wait_for_pid,
+)
 
 TORON = Path(sys.executable).parent / "toron"
 
@@ -178,6 +190,7 @@ def start(tmp_path: Path, *args: str, module: bool = False) -> subprocess.Popen[
         [*command, "run", *args],
         cwd=tmp_path,
         env=child_env(),
+        preexec_fn=default_sigint,  # noqa: PLW1509 (only signal.signal, before exec)
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

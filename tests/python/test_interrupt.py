@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -11,7 +12,7 @@ import time
 import pytest
 
 import toron
-from conftest import child_env, load
+from conftest import REPO, child_env, default_sigint, load
 
 # A run far longer than any test timeout: 10^9 requests through an M/M/1 queue.
 ENDLESS = """\
@@ -54,6 +55,7 @@ def test_ctrl_c_stops_a_long_call_with_keyboard_interrupt(call: str) -> None:
     child = subprocess.Popen(
         [sys.executable, "-c", CHILD, ENDLESS, call],
         env=child_env(),
+        preexec_fn=default_sigint,  # noqa: PLW1509 (only signal.signal, before exec)
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -98,3 +100,41 @@ def test_simulate_releases_the_gil() -> None:
     worker.join()
     assert result
     assert ticks > 20, ticks
+
+
+CTRL_C_TESTS = [
+    "tests/python/test_interrupt.py::test_ctrl_c_stops_a_long_call_with_keyboard_interrupt",
+    "tests/python/test_cli_run.py::test_ctrl_c_cancels_records_and_exits_130",
+]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT dispositions are POSIX")
+def test_the_ctrl_c_tests_pass_when_started_with_sigint_ignored() -> None:
+    """Run the Ctrl-C tests as `setsid python -m pytest ... &` in a non-interactive shell would: in a new
+    session, with SIGINT ignored (inherited by every child). They must pass, not time out: each child they
+    signal restores SIGINT's default disposition first (conftest.default_sigint)."""
+
+    def ignored_in_new_session() -> None:
+        os.setsid()
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    probe = subprocess.run(
+        [sys.executable, "-c", "import signal; print(signal.getsignal(signal.SIGINT) is signal.SIG_IGN)"],
+        preexec_fn=ignored_in_new_session,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert probe.stdout.strip() == "True", "the child really starts with SIGINT ignored"
+    out = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *CTRL_C_TESTS],
+        cwd=REPO,
+        env=child_env(),
+        preexec_fn=ignored_in_new_session,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-2000:]
+    assert "3 passed" in out.stdout, out.stdout[-2000:]

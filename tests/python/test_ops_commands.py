@@ -106,3 +106,74 @@ def test_the_example_project_is_go_in_full_and_no_go_when_broken(project: Path) 
     assert (project / "warroom" / "postmortems" / "INC-1.md").is_file()
     # A run never deletes a golden; the candidate of the mismatch is written beside it (not in CI).
     assert (project / "snapshots" / "sim-drifted" / "queue.json").is_file()
+
+
+def bare_python() -> tuple[str, dict[str, str]]:
+    """A plain ``python`` as a new user's fresh shell has it: the base interpreter of the venv (not the
+    venv's), with no PYTHONPATH and no .venv on PATH, so ``import toron`` fails there."""
+    base = getattr(sys, "_base_executable", None) or str(Path(sys.base_prefix) / "bin" / "python3")
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV", "SIM_SEED")}
+    env["PATH"] = os.pathsep.join(
+        p
+        for p in env.get("PATH", "").split(os.pathsep)
+        if p and ".venv" not in p and p != str(Path(sys.executable).parent)
+    )
+    probe = subprocess.run([base, "-c", "import toron"], env=env, capture_output=True, text=True, check=False)
+    if probe.returncode == 0:
+        pytest.skip(f"{base} can import toron itself: no bare interpreter to test with")
+    return base, env
+
+
+def test_the_guide_scripts_work_with_a_bare_python_by_re_running_under_the_venv(project: Path) -> None:
+    python, env = bare_python()
+    run = subprocess.run(
+        [
+            python,
+            str(REPO / "sim/run_suite.py"),
+            "--profile",
+            "offline",
+            "--manifest",
+            str(project / "testops.toml"),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "re-running under" in run.stderr and ".venv" in run.stderr, run.stderr
+    assert run.stderr.count("note:") == 1, run.stderr
+    found = re.search(r"^run (run-2\.5\.0-\S+)$", run.stdout, re.MULTILINE)
+    assert found, run.stdout
+    replay = subprocess.run(
+        [
+            python,
+            str(REPO / "tools/snapshot_replay.py"),
+            "--run-id",
+            found.group(1),
+            "--offline",
+            "--archive",
+            str(project / ".toron"),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert replay.returncode == 0, replay.stdout + replay.stderr
+    assert "re-running under" in replay.stderr, replay.stderr
+    assert replay.stdout.rstrip().endswith("identical")
+
+
+@pytest.mark.parametrize("name", ["sim/run_suite.py", "tools/snapshot_replay.py"])
+def test_a_guide_script_without_a_venv_says_how_to_make_one(tmp_path: Path, name: str) -> None:
+    python, env = bare_python()
+    copy = tmp_path / name
+    copy.parent.mkdir(parents=True)
+    shutil.copy(REPO / name, copy)
+    out = subprocess.run([python, str(copy), "--help"], env=env, capture_output=True, text=True, check=False)
+    assert out.returncode == 2, out.stdout + out.stderr
+    assert "make setup python-build" in out.stderr and "does not exist" in out.stderr, out.stderr
+    assert "Traceback" not in out.stderr
