@@ -9,11 +9,23 @@ fn main() {
     let mb = text.len() as f64 / 1e6;
     let only: Vec<String> = args[2..].to_vec();
     let time = |name: &str, kinds: Vec<Kind>| {
-        let s = Scrubber::new(&Policy { kinds, ..Policy::default() }, Key::from_text("k")).unwrap();
+        let s = Scrubber::new(
+            &Policy {
+                kinds,
+                ..Policy::default()
+            },
+            Key::from_text("k"),
+        )
+        .unwrap();
         let t = Instant::now();
         let out = s.scrub_text(&text);
         let dt = t.elapsed().as_secs_f64();
-        println!("{name:12} {:8.1} MB/s {:7.3}s findings {}", mb / dt, dt, out.findings.len());
+        println!(
+            "{name:12} {:8.1} MB/s {:7.3}s findings {}",
+            mb / dt,
+            dt,
+            out.findings.len()
+        );
         out
     };
     if only.is_empty() || only.iter().any(|o| o == "each") {
