@@ -34,6 +34,18 @@ EXIT_ERROR = 2
 EXIT_ERRORED = 3
 EXIT_INTERRUPTED = 130
 
+RUN_SEEDS = """\
+seeds, first that applies, per case:
+  1  the case's own `seed` / `seeds` in testops.toml (never overridden)
+  2  --seed, else SIM_SEED: replaces the seed the case's scenario file names,
+     for this run only; report.json lists those cases in run.seed_overrides,
+     and their golden comparison is skipped (the golden is of the scenario's
+     seed)
+  3  the scenario file's `seed`
+  4  0
+
+"""
+
 EPILOG = """\
 exit codes (the same for every command that ends in a verdict):
   0  success: GO; the documents or traces are the same, the replay is
@@ -71,6 +83,29 @@ def _harness() -> Iterator[None]:
         if isinstance(e, ValueError):
             raise
         raise _Errored(str(e)) from e
+
+
+#: The core's name of a run option (`Error.field`) and the command-line flag the user typed for it.
+_RUN_FLAGS = {
+    "suites": "--suite",
+    "profile": "--profile",
+    "jobs": "--jobs",
+    "seed": "--seed",
+    "retries": "--retries",
+}
+
+
+@contextlib.contextmanager
+def _flags_not_fields() -> Iterator[None]:
+    """The core names a bad run option by its field (``suites``); on the command line it is a flag the user
+    typed (``--suite``): say that, not "field suites"."""
+    try:
+        yield
+    except toron.Error as e:
+        flag = _RUN_FLAGS.get(e.field or "") if isinstance(e, ValueError) and not e.file else None
+        if flag is None:
+            raise
+        raise _Usage(f"option {flag}: {e.message or e}") from e
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -117,14 +152,15 @@ def _parser() -> argparse.ArgumentParser:
         description="Run the suites of a test-operations manifest (testops.toml): cases in parallel, events "
         "as they happen, reports under <reports>/<run id>/, the gates' verdict. Prints the run id, the "
         "verdict with the failing rules and the report path. Ctrl-C cancels the run and records it.",
-        epilog=EPILOG,
+        epilog=RUN_SEEDS + EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     r.add_argument(
         "--seed",
         type=int,
         default=None,
-        help="the seed of cases that name none (default: SIM_SEED, else each scenario's, else 0)",
+        help="the seed of every case that names none in the manifest, replacing its scenario's seed "
+        "(default: SIM_SEED; see 'seeds' below)",
     )
     r.add_argument("--jobs", type=int, default=None, metavar="N", help="cases run in parallel")
     r.add_argument("--retries", type=int, default=None, metavar="N", help="extra attempts after a failure")
@@ -485,6 +521,9 @@ def _print_result(result: toron.RunResult, out: TextIO) -> None:
         if rule["status"] == "failed":
             label = "failed" if rule["severity"] == "block" else "warning"
             print(f"  {label}: {rule['rule']}: {rule['explanation']}", file=out)
+        elif rule["status"] == "not_evaluated" and rule.get("baseline_run"):
+            # A baseline rule with nothing to compare with: not a failure, but not silently passed either.
+            print(f"  not evaluated: {rule['rule']}: {rule['explanation']}", file=out)
     if result.report_dir:
         print(f"report: {result.report_dir}", file=out)
     out.flush()
@@ -499,7 +538,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
             sink = sys.stdout
         elif args.events is not None:
             sink = stack.enter_context(open(args.events, "a", encoding="utf-8"))
-        with _harness():
+        with _harness(), _flags_not_fields():
             run = toron.start_run(
                 manifest,
                 args.profile,

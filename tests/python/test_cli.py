@@ -203,3 +203,38 @@ def test_digest(tmp_path: Path) -> None:
     f = write(tmp_path / "v.json", {"b": 1.0, "a": [True]})
     assert toron_cli("digest", str(f)).stdout.strip() == toron.digest({"a": [True], "b": 1})
     assert toron_cli("digest", "--canonical", str(f)).stdout == '{"a":[true],"b":1}\n'
+
+
+def test_input_errors_name_the_file_position_and_what_was_written(tmp_path: Path) -> None:
+    ok = write(tmp_path / "ok.json", {})
+    notes = tmp_path / "notes.json"
+    notes.write_text("name: x\n")
+    r = toron_cli("diff", str(notes), str(ok))
+    assert r.returncode == 2
+    assert f"{notes}:1:1: invalid JSON: expected a JSON value" in r.stderr, r.stderr
+    assert "found `name:`" in r.stderr and "ident" not in r.stderr, r.stderr
+
+    r = toron_cli("diff", str(tmp_path / "missing.json"), str(ok))
+    assert r.returncode == 2
+    assert f"{tmp_path / 'missing.json'}: cannot read the file: it does not exist" in r.stderr, r.stderr
+    assert "read or write" not in r.stderr
+
+    trace = tmp_path / "a.ndjson"
+    trace.write_text('{"i": 0}\n{oops\n')
+    good = tmp_path / "b.ndjson"
+    good.write_text('{"i": 0}\n{"i": 1}\n')
+    r = toron_cli("trace", "diff", str(trace), str(good))
+    assert r.returncode == 2, r.stdout + r.stderr
+    line = r.stderr.strip().splitlines()[-1]
+    assert (
+        line == f"toron: error: {trace}:2:2: trace A is not JSON Lines: key must be a string, found `oops`"
+    ), line
+
+    scenario = tmp_path / "typo.toml"
+    scenario.write_text(
+        'name = "t"\nstop = { requests = 10 }\n\n[[node]]\nid = "server"\nmodel = "echo"\n\n'
+        '[network]\nlatency = { dist = "constant", valu = "1ms" }\n'
+    )
+    r = toron_cli("simulate", str(scenario))
+    assert r.returncode == 2
+    assert f"{scenario}:9:32: field network.latency.valu: unknown field `valu`" in r.stderr, r.stderr

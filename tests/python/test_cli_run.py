@@ -313,7 +313,7 @@ def test_trace_diff(tmp_path: Path) -> None:
     bad = tmp_path / "bad.jsonl"
     bad.write_text(json.dumps(TRACE_A[0]) + "\n{oops\n")
     r = toron_cli("trace", "diff", str(bad), str(a))
-    assert r.returncode == 2 and "line 2" in r.stderr
+    assert r.returncode == 2 and f"{bad}:2:2: trace A is not JSON Lines" in r.stderr, r.stderr
 
 
 def test_snapshot_refresh(tmp_path: Path) -> None:
@@ -373,3 +373,70 @@ def test_progress_bar_on_a_terminal(tmp_path: Path) -> None:
     assert "\r\x1b[K[" in terminal and "] 2/2" in terminal
     assert "passed     unit/ok" not in terminal, "plain lines are for non-terminals"
     assert "verdict: GO" in proc.stdout
+
+
+SEEDED = """\
+[[suite]]
+name = "sim"
+
+[[suite.case]]
+name = "own"
+kind = "sim"
+scenario = "echo.toml"
+seed = 3
+golden = true
+
+[[suite.case]]
+name = "scn"
+kind = "sim"
+scenario = "echo.toml"
+golden = true
+"""
+
+
+def test_sim_seed_overrides_a_scenario_files_seed_and_says_so(tmp_path: Path) -> None:
+    project(tmp_path, SEEDED)
+    echo = tmp_path / "echo.toml"
+    echo.write_text(echo.read_text().replace('name = "echo-small"\n', 'name = "echo-small"\nseed = 5\n'))
+    refresh = toron_cli("snapshot", "refresh", cwd=tmp_path)
+    assert refresh.returncode == 0, refresh.stdout + refresh.stderr
+    r = toron_cli("run", cwd=tmp_path, env={"SIM_SEED": "42"})
+    assert r.returncode == 0, r.stdout + r.stderr
+    report = json.loads((tmp_path / "reports" / run_id_in(r.stdout) / "report.json").read_text())
+    assert report["run"]["seed_overrides"] == [
+        {"case": "sim/scn", "scenario_seed": 5, "seed": 42, "source": "SIM_SEED"}
+    ]
+    cases = {c["name"]: c["attempts"][-1] for c in report["cases"]}
+    assert [s["seed"] for s in cases["scn"]["seeds"]] == [42], "SIM_SEED replaces the scenario's seed"
+    assert [s["seed"] for s in cases["own"]["seeds"]] == [3], "the manifest's own seed is never replaced"
+    assert cases["scn"]["golden"]["status"] == "skipped"
+    assert "seed 5 with 42" in cases["scn"]["golden"]["summary"]
+    assert cases["own"]["golden"]["status"] == "passed"
+    # Without SIM_SEED the scenario's seed is used again, and nothing is overridden.
+    again = toron_cli("run", cwd=tmp_path)
+    report = json.loads((tmp_path / "reports" / run_id_in(again.stdout) / "report.json").read_text())
+    assert report["run"]["seed_overrides"] == []
+    assert {c["name"]: c["attempts"][-1]["golden"]["status"] for c in report["cases"]} == {
+        "own": "passed",
+        "scn": "passed",
+    }
+
+
+def test_run_help_documents_the_seed_precedence() -> None:
+    r = toron_cli("run", "--help")
+    assert r.returncode == 0
+    text = " ".join(r.stdout.split())
+    assert "the case's own `seed` / `seeds` in testops.toml (never overridden)" in text
+    assert "--seed, else SIM_SEED: replaces the seed the case's scenario file names" in text
+
+
+def test_a_bad_run_flag_is_called_a_flag_not_a_field(tmp_path: Path) -> None:
+    project(tmp_path, QUICK)
+    for args, flag in [
+        (["--suite", "nope"], "--suite"),
+        (["--profile", "nope"], "--profile"),
+        (["--jobs", "0"], "--jobs"),
+    ]:
+        r = toron_cli("run", *args, cwd=tmp_path)
+        assert r.returncode == 2, r.stderr
+        assert f"option {flag}: " in r.stderr and "field" not in r.stderr, r.stderr

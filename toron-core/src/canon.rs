@@ -217,6 +217,40 @@ fn unsafe_integer_message(text: &str) -> String {
     )
 }
 
+/// serde_json's message in the user's words (its "expected ident" is a parser-internal word), with what was
+/// written at the position (`line`, `column`: 1-based) when there is something there.
+pub(crate) fn json_in_user_words(msg: &str, text: &str, line: usize, column: usize) -> (String, usize) {
+    let expected = match msg {
+        // serde_json says "expected ident" when a word starting like `null`, `true` or `false` is not one of
+        // them (`nope`, `name:`): to the user that is the same place a value was expected.
+        "expected value" | "expected ident" => {
+            "expected a JSON value (an object, array, string, number, true, false or null)"
+        }
+        "trailing characters" => "expected the end of the file after the JSON value",
+        "EOF while parsing a value" => return ("the file ends where a JSON value was expected".to_string(), column),
+        m if m.starts_with("EOF while parsing") => return (format!("the file ends too early ({m})"), column),
+        m => m,
+    };
+    let chars: Vec<char> = text.lines().nth(line.saturating_sub(1)).unwrap_or("").chars().collect();
+    let mut start = column.saturating_sub(1).min(chars.len());
+    if msg == "expected ident" {
+        // serde_json stops inside the word (`nope` is read as far as `no`): point at the word's start.
+        while start > 0 && !chars[start - 1].is_whitespace() && !"[{,:".contains(chars[start - 1]) {
+            start -= 1;
+        }
+    }
+    let found: String = chars[start..]
+        .iter()
+        .take_while(|c| !c.is_whitespace() && !matches!(c, ',' | ']' | '}'))
+        .take(24)
+        .collect();
+    if found.is_empty() {
+        (expected.to_string(), column)
+    } else {
+        (format!("{expected}, found `{found}`"), start + 1)
+    }
+}
+
 /// Parse JSON text strictly: no trailing content, no duplicate keys, only numbers a double holds exactly.
 ///
 /// Integers up to ±(2^53 - 1) are kept as integers. A larger integer literal is kept as a double when a
@@ -254,7 +288,7 @@ pub fn parse_json(text: &str) -> Result<Value> {
         Err(e) => {
             let line = e.line();
             // serde_json reports column 0 at the end of a line (an unexpected end of input): columns are 1-based.
-            let column = e.column().max(1);
+            let mut column = e.column().max(1);
             let err = match state.into_inner().error {
                 Some(err) => err,
                 None => {
@@ -264,7 +298,9 @@ pub fn parse_json(text: &str) -> Result<Value> {
                         Some(i) => full[..i].to_string(),
                         None => full,
                     };
-                    Error::new(ErrorKind::Json, format!("invalid JSON: {msg}"))
+                    let (words, at) = json_in_user_words(&msg, text, line, column);
+                    column = at;
+                    Error::new(ErrorKind::Json, format!("invalid JSON: {words}"))
                 }
             };
             Err(if line > 0 {
@@ -290,7 +326,7 @@ pub fn parse_json(text: &str) -> Result<Value> {
 /// # Ok::<(), toron_core::Error>(())
 /// ```
 pub fn read_json_file(path: &std::path::Path) -> Result<Value> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io(&e, path))?;
+    let text = std::fs::read_to_string(path).map_err(|e| Error::read(&e, path))?;
     parse_json(&text).map_err(|e| e.with_file(path))
 }
 
@@ -806,9 +842,29 @@ mod tests {
             "{eof}"
         );
         assert!(
-            e.message().starts_with("invalid JSON: trailing characters"),
+            e.message()
+                .starts_with("invalid JSON: expected the end of the file after the JSON value"),
             "{}",
             e.message()
+        );
+        // Not JSON at all: the user's words and what they wrote, not serde_json's "expected ident".
+        let e = parse_json("name: x\n").unwrap_err();
+        assert_eq!((e.line(), e.column()), (Some(1), Some(1)));
+        assert_eq!(
+            e.message(),
+            "invalid JSON: expected a JSON value (an object, array, string, number, true, false or null), found `name:`"
+        );
+        let e = parse_json("[nope]").unwrap_err();
+        assert!(!e.message().contains("ident"), "{e}");
+        assert!(
+            e.message()
+                .starts_with("invalid JSON: expected a JSON value (an object, array, string, number, true, false or null), found `nope`"),
+            "{e}"
+        );
+        let e = read_json_file(std::path::Path::new("/nonexistent/toron/x.json")).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "/nonexistent/toron/x.json: cannot read the file: it does not exist"
         );
         let e = parse_json("").unwrap_err();
         assert_eq!(e.kind(), ErrorKind::Json);

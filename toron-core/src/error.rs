@@ -196,9 +196,35 @@ impl Error {
         self.0.io_kind
     }
 
-    /// An I/O error about `file`, keeping the OS error kind.
+    /// An I/O error about `file`, keeping the OS error kind (prefer [`Error::read`] / [`Error::write`], which
+    /// say which it was).
     pub fn io(err: &std::io::Error, file: &std::path::Path) -> Self {
-        let mut e = Error::new(ErrorKind::Io, format!("cannot read or write the file: {err}")).with_file(file);
+        Self::io_doing("cannot access the file", err, file)
+    }
+
+    /// `file` could not be read (missing, a directory, no permission): says so in those words.
+    pub fn read(err: &std::io::Error, file: &std::path::Path) -> Self {
+        let what = if err.kind() == std::io::ErrorKind::NotFound {
+            "cannot read the file: it does not exist"
+        } else {
+            "cannot read the file"
+        };
+        Self::io_doing(what, err, file)
+    }
+
+    /// `file` (or the directory it goes in) could not be written.
+    pub fn write(err: &std::io::Error, file: &std::path::Path) -> Self {
+        Self::io_doing("cannot write the file", err, file)
+    }
+
+    fn io_doing(what: &str, err: &std::io::Error, file: &std::path::Path) -> Self {
+        let os = err.to_string();
+        let text = if what.ends_with("does not exist") {
+            what.to_string()
+        } else {
+            format!("{what}: {os}")
+        };
+        let mut e = Error::new(ErrorKind::Io, text).with_file(file);
         e.0.io_kind = Some(err.kind());
         e
     }

@@ -980,10 +980,17 @@ impl Trace {
         })
     }
 
+    fn file(&self) -> Option<PathBuf> {
+        match self {
+            Trace::Text(_) => None,
+            Trace::File(p) => Some(p.clone()),
+        }
+    }
+
     fn read(self) -> toron_core::Result<String> {
         match self {
             Trace::Text(t) => Ok(t),
-            Trace::File(p) => std::fs::read_to_string(&p).map_err(|e| CoreError::io(&e, &p)),
+            Trace::File(p) => std::fs::read_to_string(&p).map_err(|e| CoreError::read(&e, &p)),
         }
     }
 }
@@ -1002,8 +1009,16 @@ pub(crate) fn first_divergence<'py>(
 ) -> PyResult<Option<Bound<'py, PyAny>>> {
     let (a, b) = (Trace::from_arg(a, "a")?, Trace::from_arg(b, "b")?);
     let found = doorway::enter(py, move |_cancel| {
+        // A trace read from a file: its errors name the file (the core only knows "trace A" / "trace B").
+        let files = [a.file(), b.file()];
         let (a, b) = (a.read()?, b.read()?);
-        runner::first_divergence(&a, &b)
+        runner::first_divergence(&a, &b).map_err(|e| {
+            let which = if e.message().starts_with("trace B") { 1 } else { 0 };
+            match &files[which] {
+                Some(p) if e.file().is_none() => e.with_file(p),
+                _ => e,
+            }
+        })
     })?;
     found.map(|d| convert::to_python(py, &d)).transpose()
 }

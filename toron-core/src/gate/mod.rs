@@ -219,8 +219,11 @@ pub struct RuleResult {
     pub comparator: String,
     /// The value compared against (for a baseline rule: baseline × factor), if known.
     pub threshold: Option<f64>,
-    /// The baseline run named by the gate, if any.
+    /// The baseline run named by the gate, if any (`last-go` or a run id).
     pub baseline_run: Option<String>,
+    /// The run actually compared with (what `last-go` resolved to), if one was found.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline_id: Option<String>,
     /// The baseline's value of the metric, if any.
     pub baseline: Option<f64>,
     /// The actual value, if the run has data for it.
@@ -266,10 +269,38 @@ impl Verdict {
     }
 }
 
+/// The run a baseline rule compares with, as the caller resolved it for one gate (`last-go` becomes the run
+/// it stands for, so the verdict can say which run that was).
+#[derive(Debug, Clone, Copy)]
+pub struct Baseline<'a> {
+    /// The baseline run's id.
+    pub run: &'a str,
+    /// Its KPIs.
+    pub kpis: &'a Kpis,
+}
+
 /// Evaluate `gates` over `kpis`. `baselines` maps each gate's `baseline` (a run id or `last-go`) to that
-/// run's KPIs, as the caller resolved them; a baseline rule whose baseline is absent fails with that reason.
+/// run's KPIs, as the caller resolved them; a baseline rule whose baseline is absent is not evaluated, with
+/// that reason. [`evaluate_with`] resolves each gate's baseline itself (per metric and profile).
 pub fn evaluate(gates: &[Gate], kpis: &Kpis, baselines: &BTreeMap<String, Kpis>) -> Verdict {
-    let rules: Vec<RuleResult> = gates.iter().map(|g| evaluate_one(g, kpis, baselines)).collect();
+    evaluate_with(gates, kpis, |gate| {
+        let id = gate.baseline.as_deref().unwrap_or("last-go");
+        let metric = gate.rule.metric().name();
+        match baselines.get_key_value(id) {
+            Some((run, kpis)) => Ok(Baseline { run, kpis }),
+            None => Err(format!("there is no baseline run {id:?} to compare {metric} with")),
+        }
+    })
+}
+
+/// [`evaluate`] with each baseline rule's run chosen by `baseline_of` (called once per baseline rule): the
+/// run, or why there is none (the rule is then "not evaluated" with that reason, never failed).
+pub fn evaluate_with<'a>(
+    gates: &[Gate],
+    kpis: &Kpis,
+    mut baseline_of: impl FnMut(&Gate) -> std::result::Result<Baseline<'a>, String>,
+) -> Verdict {
+    let rules: Vec<RuleResult> = gates.iter().map(|g| evaluate_one(g, kpis, &mut baseline_of)).collect();
     let go = !rules
         .iter()
         .any(|r| r.status == RuleStatus::Failed && r.severity == Severity::Block);
@@ -280,7 +311,11 @@ pub fn evaluate(gates: &[Gate], kpis: &Kpis, baselines: &BTreeMap<String, Kpis>)
     }
 }
 
-fn evaluate_one(gate: &Gate, kpis: &Kpis, baselines: &BTreeMap<String, Kpis>) -> RuleResult {
+fn evaluate_one<'a>(
+    gate: &Gate,
+    kpis: &Kpis,
+    baseline_of: &mut impl FnMut(&Gate) -> std::result::Result<Baseline<'a>, String>,
+) -> RuleResult {
     let rule = &gate.rule;
     let metric = rule.metric();
     let cmp = rule.comparator();
@@ -292,6 +327,7 @@ fn evaluate_one(gate: &Gate, kpis: &Kpis, baselines: &BTreeMap<String, Kpis>) ->
         comparator: cmp.symbol().to_string(),
         threshold: None,
         baseline_run: None,
+        baseline_id: None,
         baseline: None,
         actual,
         severity: gate.severity,
@@ -309,15 +345,23 @@ fn evaluate_one(gate: &Gate, kpis: &Kpis, baselines: &BTreeMap<String, Kpis>) ->
         Threshold::Baseline { factor } => {
             let id = gate.baseline.clone().unwrap_or_else(|| "last-go".to_string());
             result.baseline_run = Some(id.clone());
-            match baselines.get(&id) {
-                None => Err(format!("there is no baseline run {id:?} to compare {name} with")),
-                Some(b) => match b.get(scope, metric) {
-                    None => Err(format!("the baseline run {id:?} has no {name} for {scope}")),
-                    Some(v) => {
-                        result.baseline = Some(v);
-                        Ok(v * factor)
+            match baseline_of(gate) {
+                Err(why) => Err(why),
+                Ok(b) => {
+                    result.baseline_id = Some(b.run.to_string());
+                    let named = if b.run == id {
+                        format!("{id:?}")
+                    } else {
+                        format!("{id} ({})", b.run)
+                    };
+                    match b.kpis.get(scope, metric) {
+                        None => Err(format!("the baseline run {named} has no {name} for {scope}")),
+                        Some(v) => {
+                            result.baseline = Some(v);
+                            Ok(v * factor)
+                        }
                     }
-                },
+                }
             }
         }
     };
@@ -338,11 +382,17 @@ fn evaluate_one(gate: &Gate, kpis: &Kpis, baselines: &BTreeMap<String, Kpis>) ->
             result.status = RuleStatus::NotEvaluated;
             result.explanation = format!("Not evaluated: the run has no {name} data for {scope} (a default rule).");
         }
-        (None, _) => {
-            result.explanation = format!("Failed: the run has no {name} data for {scope}, so the rule cannot hold.");
+        // Nothing to compare with is not a failure of the run: say so, and let it not block.
+        (None, Err(why)) => {
+            result.status = RuleStatus::NotEvaluated;
+            result.explanation = format!("Not evaluated: the run has no {name} data for {scope}, and {why}.");
         }
         (Some(a), Err(why)) => {
-            result.explanation = format!("Failed: {name} for {scope} is {}, but {why}.", metric.show(a));
+            result.status = RuleStatus::NotEvaluated;
+            result.explanation = format!("Not evaluated: {name} for {scope} is {}, but {why}.", metric.show(a));
+        }
+        (None, Ok(_)) => {
+            result.explanation = format!("Failed: the run has no {name} data for {scope}, so the rule cannot hold.");
         }
         (Some(a), Ok(t)) => {
             let limit = match (rule.threshold(), result.baseline) {
@@ -569,11 +619,13 @@ mod tests {
         kpis.set(&scope, p99, 0.012);
         assert!(!evaluate(std::slice::from_ref(&g), &kpis, &baselines).go);
 
-        // No baseline run at all: the rule fails and says why.
+        // No baseline run at all (a first run): the rule is not evaluated, says why, and does not block.
         let v = evaluate(&[g], &kpis, &BTreeMap::new());
-        assert!(!v.go);
+        assert!(v.go);
+        assert_eq!(v.rules[0].status, RuleStatus::NotEvaluated);
         assert!(
-            v.rules[0].explanation.contains("no baseline run \"last-go\""),
+            v.rules[0].explanation.starts_with("Not evaluated: ")
+                && v.rules[0].explanation.contains("no baseline run \"last-go\""),
             "{}",
             v.rules[0].explanation
         );

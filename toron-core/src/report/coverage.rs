@@ -46,7 +46,7 @@ impl Coverage {
     /// Read a coverage file, Cobertura XML or lcov (told apart by content), with paths made relative to `root`.
     pub fn read(path: impl AsRef<Path>, root: impl AsRef<Path>) -> Result<Coverage> {
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(&e, path))?;
+        let text = std::fs::read_to_string(path).map_err(|e| Error::read(&e, path))?;
         if text.trim_start().starts_with('<') {
             Coverage::parse_cobertura(&text, root.as_ref(), path)
         } else {

@@ -70,12 +70,12 @@ pub fn write(result: &RunResult, reports_root: &Path) -> Result<()> {
     let mut text = serde_json::to_string_pretty(&value).unwrap_or_default();
     text.push('\n');
     let dir = reports_root.join(&result.id);
-    std::fs::create_dir_all(&dir).map_err(|e| Error::io(&e, &dir))?;
+    std::fs::create_dir_all(&dir).map_err(|e| Error::write(&e, &dir))?;
     let per_run = dir.join(DETERMINISM_FILE);
-    atomic_write(&per_run, text.as_bytes()).map_err(|e| Error::io(&e, &per_run))?;
+    atomic_write(&per_run, text.as_bytes()).map_err(|e| Error::write(&e, &per_run))?;
     if result.cases.iter().any(|c| c.kind == CaseKind::Determinism) {
         let latest = reports_root.join(DETERMINISM_FILE);
-        atomic_write(&latest, text.as_bytes()).map_err(|e| Error::io(&e, &latest))?;
+        atomic_write(&latest, text.as_bytes()).map_err(|e| Error::write(&e, &latest))?;
     }
     Ok(())
 }

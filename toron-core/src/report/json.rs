@@ -7,6 +7,8 @@
 //!   "schema": "toron.report", "version": 1,
 //!   "run": { "id", "profile" (null: every suite), "suites": [..], "engine", "platform": {"os", "arch"},
 //!            "seed" (null: none given), "seed_source": "option" | "SIM_SEED" | "scenario",
+//!            "seed_overrides": [{"case", "scenario_seed", "seed", "source"}] (cases whose scenario file's seed
+//!            the run's seed replaced; their golden comparison is skipped),
 //!            "started" (RFC 3339 UTC), "duration" (seconds), "state", "error" (null unless errored) },
 //!   "kpis": { "run": {metric: value}, "suites": {suite: {..}}, "cases": {"suite/case": {..}} },
 //!   "cases": [ { "suite", "name", "kind", "outcome", "scenario", "expect_violation", "duration",
@@ -85,6 +87,7 @@ fn run_part(result: &RunResult) -> Value {
         "platform": { "os": std::env::consts::OS, "arch": std::env::consts::ARCH },
         "seed": result.seed,
         "seed_source": result.seed_source,
+        "seed_overrides": result.seed_overrides,
         "started": result.started,
         "duration": result.duration,
         "state": result.state.name(),

@@ -57,7 +57,7 @@ pub fn write_reports(result: &RunResult, reports_root: &Path) -> Result<PathBuf>
 /// end stores the same value in the archive): the first to need it builds it, the other waits for it.
 pub(crate) fn write_reports_with(result: &RunResult, reports_root: &Path, value: &OnceLock<Value>) -> Result<PathBuf> {
     let dir = run_dir(reports_root, &result.id);
-    std::fs::create_dir_all(&dir).map_err(|e| Error::io(&e, &dir))?;
+    std::fs::create_dir_all(&dir).map_err(|e| Error::write(&e, &dir))?;
     // The page and the JUnit file are the costly ones for a large run: render them on their own threads
     // while this one writes the JSON files (rayon's pool, which the simulations use, stays free).
     let (junit, page) = std::thread::scope(|scope| {
@@ -98,7 +98,7 @@ pub fn write_incidents(
     postmortems: &std::collections::BTreeMap<String, String>,
     reports_root: &Path,
 ) -> Result<PathBuf> {
-    std::fs::create_dir_all(reports_root).map_err(|e| Error::io(&e, reports_root))?;
+    std::fs::create_dir_all(reports_root).map_err(|e| Error::write(&e, reports_root))?;
     let path = reports_root.join(INCIDENTS_FILE);
     write_atomic(&path, &html::incidents_html(incidents, postmortems))?;
     Ok(path)
@@ -107,7 +107,7 @@ pub fn write_incidents(
 /// Write `<reports_root>/index.html`, the list of `runs` (newest first, as given) linking to each run's
 /// `<run id>/index.html`; returns its path. Written to a temporary name then renamed, like the run's files.
 pub fn write_index(runs: &[RunOverview], reports_root: &Path) -> Result<PathBuf> {
-    std::fs::create_dir_all(reports_root).map_err(|e| Error::io(&e, reports_root))?;
+    std::fs::create_dir_all(reports_root).map_err(|e| Error::write(&e, reports_root))?;
     let path = reports_root.join(INDEX_FILE);
     write_atomic(&path, &html::index_html(runs))?;
     Ok(path)
@@ -120,7 +120,7 @@ fn write_atomic(path: &Path, text: &str) -> Result<()> {
     let name = path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
     let n = NEXT.fetch_add(1, Ordering::Relaxed);
     let tmp = path.with_file_name(format!(".{name}.{}.{n}.tmp", std::process::id()));
-    std::fs::write(&tmp, text).map_err(|e| Error::io(&e, &tmp))?;
+    std::fs::write(&tmp, text).map_err(|e| Error::write(&e, &tmp))?;
     std::fs::rename(&tmp, path).map_err(|e| {
         let _ = std::fs::remove_file(&tmp);
         Error::io(&e, path)

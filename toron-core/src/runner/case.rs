@@ -301,6 +301,17 @@ pub(crate) fn run_case(
     result
 }
 
+/// When the run's seed (`--seed`, else `SIM_SEED`) replaces the seed the case's scenario file names (the case
+/// names none itself): `(scenario's seed, run's seed)`. A case's own `seed`/`seeds` are never overridden.
+pub(crate) fn seed_override(ctx: &CaseContext<'_>, case: &Case) -> Option<(u64, u64)> {
+    let run = ctx.seed?;
+    if !case.seeds.is_empty() {
+        return None;
+    }
+    let own = case.scenario.as_ref()?.spec().seed?;
+    (own != run).then_some((own, run))
+}
+
 fn seeds_of(ctx: &CaseContext<'_>, case: &Case) -> Vec<Option<u64>> {
     if case.seeds.is_empty() {
         vec![ctx.seed]
@@ -341,7 +352,23 @@ pub(crate) fn run_attempt(ctx: &CaseContext<'_>, suite: &str, case: &Case, numbe
             );
         }
     } else if case.golden && a.output != Value::Null {
-        golden(ctx, suite, case, &mut a);
+        match seed_override(ctx, case) {
+            // The golden belongs to the scenario's own seed: comparing another seed's output with it says
+            // nothing, so it is skipped, with why (report.json's run.seed_overrides lists the case too).
+            Some((own, seed)) => {
+                a.golden = Some(GoldenResult {
+                    case: format!("{suite}/{}", case.name),
+                    status: "skipped".to_string(),
+                    summary: Some(format!(
+                        "not compared: this run overrode the scenario's seed {own} with {seed}, and the golden is \
+                         of seed {own}"
+                    )),
+                    html: None,
+                    candidate: None,
+                });
+            }
+            None => golden(ctx, suite, case, &mut a),
+        }
     }
     if a.output != Value::Null {
         if let Ok(bytes) = crate::canon::canonical_bytes(&a.output) {

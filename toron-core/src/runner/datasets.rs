@@ -117,7 +117,7 @@ fn generate_one(manifest: &Manifest, spec: &DatasetSpec, dir: &Path, run_seed: O
 /// What the archive keeps of a data set's schema: its text and format, so replay needs nothing else.
 pub(crate) fn schema_document(manifest: &Manifest, record: &DatasetRecord) -> Result<serde_json::Value> {
     let path = manifest.resolve(Path::new(&record.schema));
-    let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&e, &path))?;
+    let text = std::fs::read_to_string(&path).map_err(|e| Error::read(&e, &path))?;
     let format = if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json")) {
         "json"
     } else {

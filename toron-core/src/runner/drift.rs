@@ -24,11 +24,12 @@ fn events<'a>(text: &'a str, which: &str) -> impl Iterator<Item = Result<Value>>
         .filter(|(_, l)| !l.trim().is_empty())
         .map(move |(n, l)| {
             serde_json::from_str(l).map_err(|e| {
-                Error::new(
-                    ErrorKind::Json,
-                    format!("trace {which}: line {} is not JSON: {e}", n + 1),
-                )
-                .with_line(n + 1, Some(e.column()))
+                // The position is carried once (line of the trace, column in it), not repeated in the words.
+                let full = e.to_string();
+                let msg = full.rfind(" at line ").map_or(full.as_str(), |i| &full[..i]);
+                let (words, column) = crate::canon::json_in_user_words(msg, l, 1, e.column().max(1));
+                Error::new(ErrorKind::Json, format!("trace {which} is not JSON Lines: {words}"))
+                    .with_line(n + 1, Some(column))
             })
         })
 }
@@ -116,6 +117,11 @@ mod tests {
     fn a_line_that_is_not_json_is_an_error_with_its_line() {
         let e = first_divergence("{\"i\":0}\n{oops\n", "{\"i\":0}\n{\"i\":1}\n").unwrap_err();
         assert_eq!((e.kind(), e.line()), (ErrorKind::Json, Some(2)));
-        assert!(e.message().starts_with("trace A: line 2 is not JSON"), "{e}");
+        assert_eq!(e.column(), Some(2));
+        assert_eq!(
+            e.message(),
+            "trace A is not JSON Lines: key must be a string, found `oops`"
+        );
+        assert!(!e.to_string().contains("column 2"), "the position once: {e}");
     }
 }

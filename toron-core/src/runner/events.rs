@@ -288,7 +288,7 @@ impl Iterator for Events {
 /// Read an `events.ndjson` file: every complete line (a torn last line, from a killed process, is skipped).
 pub fn read_events(path: impl AsRef<Path>) -> crate::Result<Vec<Event>> {
     let path = path.as_ref();
-    let text = std::fs::read_to_string(path).map_err(|e| crate::Error::io(&e, path))?;
+    let text = std::fs::read_to_string(path).map_err(|e| crate::Error::read(&e, path))?;
     Ok(text
         .split_inclusive('\n')
         .filter(|l| l.ends_with('\n'))

@@ -148,6 +148,7 @@ fn from_parts(root: &Path, archive: &Archive, tag: &str, created: &str, meta_val
         unused_goldens: Vec::new(),
         datasets: Vec::new(),
         incident: None,
+        seed_overrides: Vec::new(),
     }
 }
 

@@ -35,7 +35,7 @@ impl Drop for Held {
 
 fn open(path: &Path) -> Result<File> {
     if let Some(d) = path.parent() {
-        std::fs::create_dir_all(d).map_err(|e| Error::io(&e, d))?;
+        std::fs::create_dir_all(d).map_err(|e| Error::write(&e, d))?;
     }
     OpenOptions::new()
         .create(true)

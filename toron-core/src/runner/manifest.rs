@@ -387,7 +387,7 @@ impl Manifest {
     /// ```
     pub fn from_path(path: impl AsRef<Path>) -> Result<Manifest> {
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(&e, path))?;
+        let text = std::fs::read_to_string(path).map_err(|e| Error::read(&e, path))?;
         let root = match path.parent() {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("."),

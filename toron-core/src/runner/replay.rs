@@ -354,7 +354,7 @@ impl Scratch {
             std::process::id(),
             N.fetch_add(1, Ordering::SeqCst)
         ));
-        std::fs::create_dir_all(&dir).map_err(|e| Error::io(&e, &dir))?;
+        std::fs::create_dir_all(&dir).map_err(|e| Error::write(&e, &dir))?;
         Ok(Scratch(dir))
     }
 

@@ -5,7 +5,7 @@ use super::case::{run_case, CaseContext, CaseOutcome, CaseResult};
 use super::events::{EventLog, Events, EVENTS_FILE};
 use super::lock;
 use super::manifest::{Case, Manifest};
-use crate::gate::{evaluate, Verdict};
+use crate::gate::{evaluate_with, Baseline, Verdict};
 use crate::report::coverage::Coverage;
 use crate::report::Kpis;
 use crate::snapshot::archive::{Archive, CaseRecord, ObjectId};
@@ -123,6 +123,9 @@ pub struct RunResult {
     /// The warroom incident this run opened or joined (`[warroom] open_on = "no-go"`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub incident: Option<RunIncident>,
+    /// The cases whose scenario file's seed this run replaced with its own (`--seed`, else `SIM_SEED`).
+    #[serde(default)]
+    pub seed_overrides: Vec<SeedOverride>,
 }
 
 /// The incident a NO-GO run opened or joined.
@@ -639,7 +642,8 @@ impl Worker {
         let generated = &self.generated;
         let ctx = CaseContext {
             manifest: &self.manifest,
-            seed: self.options.seed,
+            // `--seed`, else SIM_SEED: it also replaces a scenario file's own seed (call > run > scenario).
+            seed: self.recorded_seed,
             retries: self.options.retries.unwrap_or(self.manifest.defaults.retries),
             check,
             cancel: &self.cancel,
@@ -723,6 +727,30 @@ impl Worker {
             .collect()
     }
 
+    /// The selected cases whose scenario's own seed the run's seed replaces, in manifest order.
+    fn seed_overrides(&self) -> Vec<SeedOverride> {
+        let Some(run) = self.recorded_seed else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for (suite, cases) in &self.selected {
+            for case in cases {
+                let own = case.scenario.as_ref().and_then(|s| s.spec().seed);
+                if let (true, Some(own)) = (case.seeds.is_empty(), own) {
+                    if own != run {
+                        out.push(SeedOverride {
+                            case: format!("{suite}/{}", case.name),
+                            scenario_seed: own,
+                            seed: run,
+                            source: self.seed_source.to_string(),
+                        });
+                    }
+                }
+            }
+        }
+        out
+    }
+
     fn finish(mut self, cases: Vec<CaseResult>, harness_error: Option<String>, clock: Instant) -> RunResult {
         let id = self.writer.tag().to_string();
         let cancelled = self.cancel.load(Ordering::SeqCst);
@@ -736,8 +764,25 @@ impl Worker {
         }
         let duration = clock.elapsed().as_secs_f64();
         let kpis = Kpis::from_cases(&cases, has_coverage.then_some(&coverage), duration);
-        let baselines = resolve_baselines(&self.archive, &self.manifest, &id);
-        let verdict = evaluate(&self.manifest.gates, &kpis, &baselines);
+        let mut baselines = Baselines::new(&self.archive, &self.manifest, &id, self.options.profile.as_deref());
+        let resolved = baselines.resolve(&self.manifest.gates);
+        let gates = &self.manifest.gates;
+        let verdict = {
+            let baselines = &baselines;
+            evaluate_with(gates, &kpis, |g| {
+                let i = gates.iter().position(|x| std::ptr::eq(x, g));
+                match i
+                    .and_then(|i| resolved.get(i))
+                    .ok_or_else(|| "the rule is not the manifest's".to_string())?
+                {
+                    Ok(tag) => match baselines.kpis(tag) {
+                        Some(kpis) => Ok(Baseline { run: tag, kpis }),
+                        None => Err(format!("the baseline run {tag:?} cannot be read")),
+                    },
+                    Err(why) => Err(why.clone()),
+                }
+            })
+        };
         self.log
             .emit("gate.evaluated", serde_json::to_value(&verdict).unwrap_or(Value::Null));
         let unused_goldens = self.unused_goldens();
@@ -774,6 +819,7 @@ impl Worker {
             unused_goldens,
             datasets: std::mem::take(&mut self.datasets),
             incident: None,
+            seed_overrides: self.seed_overrides(),
         };
         result.incident = self.record_in_warroom(&result);
 
@@ -1003,51 +1049,144 @@ impl Drop for CloseOnDrop {
     }
 }
 
-/// The KPIs of each baseline the manifest's gates name: `last-go` is the newest archived run (other than
-/// `current`) whose verdict was GO.
-fn resolve_baselines(archive: &Archive, manifest: &Manifest, current: &str) -> BTreeMap<String, Kpis> {
-    let mut out = BTreeMap::new();
-    let wanted: Vec<&String> = manifest.gates.iter().filter_map(|g| g.baseline.as_ref()).collect();
-    if wanted.is_empty() {
-        return out;
+/// A case whose scenario names a seed that the run's seed (`--seed`, else `SIM_SEED`) replaced.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SeedOverride {
+    /// `suite/case`.
+    pub case: String,
+    /// The seed the scenario file names.
+    pub scenario_seed: u64,
+    /// The seed used instead.
+    pub seed: u64,
+    /// Where it came from: `option` or `SIM_SEED`.
+    pub source: String,
+}
+
+/// The archived runs a baseline rule can compare with, newest first, read from the archive on first use.
+struct Baselines<'a> {
+    archive: &'a Archive,
+    current: &'a str,
+    profile: Option<&'a str>,
+    /// Whether a rule scoped to a case names a baseline (the manifest keeps the run's and suites' KPIs; a
+    /// case needs the stored result's).
+    per_case: bool,
+    /// Run tags, newest first (not the current run).
+    tags: Vec<String>,
+    /// Per tag: its verdict, profile and KPIs (`None`: unreadable or unfinished).
+    runs: BTreeMap<String, Option<(String, Option<String>, Kpis)>>,
+}
+
+impl<'a> Baselines<'a> {
+    fn new(archive: &'a Archive, manifest: &Manifest, current: &'a str, profile: Option<&'a str>) -> Self {
+        let named = manifest.gates.iter().any(|g| g.baseline.is_some());
+        let mut tags: Vec<String> = if named {
+            archive
+                .runs()
+                .map(|r| r.into_iter().map(|r| r.tag).collect())
+                .unwrap_or_default()
+        } else {
+            Vec::new()
+        };
+        tags.retain(|t| t != current);
+        tags.sort_by(|a, b| b.cmp(a));
+        let per_case = manifest
+            .gates
+            .iter()
+            .any(|g| g.baseline.is_some() && matches!(g.scope, crate::gate::Scope::Case { .. }));
+        Baselines {
+            archive,
+            current,
+            profile,
+            per_case,
+            tags,
+            runs: BTreeMap::new(),
+        }
     }
-    let Ok(mut runs) = archive.runs() else { return out };
-    runs.sort_by(|a, b| b.tag.cmp(&a.tag));
-    // The manifest keeps the run's and suites' KPIs; a rule scoped to a case needs the result's.
-    let per_case = manifest
-        .gates
-        .iter()
-        .any(|g| g.baseline.is_some() && matches!(g.scope, crate::gate::Scope::Case { .. }));
-    let kpis_of = |tag: &str| -> Option<(String, Kpis)> {
-        let m = archive.manifest_head(tag).ok()?;
-        let verdict = m.meta.get("verdict")?.as_str()?.to_string();
-        let mut k: Kpis = serde_json::from_value(m.meta.get("kpis")?.clone()).ok()?;
-        if per_case && k.cases.is_empty() {
-            let result = m
-                .meta
-                .get(RESULT_KEY)
-                .and_then(Value::as_str)
-                .and_then(|id| ObjectId::parse(id).ok());
-            if let Some(v) = result.and_then(|id| archive.get(&id).ok()) {
-                k = serde_json::from_value(v.get("kpis")?.clone()).ok()?;
+
+    fn load(&mut self, tag: &str) {
+        if self.runs.contains_key(tag) {
+            return;
+        }
+        let read = || -> Option<(String, Option<String>, Kpis)> {
+            let m = self.archive.manifest_head(tag).ok()?;
+            let verdict = m.meta.get("verdict")?.as_str()?.to_string();
+            let profile = m.meta.get("profile").and_then(Value::as_str).map(str::to_string);
+            let mut k: Kpis = serde_json::from_value(m.meta.get("kpis")?.clone()).ok()?;
+            if self.per_case && k.cases.is_empty() {
+                let result = m
+                    .meta
+                    .get(RESULT_KEY)
+                    .and_then(Value::as_str)
+                    .and_then(|id| ObjectId::parse(id).ok());
+                if let Some(v) = result.and_then(|id| self.archive.get(&id).ok()) {
+                    k = serde_json::from_value(v.get("kpis")?.clone()).ok()?;
+                }
+            }
+            Some((verdict, profile, k))
+        };
+        let got = read();
+        self.runs.insert(tag.to_string(), got);
+    }
+
+    /// Resolve every baseline rule of `gates` to the run it compares with. `last-go` is the newest GO run of
+    /// the same profile that has the rule's metric for its scope, else the newest GO run of any profile that
+    /// has it (a chaos-smoke or offline run in between must not hide the last `full` run's throughput); a
+    /// run id is that run.
+    fn resolve(&mut self, gates: &[crate::gate::Gate]) -> Vec<std::result::Result<String, String>> {
+        gates.iter().map(|g| self.resolve_one(g)).collect()
+    }
+
+    fn resolve_one(&mut self, gate: &crate::gate::Gate) -> std::result::Result<String, String> {
+        let metric = gate.rule.metric();
+        let name = metric.name();
+        let scope = &gate.scope;
+        let Some(wanted) = gate.baseline.as_deref() else {
+            return Err("the rule names no baseline".to_string());
+        };
+        if wanted != "last-go" {
+            if wanted == self.current {
+                return Err(format!("the baseline run {wanted:?} is this run"));
+            }
+            self.load(wanted);
+            return match self.runs.get(wanted) {
+                Some(Some(_)) => Ok(wanted.to_string()),
+                _ => Err(format!(
+                    "there is no finished run {wanted:?} in the archive to compare {name} with"
+                )),
+            };
+        }
+        let tags = self.tags.clone();
+        let mut any_go = false;
+        let mut fallback = None;
+        for tag in &tags {
+            self.load(tag);
+            let Some(Some((verdict, profile, kpis))) = self.runs.get(tag) else {
+                continue;
+            };
+            if verdict != "GO" {
+                continue;
+            }
+            any_go = true;
+            if kpis.get(scope, metric).is_none() {
+                continue;
+            }
+            if profile.as_deref() == self.profile {
+                return Ok(tag.clone());
+            }
+            if fallback.is_none() {
+                fallback = Some(tag.clone());
             }
         }
-        Some((verdict, k))
-    };
-    for w in wanted {
-        if out.contains_key(w) {
-            continue;
-        }
-        let found = if w == "last-go" {
-            runs.iter()
-                .filter(|r| r.tag != current)
-                .find_map(|r| kpis_of(&r.tag).filter(|(v, _)| v == "GO").map(|(_, k)| k))
-        } else {
-            kpis_of(w).map(|(_, k)| k)
-        };
-        if let Some(k) = found {
-            out.insert(w.clone(), k);
-        }
+        fallback.ok_or_else(|| {
+            if any_go {
+                format!("no earlier GO run has {name} for {scope} to compare with (baseline last-go)")
+            } else {
+                format!("there is no earlier GO run to compare {name} with (baseline last-go)")
+            }
+        })
     }
-    out
+
+    fn kpis(&self, tag: &str) -> Option<&Kpis> {
+        self.runs.get(tag)?.as_ref().map(|(_, _, k)| k)
+    }
 }

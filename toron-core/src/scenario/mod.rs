@@ -405,6 +405,16 @@ pub(crate) fn typed<T: serde::de::DeserializeOwned>(
         if let Some(i) = msg.find(" at line ") {
             msg.truncate(i);
         }
+        // An unknown key is located at itself (in an inline table too), not at the table that holds it.
+        if let Some(key) = msg
+            .strip_prefix("unknown field `")
+            .and_then(|r| r.split_once('`'))
+            .map(|(k, _)| k)
+        {
+            if !matches!(path.0.last(), Some(Seg::Key(k)) if k == key) {
+                path.0.push(Seg::Key(key.to_string()));
+            }
+        }
         (path, msg)
     })
 }
@@ -413,7 +423,7 @@ impl Scenario {
     /// Read a scenario file; the format follows the extension (`.json` is JSON, anything else TOML).
     pub fn from_path(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(&e, path))?;
+        let text = std::fs::read_to_string(path).map_err(|e| Error::read(&e, path))?;
         let format = match path.extension().and_then(|e| e.to_str()) {
             Some(ext) if ext.eq_ignore_ascii_case("json") => Format::Json,
             _ => Format::Toml,
@@ -813,10 +823,21 @@ rate = "0.9/s"
     }
 
     #[test]
+    fn a_typo_inside_an_inline_table_is_located_at_the_key() {
+        let text = "name = \"t\"\nstop = { requests = 10 }\n\n[[node]]\nid = \"server\"\nmodel = \"echo\"\n\n\
+                    [network]\nlatency = { dist = \"constant\", valu = \"1ms\" }\n";
+        let e = Scenario::from_str(text, Format::Toml).unwrap_err();
+        assert_eq!((e.line(), e.column()), (Some(9), Some(32)), "{e}");
+        assert_eq!(e.field(), Some("network.latency.valu"), "{e}");
+        assert!(e.message().starts_with("unknown field `valu`, expected"), "{e}");
+    }
+
+    #[test]
     fn unknown_field_names_line_and_field() {
         let e = err(&MM1.replace("loss = 0.0", "loss = 0.0\nlatencyy = 1"));
         assert_eq!(e.kind(), ErrorKind::Scenario);
         assert!(e.message().contains("unknown field `latencyy`"), "{e}");
+        assert!(e.field().unwrap().ends_with("latencyy"), "the key itself: {e}");
         assert_eq!(e.line(), Some(14), "{e}");
         assert!(e.field().unwrap().starts_with("network"), "{e}");
     }

@@ -77,7 +77,7 @@ pub fn simulate_with(scenario: &Scenario, options: &SimOptions<'_>) -> Result<Ou
     let seed = resolve_seed(scenario, options.seed)?;
     let trace: Option<Box<dyn std::io::Write + Send>> = match &options.trace {
         Some(path) => {
-            let f = std::fs::File::create(path).map_err(|e| Error::io(&e, path))?;
+            let f = std::fs::File::create(path).map_err(|e| Error::write(&e, path))?;
             Some(Box::new(f))
         }
         None => None,

@@ -104,7 +104,7 @@ pub(crate) fn remove_if_exists(path: &Path) -> io::Result<bool> {
 
 /// Create `dir` and its parents, as an [`Error`] of kind `Io` naming the directory.
 pub(crate) fn create_dir_all(dir: &Path) -> Result<()> {
-    fs::create_dir_all(dir).map_err(|e| Error::io(&e, dir))
+    fs::create_dir_all(dir).map_err(|e| Error::write(&e, dir))
 }
 
 fn parent_dir(path: &Path) -> &Path {

@@ -386,7 +386,7 @@ impl Snapshots {
         let old = existing.as_ref().map_or(&Value::Null, |g| &g.value);
         let d = diff::diff(old, value, options)?;
         if !missing && d.is_empty() {
-            fsutil::remove_if_exists(&new_path).map_err(|e| Error::io(&e, &new_path))?;
+            fsutil::remove_if_exists(&new_path).map_err(|e| Error::write(&e, &new_path))?;
             return Ok(self.result(case, CheckStatus::Passed, false, golden_path, None, None));
         }
         if self.update {
@@ -400,7 +400,7 @@ impl Snapshots {
         }
         let text = candidate.to_text()?;
         ensure_parent(&new_path)?;
-        fsutil::write_if_changed(&new_path, text.as_bytes()).map_err(|e| Error::io(&e, &new_path))?;
+        fsutil::write_if_changed(&new_path, text.as_bytes()).map_err(|e| Error::write(&e, &new_path))?;
         Ok(self.result(case, CheckStatus::Failed, missing, golden_path, Some(new_path), Some(d)))
     }
 
@@ -426,8 +426,8 @@ impl Snapshots {
     fn write_golden(&self, golden_path: &Path, new_path: &Path, golden: &Golden) -> Result<()> {
         let text = golden.to_text()?;
         ensure_parent(golden_path)?;
-        fsutil::write_if_changed(golden_path, text.as_bytes()).map_err(|e| Error::io(&e, golden_path))?;
-        fsutil::remove_if_exists(new_path).map_err(|e| Error::io(&e, new_path))?;
+        fsutil::write_if_changed(golden_path, text.as_bytes()).map_err(|e| Error::write(&e, golden_path))?;
+        fsutil::remove_if_exists(new_path).map_err(|e| Error::write(&e, new_path))?;
         Ok(())
     }
 
@@ -520,11 +520,11 @@ impl Snapshots {
             parse_bytes(&new_bytes, &new_path, &c)?;
             match fs::read(&golden_path) {
                 Ok(old) if old == new_bytes => {
-                    fsutil::remove_if_exists(&new_path).map_err(|e| Error::io(&e, &new_path))?;
+                    fsutil::remove_if_exists(&new_path).map_err(|e| Error::write(&e, &new_path))?;
                 }
-                Ok(_) => fsutil::atomic_rename(&new_path, &golden_path).map_err(|e| Error::io(&e, &golden_path))?,
+                Ok(_) => fsutil::atomic_rename(&new_path, &golden_path).map_err(|e| Error::write(&e, &golden_path))?,
                 Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                    fsutil::atomic_rename(&new_path, &golden_path).map_err(|e| Error::io(&e, &golden_path))?
+                    fsutil::atomic_rename(&new_path, &golden_path).map_err(|e| Error::write(&e, &golden_path))?
                 }
                 Err(e) => return Err(Error::io(&e, &golden_path)),
             }
@@ -539,7 +539,7 @@ impl Snapshots {
         let mut done = Vec::new();
         for c in self.selected(case)? {
             let new_path = self.pending_path(&c)?;
-            if fsutil::remove_if_exists(&new_path).map_err(|e| Error::io(&e, &new_path))? {
+            if fsutil::remove_if_exists(&new_path).map_err(|e| Error::write(&e, &new_path))? {
                 done.push(c);
             }
         }

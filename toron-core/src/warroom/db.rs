@@ -61,7 +61,7 @@ pub(crate) fn sql(e: rusqlite::Error, db: &Path) -> Error {
 
 /// Open (and create, and migrate) `<dir>/warroom.db`.
 pub(crate) fn open(dir: &Path) -> Result<Connection> {
-    std::fs::create_dir_all(dir).map_err(|e| Error::io(&e, dir))?;
+    std::fs::create_dir_all(dir).map_err(|e| Error::write(&e, dir))?;
     let path = dir.join(DB_FILE);
     let mut conn = Connection::open(&path).map_err(|e| sql(e, &path))?;
     conn.busy_timeout(BUSY_TIMEOUT).map_err(|e| sql(e, &path))?;

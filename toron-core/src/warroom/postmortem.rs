@@ -563,9 +563,9 @@ pub(crate) fn write(
     let runs = runner::list_overviews(archive_root)?;
     let md = markdown(inc, rollbacks, &runs, reports_root, &kept);
     let page = html(&format!("{}: {}", inc.id, inc.title), &md);
-    fsutil::atomic_write(&md_path, md.as_bytes()).map_err(|e| Error::io(&e, &md_path))?;
+    fsutil::atomic_write(&md_path, md.as_bytes()).map_err(|e| Error::write(&e, &md_path))?;
     let html_path = out.join(format!("{}.html", inc.id));
-    fsutil::atomic_write(&html_path, page.as_bytes()).map_err(|e| Error::io(&e, &html_path))?;
+    fsutil::atomic_write(&html_path, page.as_bytes()).map_err(|e| Error::write(&e, &html_path))?;
     Ok(md_path)
 }
 

@@ -205,7 +205,7 @@ pub(crate) fn apply(tx: &Connection, path: &Path, planned: Planned) -> Result<Ro
     if let Some(dir) = r.golden.parent().filter(|d| !d.as_os_str().is_empty()) {
         fsutil::create_dir_all(dir)?;
     }
-    fsutil::atomic_write(&r.golden, text.as_bytes()).map_err(|e| Error::io(&e, &r.golden))?;
+    fsutil::atomic_write(&r.golden, text.as_bytes()).map_err(|e| Error::write(&e, &r.golden))?;
     Ok(r)
 }
 
