@@ -1077,14 +1077,16 @@ toron_status toron_incident_set_status(toron_warroom *warroom,
 /**
  * Roll goldens back to the outputs a run archived. `request_json` is a JSON object: `"to"` (the run id,
  * required), `"cases"` (an array of `"suite/case"`), `"all_failed"` (a run id whose failed golden cases are
- * rolled back too), `"incident"` (an incident id to record it in), `"dry_run"` (write nothing) and `"who"`.
+ * rolled back too), `"from_case"` (for one case: take that other case's output of the run), `"incident"` (an incident id to record it in), `"dry_run"` (write nothing) and `"who"`.
  * On success `*rollbacks_json_out` is a JSON array, one object per golden (`case`, `golden`, `from`,
  * `from_run`, `to`, `source_run`, `summary`, `diff`, `incident`, `id`...), owned by the caller (free it with
  * `toron_string_free`). Nothing is written unless every case checks out: an unknown run id (the message
  * lists the newest), a case the run archived no output for (named), an unknown incident are
  * `TORON_WARROOM_ERROR`.
  */
-toron_status toron_rollback_json(toron_warroom *warroom, const char *request_json, char **rollbacks_json_out);
+toron_status toron_rollback_json(toron_warroom *warroom,
+                                 const char *request_json,
+                                 char **rollbacks_json_out);
 
 /**
  * Write the postmortem of incident `id` (`<dir>/postmortems/<ID>.md` and `<ID>.html`, keeping the sections

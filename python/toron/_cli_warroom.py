@@ -144,7 +144,13 @@ def _cmd_rollback(args: argparse.Namespace) -> int:
     if not args.cases and not args.all_failed:
         cli._fail("rollback: name at least one CASE (suite/case) or --all-failed RUN_ID")
     done = _warroom(args).rollback(
-        args.cases, args.to, args.incident, args.dry_run, all_failed=args.all_failed, who=args.who
+        args.cases,
+        args.to,
+        args.incident,
+        args.dry_run,
+        all_failed=args.all_failed,
+        who=args.who,
+        from_case=args.from_case,
     )
     if args.json:
         _print_json(done)
@@ -152,7 +158,10 @@ def _cmd_rollback(args: argparse.Namespace) -> int:
     for r in done:
         before = (r["from"] or "none")[:12]
         verb = "would roll back" if r["dry_run"] else "rolled back"
-        print(f"{r['case']}: {verb} to run {r['source_run']} ({before} -> {r['to'][:12]}): {r['summary']}")
+        of = f"{r['source_case']} of " if r.get("source_case") else ""
+        print(
+            f"{r['case']}: {verb} to {of}run {r['source_run']} ({before} -> {r['to'][:12]}): {r['summary']}"
+        )
         if r["diff"].strip():
             print(_indent(r["diff"].rstrip("\n")))
     if args.dry_run:
@@ -221,6 +230,13 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     r.add_argument("--to", required=True, metavar="RUN_ID", help="the run whose archived outputs to use")
     r.add_argument(
         "--all-failed", default=None, metavar="RUN_ID", help="also every failed golden case of this run"
+    )
+    r.add_argument(
+        "--from",
+        dest="from_case",
+        default=None,
+        metavar="CASE",
+        help="for one CASE: take the output of this other case of RUN_ID (a renamed case, or another profile's)",
     )
     r.add_argument("--incident", default=None, metavar="ID", help="record the rollback in this incident")
     r.add_argument("--dry-run", action="store_true", help="show the diffs, write nothing")

@@ -129,6 +129,14 @@ static void test_flow(toron_warroom *w) {
   CHECK_STATUS(toron_rollback_json(w, request, &json), TORON_OK);
   CHECK(contains(json, "\"dry_run\":true"));
   toron_string_free(json);
+  /* from_case: another case's output of the run (a renamed case), recorded as source_case. */
+  snprintf(request, sizeof request,
+           "{\"cases\": [\"sim/renamed\"], \"from_case\": \"sim/echo\", \"to\": \"%s\", \"dry_run\": true}",
+           bad_run);
+  json = NULL;
+  CHECK_STATUS(toron_rollback_json(w, request, &json), TORON_OK);
+  CHECK(contains(json, "\"source_case\":\"sim/echo\""));
+  toron_string_free(json);
   snprintf(request, sizeof request, "{\"all_failed\": \"%s\", \"to\": \"%s\", \"incident\": \"INC-1\"}", bad_run,
            bad_run);
   json = NULL;
@@ -173,6 +181,10 @@ static void test_flow(toron_warroom *w) {
   CHECK_STATUS(toron_incident_open_json(w, "{\"colour\": 1}", &json), TORON_WARROOM_ERROR);
   CHECK_STATUS(toron_incident_open_json(w, "{,}", &json), TORON_JSON_ERROR);
   snprintf(request, sizeof request, "{\"cases\": [\"sim/nope\"], \"to\": \"%s\"}", good_run);
+  CHECK_STATUS(toron_rollback_json(w, request, &json), TORON_WARROOM_ERROR);
+  CHECK(contains(toron_last_error_message(), "archived no output for case \"sim/nope\""));
+  snprintf(request, sizeof request, "{\"cases\": [\"sim/other\"], \"from_case\": \"sim/nope\", \"to\": \"%s\"}",
+           good_run);
   CHECK_STATUS(toron_rollback_json(w, request, &json), TORON_WARROOM_ERROR);
   CHECK(contains(toron_last_error_message(), "archived no output for case \"sim/nope\""));
   CHECK_STATUS(toron_rollback_json(w, "{\"cases\": [\"sim/echo\"], \"to\": \"run-2.5.0-20000101T000000Z\"}", &json),

@@ -1,8 +1,8 @@
 """The shipped example project's warroom and scrubber, on a temporary copy of `examples/testops/`.
 
 Issue 15: the `broken` profile's NO-GO opens one incident naming its failing rules and the cases behind them; a
-second `broken` run joins it; a rollback of the mismatched golden makes that case pass in the next `broken`
-run; `toron postmortem` writes the Markdown postmortem with the timeline, the rules and the rollback — from the
+second `broken` run joins it; a rollback of the mismatched golden to the `full` run's output (of the same
+queue, case sim/queue there) makes that case pass in the next `broken` run; `toron postmortem` writes the Markdown postmortem with the timeline, the rules and the rollback — from the
 CLI and from Python.
 
 Issue 11: the `protect` profile's signup case prints an e-mail address and a card number: the archive, the
@@ -67,6 +67,9 @@ def run_id_of(out: subprocess.CompletedProcess[str]) -> str:
 
 
 def test_issue_15_broken_runs_open_join_roll_back_and_write_a_postmortem(project: Path) -> None:
+    full = cli(project, "run", "--profile", "full", "--no-progress")
+    assert full.returncode == 0, full.stdout + full.stderr
+    full_id = run_id_of(full)
     first = cli(project, "run", "--profile", "broken", "--no-progress")
     assert first.returncode == 1, first.stdout + first.stderr
     first_id = run_id_of(first)
@@ -90,10 +93,24 @@ def test_issue_15_broken_runs_open_join_roll_back_and_write_a_postmortem(project
     assert len(json.loads(cli(project, "incident", "list", "--json").stdout)) == 1
     assert [r for r in shown["runs"]] == [first_id, run_id_of(second)]
 
-    # Roll the drifted golden back to the output the first broken run archived (the full profile never ran
-    # sim-drifted/queue, so it has no output of that case to roll back to): the next broken run passes it.
-    rollback = cli(project, "rollback", "sim-drifted/queue", "--to", first_id, "--incident", "INC-1")
+    # Roll the wrongly refreshed golden back to the `full` run's output of the same queue (its case there is
+    # sim/queue): the next broken run passes it. Without --from the run has no output of that case: exit 2.
+    refused = cli(project, "rollback", "sim-drifted/queue", "--to", full_id)
+    assert refused.returncode == 2 and "`--from`" in refused.stderr, refused.stdout + refused.stderr
+    assert 'archived no output for case "sim-drifted/queue"' in refused.stderr, refused.stderr
+    rollback = cli(
+        project,
+        "rollback",
+        "sim-drifted/queue",
+        "--to",
+        full_id,
+        "--from",
+        "sim/queue",
+        "--incident",
+        "INC-1",
+    )
     assert rollback.returncode == 0, rollback.stdout + rollback.stderr
+    assert f"rolled back to sim/queue of run {full_id}" in rollback.stdout, rollback.stdout
     third = cli(project, "run", "--profile", "broken", "--no-progress")
     assert third.returncode == 1, third.stdout + third.stderr
     report = json.loads((project / "reports" / run_id_of(third) / "report.json").read_text())
@@ -105,6 +122,7 @@ def test_issue_15_broken_runs_open_join_roll_back_and_write_a_postmortem(project
     md = (project / "warroom" / "postmortems" / "INC-1.md").read_text()
     for part in ["Timeline", "coverage >= 90%", "failed == 0", "sim-drifted/queue", "Root cause", "rollback"]:
         assert part.lower() in md.lower(), part
+    assert full_id in md, "the postmortem names the run the golden was rolled back to"
     assert (project / "warroom" / "postmortems" / "INC-1.html").is_file()
 
     # Bad input: a named error, exit 2.
@@ -115,6 +133,8 @@ def test_issue_15_broken_runs_open_join_roll_back_and_write_a_postmortem(project
 def test_issue_15_the_same_from_python(project: Path) -> None:
     os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
     manifest = toron.Manifest.from_file(project / "testops.toml")
+    full = toron.run(manifest, profile="full")
+    assert full.verdict == "GO"
     first = toron.run(manifest, profile="broken")
     second = toron.run(manifest, profile="broken")
     assert (first.verdict, second.verdict) == ("NO-GO", "NO-GO")
@@ -127,8 +147,12 @@ def test_issue_15_the_same_from_python(project: Path) -> None:
         reports=project / "reports",
     )
     assert [i["id"] for i in w.incidents()] == ["INC-1"]
-    rolled = w.rollback(["sim-drifted/queue"], to=first.id, incident="INC-1")
-    assert [r["case"] for r in rolled] == ["sim-drifted/queue"]
+    with pytest.raises(toron.WarroomError, match="from_case"):
+        w.rollback(["sim-drifted/queue"], to=full.id)
+    rolled = w.rollback(["sim-drifted/queue"], to=full.id, incident="INC-1", from_case="sim/queue")
+    assert [(r["case"], r["source_case"], r["source_run"]) for r in rolled] == [
+        ("sim-drifted/queue", "sim/queue", full.id)
+    ]
     third = toron.run(manifest, profile="broken")
     outcome = {f"{c['suite']}/{c['name']}": c["outcome"] for c in third.cases}
     assert outcome["sim-drifted/queue"] == "passed"

@@ -53,6 +53,7 @@ struct Rollback {
     cases: Vec<String>,
     all_failed: Option<String>,
     to: String,
+    from_case: Option<String>,
     incident: Option<String>,
     dry_run: bool,
     who: Option<String>,
@@ -228,7 +229,7 @@ pub unsafe extern "C" fn toron_incident_set_status(
 
 /// Roll goldens back to the outputs a run archived. `request_json` is a JSON object: `"to"` (the run id,
 /// required), `"cases"` (an array of `"suite/case"`), `"all_failed"` (a run id whose failed golden cases are
-/// rolled back too), `"incident"` (an incident id to record it in), `"dry_run"` (write nothing) and `"who"`.
+/// rolled back too), `"from_case"` (for one case: take that other case's output of the run), `"incident"` (an incident id to record it in), `"dry_run"` (write nothing) and `"who"`.
 /// On success `*rollbacks_json_out` is a JSON array, one object per golden (`case`, `golden`, `from`,
 /// `from_run`, `to`, `source_run`, `summary`, `diff`, `incident`, `id`...), owned by the caller (free it with
 /// `toron_string_free`). Nothing is written unless every case checks out: an unknown run id (the message
@@ -257,6 +258,7 @@ pub unsafe extern "C" fn toron_rollback_json(
             cases: r.cases,
             all_failed: r.all_failed,
             to: r.to,
+            from_case: r.from_case,
             incident: r.incident,
             dry_run: r.dry_run,
             who: r.who,

@@ -208,9 +208,9 @@ impl PyWarroom {
     }
 
     /// Rewrite the goldens of `cases` (`suite/case`; with `all_failed`, also every failed golden case of that
-    /// run) from the outputs run `to` archived. `dry_run` writes nothing. Returns one dict per golden, with
-    /// its text diff.
-    #[pyo3(signature = (cases, to, incident = None, dry_run = false, *, all_failed = None, who = None))]
+    /// run) from the outputs run `to` archived (with `from_case`, the output of that case of run `to`, for one
+    /// case). `dry_run` writes nothing. Returns one dict per golden, with its text diff.
+    #[pyo3(signature = (cases, to, incident = None, dry_run = false, *, all_failed = None, who = None, from_case = None))]
     #[allow(clippy::too_many_arguments, reason = "the Python signature")]
     fn rollback(
         &self,
@@ -221,6 +221,7 @@ impl PyWarroom {
         dry_run: bool,
         all_failed: Option<String>,
         who: Option<String>,
+        from_case: Option<String>,
     ) -> PyResult<Py<PyAny>> {
         let request = RollbackRequest {
             archive_root: self.archive.clone(),
@@ -228,6 +229,7 @@ impl PyWarroom {
             cases: strings(cases, "cases")?,
             all_failed,
             to,
+            from_case,
             incident,
             dry_run,
             who: Some(who_of(who)),

@@ -509,6 +509,9 @@ pub struct Rollback {
     pub to: String,
     /// The run whose archived output the golden now holds.
     pub source_run: String,
+    /// The case of `source_run` whose output it is, when not `case` itself (the request's `from_case`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_case: Option<String>,
     /// One line: what changed.
     pub summary: String,
     /// The change rendered as text.
@@ -537,6 +540,10 @@ pub struct RollbackRequest {
     pub all_failed: Option<String>,
     /// The run whose archived outputs the goldens get.
     pub to: String,
+    /// Take the output of this case (`suite/case`) of run `to` instead of the rolled-back case's own: for a
+    /// case renamed or moved to another suite, or one profile's case whose scenario another profile runs under
+    /// another name. Only with exactly one case.
+    pub from_case: Option<String>,
     /// The incident it is made for.
     pub incident: Option<String>,
     /// Write and record nothing; return what would change.

@@ -87,6 +87,18 @@ pub(crate) fn plan(request: &RollbackRequest) -> Result<Vec<Planned>> {
         })
         .with_field("cases"));
     }
+    let from_case = match request.from_case.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(c) if cases.len() == 1 => Some(c.to_string()),
+        Some(c) => {
+            return Err(werr(format!(
+                "from_case {c:?} names one case's output, but {} cases are to be rolled back ({})",
+                cases.len(),
+                cases.join(", ")
+            ))
+            .with_field("from_case"))
+        }
+    };
     let manifest = archive.manifest(&request.to)?;
     let snapshots = Snapshots::new(&request.snapshots_root);
     let who = who_or_default(request.who.as_deref());
@@ -98,10 +110,19 @@ pub(crate) fn plan(request: &RollbackRequest) -> Result<Vec<Planned>> {
         let golden_path = snapshots
             .golden_path(&case)
             .map_err(|e| werr(e.message().to_string()).with_field("cases"))?;
-        let Some(entry) = manifest.cases.get(&case) else {
+        let (source, field) = match &from_case {
+            Some(c) => (c, "from_case"),
+            None => (&case, "cases"),
+        };
+        let Some(entry) = manifest.cases.get(source) else {
             let known: Vec<&str> = manifest.cases.keys().map(String::as_str).take(10).collect();
+            let hint = if from_case.is_none() {
+                " (to take another case's output, name it with from_case, `--from` on the command line)"
+            } else {
+                ""
+            };
             return Err(werr(format!(
-                "run {} archived no output for case {case:?} (its cases: {})",
+                "run {} archived no output for case {source:?} (its cases: {}){hint}",
                 request.to,
                 if known.is_empty() {
                     "none".to_string()
@@ -109,15 +130,15 @@ pub(crate) fn plan(request: &RollbackRequest) -> Result<Vec<Planned>> {
                     known.join(", ")
                 }
             ))
-            .with_field("cases"));
+            .with_field(field));
         };
         let value = archive.get(&entry.object)?;
         if value.is_null() {
             return Err(werr(format!(
-                "run {} archived no output for case {case:?} (the case produced none)",
+                "run {} archived no output for case {source:?} (the case produced none)",
                 request.to
             ))
-            .with_field("cases"));
+            .with_field(field));
         }
         // An unreadable golden (edited into invalid JSON, say) is replaced like a missing one.
         let current = match snapshots.read(&case) {
@@ -157,6 +178,7 @@ pub(crate) fn plan(request: &RollbackRequest) -> Result<Vec<Planned>> {
                 from_run,
                 to,
                 source_run: request.to.clone(),
+                source_case: from_case.clone(),
                 summary: if d.is_empty() {
                     "no differences".to_string()
                 } else {
@@ -190,8 +212,9 @@ pub(crate) fn apply(tx: &Connection, path: &Path, planned: Planned) -> Result<Ro
     .map_err(|e| sql(e, path))?;
     if let Some(id) = &r.incident {
         let inc = incident::number(tx, path, id)?;
+        let of = r.source_case.as_ref().map(|c| format!(" of {c}")).unwrap_or_default();
         let text = format!(
-            "golden {} rolled back to the output of run {} ({})",
+            "golden {} rolled back to the output{of} of run {} ({})",
             r.case, r.source_run, r.summary
         );
         let extra = Extra {
@@ -309,5 +332,46 @@ mod tests {
         let mut inc = req(&new, false);
         inc.incident = Some("INC-4".into());
         assert_eq!(w.rollback(inc).unwrap_err().kind(), ErrorKind::Warroom);
+    }
+
+    #[test]
+    fn from_case_takes_another_cases_output_of_the_run() {
+        let dir = tempfile::tempdir().unwrap();
+        let (arch, snaps) = (dir.path().join(".toron"), dir.path().join("snapshots"));
+        let archive = Archive::open(&arch);
+        // The `full` profile ran sim/queue; the golden of drifted/queue (same scenario) was refreshed wrongly.
+        let full = archived(&archive, 0, &[("sim/queue", json!({"rate": 4}))]);
+        Snapshots::new(&snaps)
+            .update(true)
+            .check("drifted/queue", &json!({"rate": 4.5}), &DiffOptions::default())
+            .unwrap();
+        let w = Warroom::open(dir.path().join("warroom")).unwrap();
+        let req = |cases: &[&str], from: Option<&str>| RollbackRequest {
+            archive_root: arch.clone(),
+            snapshots_root: snaps.clone(),
+            cases: cases.iter().map(|c| c.to_string()).collect(),
+            from_case: from.map(str::to_string),
+            to: full.clone(),
+            ..Default::default()
+        };
+        let e = w.rollback(req(&["drifted/queue"], None)).unwrap_err();
+        assert!(e.to_string().contains("name it with from_case"), "{e}");
+        let done = w.rollback(req(&["drifted/queue"], Some("sim/queue"))).unwrap();
+        assert_eq!(done[0].source_case.as_deref(), Some("sim/queue"));
+        assert_eq!(w.rollbacks().unwrap()[0].source_case.as_deref(), Some("sim/queue"));
+        let opts = DiffOptions::default();
+        assert!(Snapshots::new(&snaps)
+            .check("drifted/queue", &json!({"rate": 4}), &opts)
+            .unwrap()
+            .passed());
+        // Bad input: a from_case the run has no output of; from_case with two cases.
+        let e = w.rollback(req(&["drifted/queue"], Some("sim/nope"))).unwrap_err();
+        assert_eq!((e.kind(), e.field()), (ErrorKind::Warroom, Some("from_case")));
+        assert!(e.to_string().contains("\"sim/nope\""), "{e}");
+        let e = w
+            .rollback(req(&["drifted/queue", "sim/queue"], Some("sim/queue")))
+            .unwrap_err();
+        assert!(e.to_string().contains("2 cases are to be rolled back"), "{e}");
+        assert_eq!(w.rollbacks().unwrap().len(), 1);
     }
 }
