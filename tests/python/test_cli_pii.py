@@ -129,3 +129,23 @@ def test_quarantine_commands(tmp_path: Path) -> None:
     assert cli("quarantine", "purge", again["id"], cwd=tmp_path).returncode == 0
     empty = cli("quarantine", "purge", again["id"], cwd=tmp_path)
     assert empty.returncode == 2 and "quarantine is empty" in empty.stderr
+
+
+def test_replay_scrubs_as_the_run_did(tmp_path: Path) -> None:
+    # A node named by an e-mail address puts it in the output; `[pii] kinds = ["card"]` keeps it. Replay must
+    # scrub with the run's kinds, not every detector, or the replayed output differs from the archived one.
+    (tmp_path / "scen.toml").write_text(
+        'name = "t"\nseed = 1\nstop = { requests = 10 }\n\n[[node]]\nid = "jane.roe@corp-mail.com"\n'
+        'model = "echo"\n\n[load]\nmode = "closed"\nclients = 1\ntarget = "jane.roe@corp-mail.com"\n'
+    )
+    (tmp_path / "testops.toml").write_text(
+        '[project]\nname = "p"\n\n[profiles]\ndefault = ["sim"]\n\n[[suite]]\nname = "sim"\n\n'
+        '[[suite.case]]\nname = "mail"\nkind = "sim"\nscenario = "scen.toml"\n\n[pii]\nkinds = ["card"]\n'
+    )
+    run = cli("run", "--no-progress", cwd=tmp_path)
+    assert run.returncode == 0, run.stdout + run.stderr
+    run_id = next(w for w in run.stdout.split() if w.startswith("run-")).rstrip(":")
+    replay = cli("replay", "--run-id", run_id, "--offline", cwd=tmp_path)
+    assert replay.returncode == 0, replay.stdout + replay.stderr
+    assert "jane.roe@corp-mail.com" not in replay.stdout and "<EMAIL:" not in replay.stdout, replay.stdout
+    assert f"replay of {run_id}: identical" in replay.stdout, replay.stdout

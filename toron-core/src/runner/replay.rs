@@ -173,10 +173,20 @@ fn replay_inner(
     }
     let manifest = archive.manifest(run_id)?;
     let scratch = Scratch::new()?;
-    let host = Manifest::from_str("", scratch.path())?;
+    let mut host = Manifest::from_str("", scratch.path())?;
     let worker = options.worker.clone().or_else(worker_from_env);
-    // The archived outputs were scrubbed with the archive's key: so are the replayed ones.
-    let protect = super::protect::Protect::quiet(None, root)?;
+    // The archived outputs were scrubbed with the run's `[pii]` policy and key: so are the replayed ones.
+    let archived_pii = manifest.meta.get(super::run::PII_KEY).filter(|v| v.is_object());
+    if let Some(pii) = archived_pii {
+        let strings = |v: Option<&Value>| -> Option<Vec<String>> {
+            v?.as_array()
+                .map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_string)).collect())
+        };
+        host.pii.kinds = strings(pii.get("kinds"));
+        host.pii.allow = strings(pii.get("allow")).unwrap_or_default();
+        host.pii.key_env = pii.get("key_env").and_then(Value::as_str).map(str::to_string);
+    }
+    let protect = super::protect::Protect::quiet(archived_pii.map(|_| &host), root)?;
     let generated = Default::default();
     let ctx = CaseContext {
         manifest: &host,

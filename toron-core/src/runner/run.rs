@@ -938,9 +938,24 @@ fn archive_run(
     }
     match first {
         Some(e) => Err(e),
-        None => store_result_value(writer, result, value),
+        None => store_result_value(writer, result, value).map(|mut meta| {
+            // Replay scrubs what it re-runs as this run did (its `[pii]` kinds and allow list), or its
+            // outputs would differ from the archived ones wherever the policies differ.
+            if let Value::Object(m) = &mut meta {
+                let pii = &manifest.pii;
+                m.insert(
+                    PII_KEY.to_string(),
+                    json!({ "kinds": pii.kinds, "allow": pii.allow, "key_env": pii.key_env }),
+                );
+            }
+            meta
+        }),
     }
 }
+
+/// The key of a finished run's manifest metadata holding the manifest's `[pii]` settings (`kinds`, `allow`,
+/// `key_env`); runs archived by earlier builds have none, and replay then uses the default policy.
+pub(crate) const PII_KEY: &str = "pii";
 
 /// Store the whole `result` as an object of the run and return the manifest's metadata naming it.
 fn store_result(writer: &mut crate::snapshot::archive::RunWriter, result: &RunResult) -> Result<Value> {
