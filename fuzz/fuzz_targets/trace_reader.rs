@@ -24,10 +24,10 @@ fn reprinted(text: &str) -> Option<(String, usize)> {
 }
 
 fn check_err(e: &toron_core::Error, a: &str, b: &str) {
-    let text = if e.message().starts_with("trace A: ") {
+    let text = if e.message().starts_with("trace A is not JSON Lines: ") {
         a
     } else {
-        assert!(e.message().starts_with("trace B: "), "{e}");
+        assert!(e.message().starts_with("trace B is not JSON Lines: "), "{e}");
         b
     };
     toron_fuzz::check_error(e, &[ErrorKind::Json], text, None);

@@ -123,5 +123,13 @@ mod tests {
             "trace A is not JSON Lines: key must be a string, found `oops`"
         );
         assert!(!e.to_string().contains("column 2"), "the position once: {e}");
+        // Found by the trace_reader fuzz target (whose property still expected the old "trace A: " form).
+        let e = first_divergence("{\"i\":0}\n", "{\"i\":0}\n{\"msg_id\":2<,\"src\":\"client\"}\n").unwrap_err();
+        assert_eq!((e.line(), e.column()), (Some(2), Some(12)), "{e}");
+        assert!(
+            e.message()
+                .starts_with("trace B is not JSON Lines: expected `,` or `}`, found `<"),
+            "{e}"
+        );
     }
 }
