@@ -171,3 +171,92 @@ fn bad_input() {
     assert!(e.to_string().contains("expected one of: register, cas-register"), "{e}");
     assert!(History::from_value(&json!({"process": 0})).is_err());
 }
+
+/// Exhaustive search without memo or ordering tricks: some order of all completed calls and any of the
+/// indeterminate ones, each after every call that completed before it was invoked.
+fn brute(calls: &[models::PCall], used: &mut Vec<bool>, state: u32) -> bool {
+    use models::Model;
+    if calls.iter().zip(used.iter()).all(|(c, u)| *u || c.complete.is_none()) {
+        return true;
+    }
+    for i in 0..calls.len() {
+        if used[i] {
+            continue;
+        }
+        let ready = calls
+            .iter()
+            .zip(used.iter())
+            .all(|(d, u)| *u || d.complete.is_none_or(|t| t > calls[i].invoke));
+        if !ready {
+            continue;
+        }
+        if let Some(next) = models::RegisterModel::step(&state, &calls[i].op) {
+            used[i] = true;
+            if brute(calls, used, next) {
+                used[i] = false;
+                return true;
+            }
+            used[i] = false;
+        }
+    }
+    false
+}
+
+#[test]
+fn search_agrees_with_exhaustive_search_on_random_histories() {
+    let mut seed = 0x1234_5678_9abc_def0u64;
+    let mut rnd = |n: u64| {
+        seed = seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = seed;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        (z ^ (z >> 31)) % n
+    };
+    let (mut yes, mut no) = (0, 0);
+    for _ in 0..3000 {
+        let mut ops = Vec::new();
+        let mut busy: [Option<(&str, Value)>; 3] = [None, None, None];
+        let mut next_process = [0u64, 1, 2];
+        let steps = 4 + rnd(9);
+        for _ in 0..steps {
+            let p = rnd(3) as usize;
+            match busy[p].take() {
+                None => {
+                    let (f, v) = match rnd(3) {
+                        0 => ("read", Value::Null),
+                        1 => ("write", json!(1 + rnd(2))),
+                        _ => ("cas", json!([rnd(3), 1 + rnd(2)])),
+                    };
+                    ops.push(json!({"process": next_process[p], "type": "invoke", "f": f, "value": v}));
+                    busy[p] = Some((f, v));
+                }
+                Some((f, v)) => {
+                    let kind = match rnd(10) {
+                        0 | 1 => "info",
+                        2 => "fail",
+                        _ => "ok",
+                    };
+                    let value = if f == "read" { json!(rnd(3)) } else { v };
+                    let value = if value == json!(0) { Value::Null } else { value };
+                    ops.push(json!({"process": next_process[p], "type": kind, "f": f, "value": value}));
+                    if kind == "info" {
+                        next_process[p] += 3;
+                    }
+                }
+            }
+        }
+        let history = h(Value::Array(ops));
+        let calls = history.calls().unwrap();
+        let parts = models::partition(ModelKind::CasRegister, &calls).unwrap();
+        let pc = &parts[0].calls;
+        let expected = brute(pc, &mut vec![false; pc.len()], 0);
+        let v = check(&history, ModelKind::CasRegister, None).unwrap();
+        assert_eq!(v.linearizable, Some(expected), "{}", history.to_json());
+        if expected {
+            yes += 1;
+        } else {
+            no += 1;
+        }
+    }
+    assert!(yes > 300 && no > 300, "{yes} linearizable, {no} not");
+}
