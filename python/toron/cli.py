@@ -47,6 +47,7 @@ exit codes (the same for every command that ends in a verdict):
      without an interactive terminal
   3  an errored run: a harness failure (the archive or the reports cannot be
      written, a run that could not get the archive)
+  4  `check-history` only: unknown (the search ran out of its step budget)
   130 interrupted (Ctrl-C); `run` cancels the run and records it first
 """
 

@@ -2,7 +2,7 @@
 //!
 //! A [`History`] (read from JSON or Jepsen EDN, see [`history`]) is paired into calls, split into partitions
 //! (one per key for `kv`: linearizability is compositional, so each key is checked alone), and each partition
-//! is searched for a linearization with the WGL algorithm and memoisation ([`linear`]). `fail` calls did not
+//! is searched for a linearization with the WGL algorithm and memoisation (`linear.rs`). `fail` calls did not
 //! happen and are dropped; `info` calls (and invocations never completed) may have happened at any time after
 //! their invocation, or never.
 //!
