@@ -77,3 +77,4 @@ bench: setup python-build
 	$(PY) benches/pii.py
 	$(PY) benches/fixtures.py
 	$(PY) benches/server.py
+	$(PY) benches/check.py

@@ -1102,6 +1102,31 @@ toron_status toron_postmortem_write(toron_warroom *warroom, const char *id, char
 void toron_warroom_free(toron_warroom *warroom);
 
 /**
+ * Check the client history `history_json` for linearizability against `model` (`"register"`,
+ * `"cas-register"`, `"kv"`, `"set"` or `"queue"`).
+ *
+ * `history_json` is a JSON array of op objects with Jepsen's field names (`process`, `type` = `"invoke"`,
+ * `"ok"`, `"fail"` or `"info"`, `f`, and optionally `key`, `value`, `time`, `index`); Jepsen EDN text (op maps
+ * one per line, or a vector of them) is accepted too. `budget` is the number of model steps the search may
+ * try per partition before giving up with an unknown verdict; 0 means the default (5 000 000).
+ *
+ * On success writes a new string to `*verdict_out`, owned by the caller (free it with `toron_string_free`):
+ * the verdict as canonical JSON (plain JSON if the history holds an integer beyond 2^53), `{"budget": ..., "counterexample": null or {"key": ..., "ops": [...]},
+ * "linearizable": true, false or null (unknown), "model": ..., "ops": ..., "partitions": ..., "steps": ...}`.
+ * A non-linearizable or unknown history is a successful call: read `linearizable`.
+ *
+ * Fails with `TORON_JSON_ERROR` for text that is not JSON (line and column in the last error),
+ * `TORON_INVALID_ARGUMENT` for EDN that does not parse (line and column), an unknown model, an op with a
+ * bad or missing field or one the model has no meaning for (`toron_last_error_field()` names the field, the
+ * message the op's index), a history that does not pair up; `TORON_NULL_ARGUMENT` or `TORON_INVALID_UTF8`.
+ * `*verdict_out` is untouched on failure.
+ */
+toron_status toron_check_linearizable_json(const char *history_json,
+                                           const char *model,
+                                           uint64_t budget,
+                                           char **verdict_out);
+
+/**
  * Free a string returned by a `toron_*` function through a `char **` output (such as
  * `toron_outcome_to_json`). `toron_string_free(NULL)` does nothing.
  *

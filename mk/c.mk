@@ -18,7 +18,8 @@
 # those of tests/vectors/canon.json and diff.json reach tests/c/test_diff{.c,.cc} as a line file written by
 # tests/c/diff_vectors.py (likewise); those of tests/vectors/pii.json reach tests/c/test_pii.c through
 # tests/c/pii_vectors.py, and those of tests/vectors/fixtures.json reach tests/c/test_fixtures as arguments
-# expanded by tests/c/fixtures_vectors.py.
+# expanded by tests/c/fixtures_vectors.py; those of tests/vectors/linearizable.json reach tests/c/test_check.c as
+# a line file written by tests/c/linear_vectors.py.
 .PHONY: test-c test-c-asan c-lib c-build c-install
 
 PREFIX ?= /usr/local
@@ -76,6 +77,7 @@ define c_build_programs
 	$(CC) -std=c11 $(C_WARN) $(2) -Iinclude examples/c/run.c -o $(1)/run_c $(C_LINK)
 	$(CXX) -std=c++17 $(C_WARN) $(2) -Iinclude examples/cpp/run.cc -o $(1)/run_cc $(C_LINK)
 	$(CC) -std=c11 $(C_WARN) $(2) -Iinclude tests/c/test_fixtures.c -o $(1)/test_fixtures $(C_LINK)
+	$(CC) -std=c11 $(C_WARN) $(2) -Iinclude tests/c/test_check.c -o $(1)/test_check $(C_LINK)
 endef
 
 # The examples run on the short scenarios here (the 1M-request mm1 of simulate_c without arguments is run
@@ -99,6 +101,8 @@ define c_run_programs
 	$(2) $(1)/test_run_cc
 	$(2) $(1)/test_warroom
 	$(2) $(1)/test_fixtures $$(python3 tests/c/fixtures_vectors.py tests/vectors/fixtures.json)
+	python3 tests/c/linear_vectors.py tests/vectors/linearizable.json > $(1)/linear_vectors.txt
+	$(2) $(1)/test_check $(1)/linear_vectors.txt
 	rm -rf $(1)/run_example
 	mkdir -p $(1)/run_example/c $(1)/run_example/scenarios
 	cp examples/c/run_manifest.toml $(1)/run_example/c/

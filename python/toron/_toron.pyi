@@ -53,8 +53,10 @@ __all__ = [
     "_raise_error",
     "_scrub_file",
     "_serve",
+    "_verdict_text",
     "apply_patch",
     "canonical",
+    "check_linearizable",
     "diff",
     "digest",
     "first_divergence",
@@ -759,3 +761,14 @@ def _quarantine_release(root: _PathLike, id: str, to: _PathLike) -> str: ...
 def _quarantine_purge(root: _PathLike, id: str) -> None: ...
 def _serve(argv: Sequence[str]) -> int:
     """`toron serve`: run toron-server's command line (argv[0] is the program name); Ctrl-C stops it."""
+
+_Model: TypeAlias = Literal["register", "cas-register", "kv", "set", "queue"]
+
+def check_linearizable(
+    history: Sequence[Mapping[str, Any]] | str | bytes | os.PathLike[str],
+    model: _Model = "kv",
+    budget: int | None = None,
+) -> dict[str, Any]:
+    """Check a history (op dicts, JSON or EDN text, or a file) for linearizability; the verdict as a dict."""
+
+def _verdict_text(verdict: Mapping[str, Any]) -> str: ...

@@ -2,7 +2,8 @@
 
 Commands: ``toron run`` (a manifest's suites, ending in a GO / NO-GO verdict), ``toron runs``, ``toron report``,
 ``toron replay --run-id ID``, ``toron diff OLD NEW``, ``toron trace diff A B``,
-``toron snapshot list|review|accept|reject|refresh``, ``toron simulate SCENARIO``, ``toron digest FILE``.
+``toron snapshot list|review|accept|reject|refresh``, ``toron simulate SCENARIO``, ``toron digest FILE``,
+``toron check-history FILE --model M`` (its own exit codes: 4 when the verdict is unknown).
 
 Exit codes, the same for every command (and for every command that ends in a verdict): 0 success (GO,
 same, identical), 1 NO-GO or a difference found (or pending left, violations found, a golden skipped),
@@ -58,6 +59,7 @@ exit codes (the same for every command that ends in a verdict):
      without an interactive terminal
   3  an errored run: a harness failure (the archive or the reports cannot be
      written, a run that could not get the archive)
+  4  `check-history` only: unknown (the search ran out of its step budget)
   130 interrupted (Ctrl-C); `run` cancels the run and records it first
 """
 
@@ -334,9 +336,9 @@ def _parser() -> argparse.ArgumentParser:
     g.set_defaults(run=_cmd_digest)
 
     # Commands of one concept each live in a module of their own.
-    from toron import _cli_fixtures, _cli_protect, _cli_warroom
+    from toron import _cli_check, _cli_fixtures, _cli_protect, _cli_warroom
 
-    for module in (_cli_protect, _cli_fixtures, _cli_warroom):
+    for module in (_cli_protect, _cli_fixtures, _cli_warroom, _cli_check):
         module.add_commands(commands)
     return p
 

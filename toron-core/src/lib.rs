@@ -33,6 +33,7 @@
 //! - [`scenario`]: the scenario file (TOML or JSON) and its validation, with precise errors;
 //! - [`sim`]: the kernel (virtual time, event queue, node interface, network, faults, load, trace, outcome);
 //! - [`models`]: the built-in node models (`echo`, `queue`, `kv`);
+//! - [`check`]: histories (JSON, Jepsen EDN) and their linearizability against sequential models;
 //! - [`canon`]: RFC 8785 canonical JSON, strict parsing and value identity (blake3);
 //! - [`diff`]: structural diff (RFC 6902 JSON Patch / RFC 6901 pointers), patch application and text diff;
 //! - [`snapshot`]: golden files and the content-addressed run archive.
@@ -46,6 +47,7 @@
 #![warn(missing_docs)]
 
 pub mod canon;
+pub mod check;
 pub mod diff;
 pub mod error;
 pub mod fixtures;

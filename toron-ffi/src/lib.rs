@@ -23,7 +23,7 @@
 //! (ownership), and one per C object or concept: [`scenario`], [`outcome`], [`sim`], [`canon`] (canonical JSON
 //! and identity), [`diff`] (structural and text diff, JSON Patch), [`snapshot`] (golden files), [`archive`]
 //! (the run archive's object store), [`manifest`] (`testops.toml`), [`run`] (runs of a manifest: events, cancel,
-//! wait), [`pii`] (the PII scrubber).
+//! wait), [`pii`] (the PII scrubber), [`check`] (linearizability of histories).
 #![allow(
     clippy::missing_safety_doc,
     reason = "the pointer rules of every extern fn are written once in the header preamble (cbindgen.toml)"
@@ -58,6 +58,8 @@ pub mod pii;
 pub mod fixtures;
 
 pub mod warroom;
+
+pub mod check;
 
 mod handle;
 

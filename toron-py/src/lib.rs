@@ -5,7 +5,8 @@
 //! `toron.Outcome`), [`canon`] (`toron.canonical`, `toron.digest`, `toron.parse_json`), [`diff`] (`toron.diff`,
 //! `toron.apply_patch`, `toron.text_diff`), [`snapshot`] (`toron.Snapshots`), [`archive`] (`toron.Archive`),
 //! [`run`] (`toron.Manifest`, `toron.start_run` / `toron.run` → `toron.Run` / `toron.RunResult`, `toron.replay`,
-//! `toron.runs`, `toron.report`, `toron.refresh_snapshots`, `toron.first_divergence`), [`errors`] (the exception hierarchy under `toron.Error`), [`convert`] (Python objects ↔
+//! `toron.runs`, `toron.report`, `toron.refresh_snapshots`, `toron.first_divergence`), [`check`]
+//! (`toron.check_linearizable`), [`errors`] (the exception hierarchy under `toron.Error`), [`convert`] (Python objects ↔
 //! JSON values) and [`doorway`] (the one place that releases the GIL and polls for Ctrl-C).
 #![allow(
     clippy::result_large_err,
@@ -20,6 +21,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod archive;
 mod canon;
+mod check;
 mod convert;
 mod diff;
 mod doorway;
@@ -62,5 +64,6 @@ fn _toron(m: &Bound<'_, PyModule>) -> PyResult<()> {
     pii::register(m)?;
     fixtures::register(m)?;
     warroom::register(m)?;
+    check::register(m)?;
     Ok(())
 }

@@ -1,0 +1,119 @@
+/*
+ * C tests of toron_check_linearizable_json (include/toron.h): the vectors of tests/vectors/linearizable.json,
+ * a counterexample in the verdict, EDN input, bad input (JSON and EDN errors with their line, an unknown
+ * model, a bad field), NULL arguments and the output untouched on failure. Run under valgrind by
+ * `make test-c`.
+ *
+ * Usage: test_check VECTORS   (the file tests/c/linear_vectors.py writes)
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "toron.h"
+
+#define TORON_TEST_VECTORS
+#include "check.h"
+
+/* A placeholder: an output must keep it when a call fails. */
+#define SENTINEL_STRING ((char *)(uintptr_t)0x57)
+
+/* Decode a field `x<hex>` into a new NUL-terminated string (free it); NULL when malformed. */
+static char *unhex(const char *field) {
+  if (field == NULL || field[0] != 'x') return NULL;
+  size_t n = strlen(field + 1);
+  if (n % 2 != 0) return NULL;
+  char *out = malloc(n / 2 + 1);
+  if (out == NULL) return NULL;
+  for (size_t i = 0; i < n / 2; i++) {
+    unsigned byte;
+    if (sscanf(field + 1 + 2 * i, "%2x", &byte) != 1) {
+      free(out);
+      return NULL;
+    }
+    out[i] = (char)byte;
+  }
+  out[n / 2] = '\0';
+  return out;
+}
+
+static int vectors = 0;
+
+/* case NAME MODEL BUDGET EXPECT x<history> */
+static void vector_case(char **f, int n) {
+  CHECK(n == 6 && strcmp(f[0], "case") == 0);
+  if (n != 6) return;
+  vectors++;
+  char *history = unhex(f[5]);
+  CHECK(history != NULL);
+  char *verdict = NULL;
+  CHECK_STATUS(toron_check_linearizable_json(history, f[2], strtoull(f[3], NULL, 10), &verdict), TORON_OK);
+  char want[64];
+  snprintf(want, sizeof want, "\"linearizable\":%s", strcmp(f[4], "unknown") == 0 ? "null" : f[4]);
+  if (verdict == NULL || strstr(verdict, want) == NULL) {
+    fprintf(stderr, "case %s: expected %s in %s\n", f[1], want, verdict ? verdict : "(null)");
+  }
+  CHECK(verdict != NULL && strstr(verdict, want) != NULL);
+  int has_counterexample = verdict != NULL && strstr(verdict, "\"counterexample\":null") == NULL;
+  CHECK(has_counterexample == (strcmp(f[4], "false") == 0));
+  toron_string_free(verdict);
+  free(history);
+}
+
+static void test_counterexample_and_edn(void) {
+  const char *edn =
+      "{:index 0 :type :invoke :process 0 :f :write :value 1}\n"
+      "{:index 1 :type :ok :process 0 :f :write :value 1}\n"
+      "{:index 2 :type :invoke :process 0 :f :write :value 2}\n"
+      "{:index 3 :type :ok :process 0 :f :write :value 2}\n"
+      "{:index 4 :type :invoke :process 1 :f :read :value nil}\n"
+      "{:index 5 :type :ok :process 1 :f :read :value 1}\n";
+  char *verdict = NULL;
+  CHECK_STATUS(toron_check_linearizable_json(edn, "register", 0, &verdict), TORON_OK);
+  CHECK(contains(verdict, "\"linearizable\":false"));
+  CHECK(contains(verdict, "\"invoke_index\":4"));
+  CHECK(contains(verdict, "\"model\":\"register\""));
+  toron_string_free(verdict);
+}
+
+static void test_bad_input(void) {
+  char *out = SENTINEL_STRING;
+  CHECK_STATUS(toron_check_linearizable_json("[{\"process\": 0,\n \"type\": }]", "register", 0, &out),
+               TORON_JSON_ERROR);
+  CHECK(toron_last_error_line() == 2);
+  CHECK_STATUS(toron_check_linearizable_json("{:process 0 :type :ok\n :f [}", "register", 0, &out),
+               TORON_INVALID_ARGUMENT);
+  CHECK(toron_last_error_line() > 0);
+  CHECK_STATUS(toron_check_linearizable_json("[]", "registr", 0, &out), TORON_INVALID_ARGUMENT);
+  CHECK(contains(toron_last_error_message(), "unknown model"));
+  CHECK_STATUS(toron_check_linearizable_json("[{\"process\": 0, \"type\": \"done\", \"f\": \"read\"}]", "register", 0,
+                                             &out),
+               TORON_INVALID_ARGUMENT);
+  CHECK(str_eq(toron_last_error_field(), "type"));
+  CHECK_STATUS(toron_check_linearizable_json("[{\"process\": 0, \"type\": \"invoke\", \"f\": \"read\"}]", "kv", 0, &out),
+               TORON_INVALID_ARGUMENT);
+  CHECK(str_eq(toron_last_error_field(), "key"));
+  CHECK_STATUS(toron_check_linearizable_json(NULL, "kv", 0, &out), TORON_NULL_ARGUMENT);
+  CHECK_STATUS(toron_check_linearizable_json("[]", NULL, 0, &out), TORON_NULL_ARGUMENT);
+  CHECK_STATUS(toron_check_linearizable_json("[]", "kv", 0, NULL), TORON_NULL_ARGUMENT);
+  CHECK(out == SENTINEL_STRING);
+  /* The empty history is linearizable. */
+  CHECK_STATUS(toron_check_linearizable_json("[]", "kv", 0, &out), TORON_OK);
+  CHECK(contains(out, "\"linearizable\":true"));
+  toron_string_free(out);
+}
+
+int main(int argc, char **argv) {
+  if (argc != 2) {
+    fprintf(stderr, "usage: test_check VECTORS (the file tests/c/linear_vectors.py writes)\n");
+    return 2;
+  }
+  int records = each_vector_record(argv[1], 6, vector_case);
+  CHECK(records > 0 && records == vectors);
+  test_counterexample_and_edn();
+  test_bad_input();
+  printf("test_check: %d checks, %d failures, %d vectors\n", checks, failures, vectors);
+  return failures == 0 ? 0 : 1;
+}
