@@ -340,11 +340,11 @@ impl Verdict {
 impl Counterexample {
     /// The window, one operation per line with its index span, so overlaps show.
     pub fn text(&self) -> String {
-        let mut out = format!(
-            "these {} operations{} cannot be ordered:\n",
-            self.ops.len(),
-            self.key.as_ref().map_or_else(String::new, |k| format!(" on key {k}"))
-        );
+        let on_key = self.key.as_ref().map_or_else(String::new, |k| format!(" on key {k}"));
+        let mut out = match self.ops.len() {
+            1 => format!("this operation{on_key} cannot take effect in any order:\n"),
+            n => format!("these {n} operations{on_key} cannot be ordered:\n"),
+        };
         let width = self
             .ops
             .iter()
