@@ -10,43 +10,11 @@ id (the message lists the newest ids) or other bad input. It calls the engine di
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-from pathlib import Path
 
+from _toron_venv import import_toron_or_reexec
 
-def _import_toron() -> None:
-    """Make ``import toron`` work when the script is run with a plain ``python`` (as the README writes it):
-    re-exec under the project's ``.venv/bin/python`` when ``toron`` is not importable here, with a one-line
-    note; a clear message when there is no ``.venv`` yet. No loop: never re-execs the same interpreter."""
-    try:
-        import toron  # noqa: F401
-    except ModuleNotFoundError as e:
-        if e.name != "toron":
-            raise
-        root = Path(__file__).resolve().parent.parent
-        venv_python = root / ".venv" / "bin" / "python"
-        here = Path(sys.executable).absolute()
-        if venv_python.exists() and here != venv_python.absolute():
-            print(
-                f"note: toron is not importable by {sys.executable}; re-running under {venv_python}",
-                file=sys.stderr,
-            )
-            os.execve(
-                str(venv_python),
-                [str(venv_python), str(Path(__file__).resolve()), *sys.argv[1:]],
-                dict(os.environ),
-            )
-        print(
-            f"{Path(__file__).name}: error: the toron module is not importable by {sys.executable}"
-            f" and {venv_python} {'exists but has no toron' if venv_python.exists() else 'does not exist'};"
-            " run `make setup python-build` in the repository first, then `source .venv/bin/activate`",
-            file=sys.stderr,
-        )
-        raise SystemExit(2) from None
-
-
-_import_toron()
+import_toron_or_reexec(__file__)
 
 import toron
 

@@ -173,6 +173,9 @@ def test_a_guide_script_without_a_venv_says_how_to_make_one(tmp_path: Path, name
     copy = tmp_path / name
     copy.parent.mkdir(parents=True)
     shutil.copy(REPO / name, copy)
+    # The scripts' shared re-exec helper, as in the repository.
+    (tmp_path / "tools").mkdir(exist_ok=True)
+    shutil.copy(REPO / "tools" / "_toron_venv.py", tmp_path / "tools" / "_toron_venv.py")
     out = subprocess.run([python, str(copy), "--help"], env=env, capture_output=True, text=True, check=False)
     assert out.returncode == 2, out.stdout + out.stderr
     assert "make setup python-build" in out.stderr and "does not exist" in out.stderr, out.stderr
