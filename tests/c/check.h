@@ -33,7 +33,7 @@ static int checks = 0;
 static inline int str_eq(const char *a, const char *b) { return a != NULL && b != NULL && strcmp(a, b) == 0; }
 
 #ifdef TORON_TEST_VECTORS
-/* The line files the tests/c vector scripts (diff_vectors.py, pii_vectors.py) write: one record a line, its fields separated by single spaces, the
+/* The line files the tests/c vector scripts (diff_vectors.py, pii_vectors.py, linear_vectors.py) write: one record a line, its fields separated by single spaces, the
  * first naming the record. Calls on_record(fields, n) for every line with at least two fields (at most
  * max_fields of them) and returns how many there were; 0 when the file cannot be read. Needs getline
  * (_POSIX_C_SOURCE 200809L) and <stdlib.h>. */
@@ -63,6 +63,25 @@ static int each_vector_record(const char *path, int max_fields, void (*on_record
   free(line);
   fclose(file);
   return count;
+}
+
+/* Decode a field `x<hex>` into a new NUL-terminated string (free it); NULL when malformed. */
+static char *unhex(const char *field) {
+  if (field == NULL || field[0] != 'x') return NULL;
+  size_t n = strlen(field + 1);
+  if (n % 2 != 0) return NULL;
+  char *out = malloc(n / 2 + 1);
+  if (out == NULL) return NULL;
+  for (size_t i = 0; i < n / 2; i++) {
+    unsigned byte;
+    if (sscanf(field + 1 + 2 * i, "%2x", &byte) != 1) {
+      free(out);
+      return NULL;
+    }
+    out[i] = (char)byte;
+  }
+  out[n / 2] = '\0';
+  return out;
 }
 #endif
 static inline int contains(const char *haystack, const char *needle) {

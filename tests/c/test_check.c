@@ -20,25 +20,6 @@
 /* A placeholder: an output must keep it when a call fails. */
 #define SENTINEL_STRING ((char *)(uintptr_t)0x57)
 
-/* Decode a field `x<hex>` into a new NUL-terminated string (free it); NULL when malformed. */
-static char *unhex(const char *field) {
-  if (field == NULL || field[0] != 'x') return NULL;
-  size_t n = strlen(field + 1);
-  if (n % 2 != 0) return NULL;
-  char *out = malloc(n / 2 + 1);
-  if (out == NULL) return NULL;
-  for (size_t i = 0; i < n / 2; i++) {
-    unsigned byte;
-    if (sscanf(field + 1 + 2 * i, "%2x", &byte) != 1) {
-      free(out);
-      return NULL;
-    }
-    out[i] = (char)byte;
-  }
-  out[n / 2] = '\0';
-  return out;
-}
-
 static int vectors = 0;
 
 /* case NAME MODEL BUDGET EXPECT x<history> */

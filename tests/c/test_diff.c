@@ -32,25 +32,6 @@ static int ends_with(const char *s, const char *suffix) {
 /* Vectors                                                                                                  */
 /* ------------------------------------------------------------------------------------------------------- */
 
-/* Decode a field `x<hex>` into a new NUL-terminated string (free it); NULL when malformed. */
-static char *unhex(const char *field) {
-  if (field == NULL || field[0] != 'x') return NULL;
-  size_t n = strlen(field + 1);
-  if (n % 2 != 0) return NULL;
-  char *out = malloc(n / 2 + 1);
-  if (out == NULL) return NULL;
-  for (size_t i = 0; i < n / 2; i++) {
-    unsigned byte;
-    if (sscanf(field + 1 + 2 * i, "%2x", &byte) != 1) {
-      free(out);
-      return NULL;
-    }
-    out[i] = (char)byte;
-  }
-  out[n / 2] = '\0';
-  return out;
-}
-
 /* The library's canonical text of `json` (free it with toron_string_free), or NULL. */
 static char *canonical(const char *json) {
   char *out = NULL;

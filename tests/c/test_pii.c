@@ -22,25 +22,6 @@
 #define SENTINEL_STRING ((char *)(uintptr_t)0x57)
 #define MAX_FIELDS 8
 
-/* Decode a field `x<hex>` into a new NUL-terminated string (free it); NULL when malformed. */
-static char *unhex(const char *field) {
-  if (field == NULL || field[0] != 'x') return NULL;
-  size_t n = strlen(field + 1);
-  if (n % 2 != 0) return NULL;
-  char *out = malloc(n / 2 + 1);
-  if (out == NULL) return NULL;
-  for (size_t i = 0; i < n / 2; i++) {
-    unsigned byte;
-    if (sscanf(field + 1 + 2 * i, "%2x", &byte) != 1) {
-      free(out);
-      return NULL;
-    }
-    out[i] = (char)byte;
-  }
-  out[n / 2] = '\0';
-  return out;
-}
-
 /* Whether two JSON texts are the same value (their canonical texts are equal). */
 static int same_json(const char *a, const char *b) {
   char *ca = NULL, *cb = NULL;
