@@ -167,6 +167,10 @@ typedef enum {
    * the warroom database cannot be used.
    */
   TORON_WARROOM_ERROR = 114,
+  /**
+   * What a scenario expects of a sweep did not happen: a mark of `[expect] sometimes` no seed reached.
+   */
+  TORON_EXPECTATION_ERROR = 115,
 } toron_status;
 
 /**

@@ -131,6 +131,7 @@ fn trace(scenario: &Scenario, seed: u64, dir: &Path, lines: usize) -> Result<Str
         seed: Some(seed),
         trace: Some(path.clone()),
         cancel: None,
+        history: false,
     };
     simulate_with(scenario, &options)?;
     let text = fs::read_to_string(&path)?;

@@ -2,6 +2,7 @@
 
 mod archive;
 mod canon;
+mod checkers;
 mod diff;
 mod fixtures;
 mod gate;

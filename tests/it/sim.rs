@@ -208,6 +208,7 @@ duration = "1s"
             seed: Some(1),
             trace: Some(trace.clone()),
             cancel: None,
+            history: false,
         },
     )
     .unwrap();
@@ -302,6 +303,7 @@ fn cancel_stops_a_run() {
             seed: Some(1),
             trace: None,
             cancel: Some(&flag),
+            history: false,
         },
     )
     .unwrap_err();

@@ -42,6 +42,8 @@ pub enum ErrorKind {
     /// A warroom operation is invalid (unknown incident or run id, a status change not allowed) or its
     /// database cannot be used.
     Warroom,
+    /// What a scenario expects of a sweep did not happen: a mark of `[expect] sometimes` that no seed reached.
+    Expectation,
 }
 
 impl ErrorKind {
@@ -63,6 +65,7 @@ impl ErrorKind {
             ErrorKind::Pii => "pii",
             ErrorKind::Dataset => "dataset",
             ErrorKind::Warroom => "warroom",
+            ErrorKind::Expectation => "expectation",
         }
     }
 
@@ -83,6 +86,7 @@ impl ErrorKind {
         ErrorKind::Pii,
         ErrorKind::Dataset,
         ErrorKind::Warroom,
+        ErrorKind::Expectation,
     ];
 }
 

@@ -34,6 +34,7 @@
 //! - [`sim`]: the kernel (virtual time, event queue, node interface, network, faults, load, trace, outcome);
 //! - [`models`]: the built-in node models (`echo`, `queue`, `kv`);
 //! - [`check`]: histories (JSON, Jepsen EDN) and their linearizability against sequential models;
+//! - [`shrink`]: the smallest scenario that, with the same seed, still breaks the same invariant;
 //! - [`canon`]: RFC 8785 canonical JSON, strict parsing and value identity (blake3);
 //! - [`diff`]: structural diff (RFC 6902 JSON Patch / RFC 6901 pointers), patch application and text diff;
 //! - [`snapshot`]: golden files and the content-addressed run archive.
@@ -58,6 +59,7 @@ pub mod report;
 pub mod rng;
 pub mod runner;
 pub mod scenario;
+pub mod shrink;
 pub mod sim;
 pub mod snapshot;
 pub mod warroom;

@@ -77,6 +77,7 @@ pub unsafe extern "C" fn toron_simulate_opts(
                     seed: options.0,
                     trace: options.1,
                     cancel: None,
+                    history: false,
                 },
                 out,
             )

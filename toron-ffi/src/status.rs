@@ -63,6 +63,8 @@ pub enum toron_status {
     /// A warroom operation is invalid (unknown incident or run id, a status change that is not allowed) or
     /// the warroom database cannot be used.
     TORON_WARROOM_ERROR = 114,
+    /// What a scenario expects of a sweep did not happen: a mark of `[expect] sometimes` no seed reached.
+    TORON_EXPECTATION_ERROR = 115,
 }
 
 impl toron_status {
@@ -90,6 +92,7 @@ impl toron_status {
         toron_status::TORON_PII_ERROR,
         toron_status::TORON_DATASET_ERROR,
         toron_status::TORON_WARROOM_ERROR,
+        toron_status::TORON_EXPECTATION_ERROR,
     ];
 
     /// The status of a core error kind. The match is exhaustive: a kind added to the core does not compile
@@ -111,6 +114,7 @@ impl toron_status {
             ErrorKind::Pii => toron_status::TORON_PII_ERROR,
             ErrorKind::Dataset => toron_status::TORON_DATASET_ERROR,
             ErrorKind::Warroom => toron_status::TORON_WARROOM_ERROR,
+            ErrorKind::Expectation => toron_status::TORON_EXPECTATION_ERROR,
         }
     }
 
@@ -139,6 +143,7 @@ impl toron_status {
             toron_status::TORON_PII_ERROR => "TORON_PII_ERROR\0",
             toron_status::TORON_DATASET_ERROR => "TORON_DATASET_ERROR\0",
             toron_status::TORON_WARROOM_ERROR => "TORON_WARROOM_ERROR\0",
+            toron_status::TORON_EXPECTATION_ERROR => "TORON_EXPECTATION_ERROR\0",
         }
     }
 }
@@ -206,6 +211,7 @@ mod tests {
             (toron_status::TORON_PII_ERROR, 112),
             (toron_status::TORON_DATASET_ERROR, 113),
             (toron_status::TORON_WARROOM_ERROR, 114),
+            (toron_status::TORON_EXPECTATION_ERROR, 115),
         ];
         assert_eq!(pinned.len(), toron_status::ALL.len());
         for (status, number) in pinned {

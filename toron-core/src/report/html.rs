@@ -399,10 +399,38 @@ fn case_message(c: &CaseResult) -> String {
 }
 
 fn outputs_of(c: &CaseResult) -> Vec<Output> {
-    let Some(a) = c.last().filter(|_| is_bad(c.outcome)) else {
+    let Some(a) = c.last() else {
         return Vec::new();
     };
     let mut out = Vec::new();
+    // What the checkers found, whether the case expected it or not.
+    for x in &a.counterexamples {
+        out.push(Output {
+            label: format!("linearizability counterexample, seed {}", x.seed),
+            text: x.text.clone(),
+        });
+    }
+    if !a.marks.is_empty() {
+        let text = a
+            .marks
+            .iter()
+            .map(|m| match m.seeds.len() {
+                0 => format!("{}: reached on no seed\n", m.mark),
+                _ => format!(
+                    "{}: seeds {}\n",
+                    m.mark,
+                    m.seeds.iter().map(u64::to_string).collect::<Vec<_>>().join(", ")
+                ),
+            })
+            .collect();
+        out.push(Output {
+            label: "marks (expect.sometimes)".to_string(),
+            text,
+        });
+    }
+    if !is_bad(c.outcome) {
+        return out;
+    }
     for (name, text) in [("stdout", &a.stdout), ("stderr", &a.stderr)] {
         if text.is_empty() {
             continue;

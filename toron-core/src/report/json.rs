@@ -16,7 +16,10 @@
 //!                               "violations", "latency", "throughput"}], "exit_code", "stdout", "stderr",
 //!                               "digest", "determinism", "golden", "coverage": [covered, valid],
 //!                               "pii": [{"artifact", "kind", "location", "placeholder", "action",
-//!                                        "quarantine"}] (only when the scrubber found something) } ] } ],
+//!                                        "quarantine"}] (only when the scrubber found something),
+//!                               "marks": [{"mark", "seeds": [..]}] (a scenario's `[expect] sometimes`),
+//!                               "counterexamples": [{"seed", "text"}] (`[invariants] linearizable` failures)
+//!                             } ] } ],
 //!   "datasets": [ {"name", "schema", "seed", "format", "digest", "tables": [{"table", "rows", "digest"}],
 //!                  "dir", "schema_object"} ]   (only when the run generated `[[dataset]]`s),
 //!   "gates": [ rule results, as in verdict.json ],

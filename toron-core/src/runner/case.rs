@@ -132,6 +132,24 @@ pub struct GoldenResult {
     pub candidate: Option<String>,
 }
 
+/// A mark a scenario expects some seed to reach, and the seeds that did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MarkResult {
+    /// The mark.
+    pub mark: String,
+    /// The seeds that reached it, in the case's order.
+    pub seeds: Vec<u64>,
+}
+
+/// The linearizability counterexample of one seed's history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SeedCounterexample {
+    /// The seed.
+    pub seed: u64,
+    /// The checker's verdict in text: the window of operations that cannot be ordered.
+    pub text: String,
+}
+
 /// One attempt of a case.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Attempt {
@@ -159,6 +177,12 @@ pub struct Attempt {
     pub golden: Option<GoldenResult>,
     /// Coverage files read after a command, merged: (covered, valid) lines.
     pub coverage: Option<(u64, u64)>,
+    /// A simulation's `[expect] sometimes`: each mark with the seeds that reached it (none: the case fails).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub marks: Vec<MarkResult>,
+    /// A simulation's `[invariants] linearizable` counterexamples, per seed that was not linearizable.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub counterexamples: Vec<SeedCounterexample>,
     /// What the PII scrubber found (and replaced) in the attempt's output, stdout, stderr and message.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub pii: Vec<super::protect::PiiFinding>,
@@ -187,6 +211,8 @@ impl Attempt {
             determinism: None,
             golden: None,
             coverage: None,
+            marks: Vec::new(),
+            counterexamples: Vec::new(),
             pii: Vec::new(),
             output: Value::Null,
             output_bytes: None,
@@ -385,6 +411,8 @@ fn seed_output(o: &sim::Outcome) -> Value {
     if let Value::Object(m) = &mut v {
         // The engine version is in the archive's manifest; keeping it out of outputs keeps goldens stable.
         m.remove("engine");
+        // Thousands of operations: the verdict (kept) says what the golden needs to.
+        m.remove("history");
     }
     v
 }
@@ -395,11 +423,13 @@ fn simulate_case(ctx: &CaseContext<'_>, case: &Case, stop: &AtomicBool, a: &mut 
     };
     let mut out = Map::new();
     let mut found = 0usize;
+    let mut outcomes = Vec::new();
     for seed in seeds_of(ctx, case) {
         let opts = SimOptions {
             seed,
             trace: None,
             cancel: Some(stop),
+            history: false,
         };
         match sim::simulate_with(scenario, &opts) {
             Ok(o) => {
@@ -421,7 +451,14 @@ fn simulate_case(ctx: &CaseContext<'_>, case: &Case, stop: &AtomicBool, a: &mut 
                         ),
                     );
                 }
+                if let Some(c) = o.linearizable.as_ref().filter(|v| v.linearizable == Some(false)) {
+                    a.counterexamples.push(SeedCounterexample {
+                        seed: o.seed,
+                        text: c.text(),
+                    });
+                }
                 out.insert(o.seed.to_string(), seed_output(&o));
+                outcomes.push(o);
             }
             Err(e) if e.kind() == crate::ErrorKind::Cancelled => {
                 return a.fail(CaseOutcome::Cancelled, "stopped");
@@ -431,6 +468,15 @@ fn simulate_case(ctx: &CaseContext<'_>, case: &Case, stop: &AtomicBool, a: &mut 
     }
     if case.expect == Expect::Violation && found == 0 {
         a.fail(CaseOutcome::Failed, "expected a violation, but no seed found one");
+    }
+    a.marks = sim::sometimes(scenario, &outcomes)
+        .into_iter()
+        .map(|(mark, seeds)| MarkResult { mark, seeds })
+        .collect();
+    if let Err(e) = sim::expect_sometimes(scenario, &outcomes) {
+        if a.message.is_none() {
+            a.fail(CaseOutcome::Failed, e.message());
+        }
     }
     a.output = Value::Object(out);
 }
@@ -702,6 +748,7 @@ fn localise(
             seed: Some(seed),
             trace: Some(path.clone()),
             cancel: Some(stop),
+            history: false,
         };
         sim::simulate_with(scenario, &opts).ok()?;
         texts.push(std::fs::read_to_string(&path).ok()?);

@@ -76,7 +76,10 @@ mod refresh;
 mod replay;
 mod run;
 
-pub use case::{Attempt, CaseOutcome, CaseResult, DeterminismResult, GoldenResult, SeedResult, ValueDrift, WORKER_ENV};
+pub use case::{
+    Attempt, CaseOutcome, CaseResult, DeterminismResult, GoldenResult, MarkResult, SeedCounterexample, SeedResult,
+    ValueDrift, WORKER_ENV,
+};
 pub use command::CAPTURE_LIMIT;
 pub use datasets::{dataset_env, DatasetRecord, DatasetTable, DATASETS_DIR_ENV};
 pub use drift::{first_divergence, Divergence};

@@ -259,6 +259,38 @@ pub struct FaultSpec {
     pub factor: Option<Positive>,
 }
 
+/// Checks made on the whole run, beside the models' own invariants.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InvariantsSpec {
+    /// Record the load's client operations as a history and check it for linearizability against this model
+    /// (`kv` for kv targets: each key a register); a violation `linearizable` carries the counterexample.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub linearizable: Option<String>,
+}
+
+impl InvariantsSpec {
+    fn is_empty(&self) -> bool {
+        self.linearizable.is_none()
+    }
+}
+
+/// What a set of seeds is expected to show.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectSpec {
+    /// Marks (set by `ctx.mark`, and `fault.<kind>` for each injected fault) that at least one seed of a
+    /// sweep must reach: a mark no seed reached means the sweep never tested that situation.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sometimes: Vec<String>,
+}
+
+impl ExpectSpec {
+    fn is_empty(&self) -> bool {
+        self.sometimes.is_empty()
+    }
+}
+
 /// The scenario as written (what `to_dict` returns and `from_dict` takes).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -282,6 +314,12 @@ pub struct ScenarioSpec {
     /// The fault plan.
     #[serde(default, rename = "fault", skip_serializing_if = "Vec::is_empty")]
     pub faults: Vec<FaultSpec>,
+    /// Checks on the whole run (`[invariants]`).
+    #[serde(default, skip_serializing_if = "InvariantsSpec::is_empty")]
+    pub invariants: InvariantsSpec,
+    /// Expectations over seeds (`[expect]`).
+    #[serde(default, skip_serializing_if = "ExpectSpec::is_empty")]
+    pub expect: ExpectSpec,
 }
 
 /// The name load clients go by in links and partition groups.
@@ -606,7 +644,53 @@ fn validate(spec: &ScenarioSpec) -> std::result::Result<Vec<ModelSpec>, Invalid>
     for (i, f) in spec.faults.iter().enumerate() {
         validate_fault(f, &root.key("fault").index(i), &known, &unknown)?;
     }
+    validate_checks(spec, &models)?;
     Ok(models)
+}
+
+/// `[invariants]` and `[expect]`.
+fn validate_checks(spec: &ScenarioSpec, models: &[ModelSpec]) -> std::result::Result<(), Invalid> {
+    let root = FieldPath::default();
+    if let Some(name) = &spec.invariants.linearizable {
+        let p = root.key("invariants").key("linearizable");
+        let model = crate::check::ModelKind::parse(name).map_err(|e| (p.clone(), e.message().to_string()))?;
+        let kv_load = spec.load.as_ref().is_some_and(|l| {
+            l.target.ids().iter().all(|t| {
+                spec.nodes
+                    .iter()
+                    .position(|n| n.id == *t)
+                    .is_some_and(|i| matches!(models[i], ModelSpec::Kv(_)))
+            })
+        });
+        if !kv_load {
+            return Err((
+                p,
+                "needs a [load] on kv nodes (the history it checks is the load's reads and writes of keys)".into(),
+            ));
+        }
+        if model != crate::check::ModelKind::Kv {
+            return Err((
+                p,
+                format!(
+                    "{name:?} does not fit a kv load (expected \"kv\": the load reads and writes many keys, each a register)"
+                ),
+            ));
+        }
+    }
+    let mut seen = BTreeSet::new();
+    for (i, mark) in spec.expect.sometimes.iter().enumerate() {
+        let p = root.key("expect").key("sometimes").index(i);
+        if mark.trim().is_empty() {
+            return Err((
+                p,
+                "empty mark (expected a mark name such as \"kv.failover\" or \"fault.crash\")".into(),
+            ));
+        }
+        if !seen.insert(mark.as_str()) {
+            return Err((p, format!("mark {mark:?} is listed twice (expected each mark once)")));
+        }
+    }
+    Ok(())
 }
 
 fn validate_load(

@@ -15,6 +15,20 @@ pub(crate) fn kind_code(kind: FaultKind) -> u8 {
     }
 }
 
+/// The mark each injected fault sets (`fault.crash`, ...), so `[expect] sometimes` can ask that a sweep really
+/// crashed a node, partitioned the network, ...
+pub(crate) fn mark(kind: FaultKind) -> &'static str {
+    match kind {
+        FaultKind::Crash => "fault.crash",
+        FaultKind::Restart => "fault.restart",
+        FaultKind::Partition => "fault.partition",
+        FaultKind::Heal => "fault.heal",
+        FaultKind::LossBurst => "fault.loss_burst",
+        FaultKind::ClockSkew => "fault.clock_skew",
+        FaultKind::Slow => "fault.slow",
+    }
+}
+
 /// The name of a kind code (for the JSON Lines trace).
 pub(crate) fn kind_name(code: u8) -> &'static str {
     match code {

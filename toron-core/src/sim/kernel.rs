@@ -361,6 +361,8 @@ pub(crate) struct RunConfig<'a> {
     pub(crate) trace: Option<Box<dyn std::io::Write + Send>>,
     pub(crate) cancel: Option<&'a AtomicBool>,
     pub(crate) factories: Vec<Box<dyn NodeFactory>>,
+    /// Record the load's history into the outcome (also done when the scenario checks linearizability).
+    pub(crate) history: bool,
 }
 
 /// Run `scenario` to its stop condition.
@@ -452,7 +454,12 @@ pub(crate) fn run(scenario: &Scenario, cfg: RunConfig<'_>) -> Result<Outcome> {
         );
     }
 
-    let mut load = spec.load.as_ref().map(|l| Load::new(l, scenario, seed));
+    let linearizable = match &spec.invariants.linearizable {
+        Some(name) => Some(crate::check::ModelKind::parse(name)?),
+        None => None,
+    };
+    let record = cfg.history || linearizable.is_some();
+    let mut load = spec.load.as_ref().map(|l| Load::new(l, scenario, seed, record));
 
     // Start every node at time 0, in scenario order, then the load.
     for (i, slot) in slots.iter_mut().enumerate() {
@@ -559,6 +566,9 @@ pub(crate) fn run(scenario: &Scenario, cfg: RunConfig<'_>) -> Result<Outcome> {
                         node: f.node,
                     },
                 );
+                if start {
+                    core.cover(faults::mark(f.kind));
+                }
                 apply_fault(&mut core, &mut slots, f, index, start);
             }
             EventKind::Deadline => {
@@ -614,6 +624,11 @@ pub(crate) fn run(scenario: &Scenario, cfg: RunConfig<'_>) -> Result<Outcome> {
     let digest = trace
         .finish(&summary)
         .map_err(|e| Error::new(ErrorKind::Io, format!("cannot write the trace file: {e}")))?;
+    let history = load.as_mut().and_then(Load::take_history);
+    let verdict = match (linearizable, &history) {
+        (Some(model), Some(h)) => Some(check_history(&mut core, h, model)?),
+        _ => None,
+    };
 
     Ok(Outcome {
         scenario: spec.name.clone(),
@@ -625,7 +640,49 @@ pub(crate) fn run(scenario: &Scenario, cfg: RunConfig<'_>) -> Result<Outcome> {
         violations: core.violations,
         coverage: core.coverage,
         output: serde_json::Value::Object(output),
+        history,
+        linearizable: verdict,
     })
+}
+
+/// `[invariants] linearizable`: check the load's history; a counterexample becomes the violation
+/// `linearizable`, at the time of the window's last operation (kept in time order among the others). After the
+/// digest on purpose: checking reads the run, it never changes it.
+fn check_history(
+    core: &mut Core,
+    history: &crate::check::History,
+    model: crate::check::ModelKind,
+) -> Result<crate::check::Verdict> {
+    let verdict = crate::check::check(history, model, None).map_err(|e| {
+        Error::new(
+            ErrorKind::Sim,
+            format!("cannot check the load's history for linearizability: {}", e.message()),
+        )
+    })?;
+    if let (Some(false), Some(c)) = (verdict.linearizable, &verdict.counterexample) {
+        let at = c
+            .ops
+            .iter()
+            .flat_map(|o| [Some(o.invoke_index), o.complete_index])
+            .flatten()
+            .filter_map(|i| history.ops.get(i as usize).and_then(|op| op.time))
+            .max()
+            .unwrap_or(core.now);
+        let v = Violation {
+            time: at as f64 / 1e9,
+            time_ns: at,
+            node: crate::scenario::CLIENT.to_string(),
+            invariant: "linearizable".to_string(),
+            message: format!(
+                "the history is not linearizable ({}): {}",
+                verdict.model,
+                c.text().trim_end()
+            ),
+        };
+        let pos = core.violations.partition_point(|w| w.time_ns <= at);
+        core.violations.insert(pos, v);
+    }
+    Ok(verdict)
 }
 
 /// A message reaches its destination: a node (dropped if it is down) or a load client.

@@ -1,10 +1,13 @@
 //! The load generator: open loop (Poisson or constant arrivals) or closed loop (N clients with think
 //! time). Requests and replies are matched by `msg_id` / `in_reply_to`; each answered request's latency goes
-//! into an HDR histogram. For key-value targets it also checks that no acknowledged write is lost.
+//! into an HDR histogram. For key-value targets it also checks that no acknowledged write is lost. When asked
+//! (a scenario's `[invariants] linearizable`, or [`super::SimOptions::history`]) it records every operation
+//! as a Jepsen-style history: invoke, then ok / fail / info (a timeout: it may or may not have happened).
 
 use super::kernel::{Core, EventKind};
 use super::node::{Body, Message, Op, Reply, Time};
 use super::outcome::LatencySummary;
+use crate::check::{self, OpType};
 use crate::models::ModelSpec;
 use crate::rng::Stream;
 use crate::scenario::{Arrivals, Dist, LoadMode, LoadSpec, Scenario};
@@ -21,6 +24,60 @@ struct Pending {
     /// For a read: the value acknowledged for its key before the read was sent.
     expect: Option<u64>,
     op: Op,
+    /// The history's process that invoked it (0 when no history is recorded).
+    process: u64,
+}
+
+/// The load's operations as a history. A closed-loop client is one process until an operation of it times
+/// out; it then continues as a new process (`+ clients`), as Jepsen does, since a process runs one operation
+/// at a time and the timed-out one may still take effect. In an open loop each request is its own process.
+struct Recorder {
+    ops: Vec<check::Op>,
+    /// Closed loop: each client's current process.
+    process: Vec<u64>,
+    /// Open loop: the next request's process.
+    next: u64,
+}
+
+impl Recorder {
+    fn record(&mut self, process: u64, r#type: OpType, op: Op, value: Option<serde_json::Value>, time: Time) {
+        let (f, key) = match op {
+            Op::Echo => ("echo", None),
+            Op::Get { key } => ("read", Some(key)),
+            Op::Put { key, .. } => ("write", Some(key)),
+        };
+        let index = self.ops.len() as u64;
+        self.ops.push(check::Op {
+            process,
+            r#type,
+            f: f.to_string(),
+            key: key.map(serde_json::Value::from),
+            value,
+            time: Some(time),
+            index,
+        });
+    }
+
+    fn invoke(&mut self, process: u64, op: Op, time: Time) {
+        let value = match op {
+            Op::Put { value, .. } => Some(serde_json::Value::from(value)),
+            _ => None,
+        };
+        self.record(process, OpType::Invoke, op, value, time);
+    }
+
+    /// The operation may or may not have happened: `info`, and a closed-loop client moves on to a new process.
+    fn info(&mut self, p: &Pending, closed: bool, time: Time) {
+        let value = match p.op {
+            Op::Put { value, .. } => Some(serde_json::Value::from(value)),
+            _ => None,
+        };
+        self.record(p.process, OpType::Info, p.op, value, time);
+        if closed {
+            let n = self.process.len() as u64;
+            self.process[p.client as usize] += n;
+        }
+    }
 }
 
 /// Requests in flight in `msg_id` order. Ids grow with time, so an insert is an append, a lookup a binary
@@ -126,6 +183,7 @@ pub(crate) struct Load {
     issued: u64,
     completed: u64,
     kv: Option<KvChecker>,
+    history: Option<Recorder>,
     /// Made at the second latency: percentiles are clamped to [min, max], so with one sample they are that
     /// sample, and a run of one request never pays for a histogram (about 100 kB to allocate and zero).
     hist: Option<Histogram<u64>>,
@@ -137,7 +195,7 @@ pub(crate) struct Load {
 }
 
 impl Load {
-    pub(crate) fn new(spec: &LoadSpec, scenario: &Scenario, seed: u64) -> Self {
+    pub(crate) fn new(spec: &LoadSpec, scenario: &Scenario, seed: u64, history: bool) -> Self {
         let targets: Vec<u32> = spec
             .target
             .ids()
@@ -181,6 +239,11 @@ impl Load {
             issued: 0,
             completed: 0,
             kv,
+            history: history.then(|| Recorder {
+                ops: Vec::new(),
+                process: (0..n_clients as u64).collect(),
+                next: 0,
+            }),
             hist: None,
             samples: 0,
             lat_min: Time::MAX,
@@ -191,6 +254,18 @@ impl Load {
 
     pub(crate) fn completed(&self) -> u64 {
         self.completed
+    }
+
+    /// The recorded history, if one was asked for.
+    pub(crate) fn take_history(&mut self) -> Option<check::History> {
+        self.history.take().map(|r| check::History::new(r.ops))
+    }
+
+    fn record_info(&mut self, p: &Pending, now: Time) {
+        let closed = self.mode == LoadMode::Closed;
+        if let Some(h) = &mut self.history {
+            h.info(p, closed, now);
+        }
     }
 
     fn may_issue(&self) -> bool {
@@ -252,6 +327,20 @@ impl Load {
         core.stats.requests_sent += 1;
         self.issued += 1;
         let now = core.now;
+        let process = match &mut self.history {
+            None => 0,
+            Some(h) => {
+                let process = match self.mode {
+                    LoadMode::Closed => h.process[client as usize],
+                    LoadMode::Open => {
+                        h.next += 1;
+                        h.next - 1
+                    }
+                };
+                h.invoke(process, op, now);
+                process
+            }
+        };
         self.pending.insert(
             msg_id,
             Pending {
@@ -259,6 +348,7 @@ impl Load {
                 client,
                 expect,
                 op,
+                process,
             },
         );
         if self.mode == LoadMode::Closed {
@@ -290,7 +380,9 @@ impl Load {
             if core.now.saturating_sub(p.sent) < self.timeout {
                 break;
             }
-            self.pending.remove(id);
+            if let Some(p) = self.pending.remove(id) {
+                self.record_info(&p, core.now);
+            }
             self.timed_out(core);
         }
     }
@@ -325,19 +417,36 @@ impl Load {
         };
         if latency >= self.timeout {
             core.stats.requests_timeout += 1;
+            self.record_info(&p, core.now);
             self.rotate(rotate_client);
         } else {
             match msg.body {
                 Body::Reply(Reply::NotPrimary) | Body::Reply(Reply::Error) => {
                     core.stats.requests_error += 1;
+                    if let Some(h) = &mut self.history {
+                        h.record(p.process, OpType::Fail, p.op, None, core.now);
+                    }
                     self.rotate(rotate_client);
                 }
                 Body::Reply(reply) => {
                     core.stats.requests_ok += 1;
                     self.record_latency(latency);
+                    if let Some(h) = &mut self.history {
+                        let value = match (p.op, reply) {
+                            (Op::Get { .. }, Reply::Value(v)) => Some(v.map_or(serde_json::Value::Null, Into::into)),
+                            (Op::Put { value, .. }, _) => Some(value.into()),
+                            _ => None,
+                        };
+                        h.record(p.process, OpType::Ok, p.op, value, core.now);
+                    }
                     self.check_kv(core, &p, reply, msg.src.0);
                 }
-                _ => core.stats.requests_error += 1,
+                _ => {
+                    core.stats.requests_error += 1;
+                    if let Some(h) = &mut self.history {
+                        h.record(p.process, OpType::Fail, p.op, None, core.now);
+                    }
+                }
             }
         }
         if self.mode == LoadMode::Closed {
@@ -397,7 +506,9 @@ impl Load {
         };
         let deadline = sent + self.timeout;
         if core.now >= deadline {
-            self.pending.remove(id);
+            if let Some(p) = self.pending.remove(id) {
+                self.record_info(&p, core.now);
+            }
             self.clients[client as usize].outstanding = None;
             self.timed_out_closed(core, client);
             self.next_after_think(core, client);
@@ -422,7 +533,9 @@ impl Load {
             .map(|(id, _)| id)
             .collect();
         for id in expired {
-            self.pending.remove(id);
+            if let Some(p) = self.pending.remove(id) {
+                self.record_info(&p, now);
+            }
             core.stats.requests_timeout += 1;
             self.completed += 1;
         }

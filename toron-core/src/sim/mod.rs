@@ -31,6 +31,7 @@ pub use outcome::{LatencySummary, Outcome, Stats, Violation};
 use crate::scenario::Scenario;
 use crate::{Error, ErrorKind, Result};
 use rayon::prelude::*;
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 
@@ -43,6 +44,9 @@ pub struct SimOptions<'a> {
     pub trace: Option<PathBuf>,
     /// Stop early with [`ErrorKind::Cancelled`] once this flag is set (checked every 65 536 events).
     pub cancel: Option<&'a AtomicBool>,
+    /// Record the load's client operations in [`Outcome::history`] (always done when the scenario has
+    /// `[invariants] linearizable`). Recording never changes the digest.
+    pub history: bool,
 }
 
 /// The seed a run uses: the call's, else the scenario's, else `SIM_SEED`, else 0.
@@ -90,17 +94,94 @@ pub fn simulate_with(scenario: &Scenario, options: &SimOptions<'_>) -> Result<Ou
             trace,
             cancel: options.cancel,
             factories,
+            history: options.history,
         },
     )
 }
 
 /// Simulate every seed on all cores (or `threads` threads); results come back in seed order and equal
-/// what [`simulate`] gives for each seed alone.
+/// what [`simulate`] gives for each seed alone. Fails with [`ErrorKind::Expectation`] when a mark of the
+/// scenario's `[expect] sometimes` was reached on no seed ([`expect_sometimes`]).
 pub fn sweep(scenario: &Scenario, seeds: &[u64], threads: Option<usize>) -> Result<Vec<Outcome>> {
-    sweep_with(scenario, seeds, threads, None)
+    let outcomes = sweep_with(scenario, seeds, threads, None)?;
+    expect_sometimes(scenario, &outcomes)?;
+    Ok(outcomes)
 }
 
-/// [`sweep`] with a cancel flag.
+/// Per mark of the scenario's `[expect] sometimes`, in the order listed, the seeds whose outcome reached it
+/// (in the outcomes' order; empty: no seed did).
+pub fn sometimes(scenario: &Scenario, outcomes: &[Outcome]) -> Vec<(String, Vec<u64>)> {
+    scenario
+        .spec()
+        .expect
+        .sometimes
+        .iter()
+        .map(|mark| {
+            let seeds = outcomes
+                .iter()
+                .filter(|o| o.coverage.get(mark).is_some_and(|n| *n > 0))
+                .map(|o| o.seed)
+                .collect();
+            (mark.clone(), seeds)
+        })
+        .collect()
+}
+
+/// [`sometimes`], failing with [`ErrorKind::Expectation`] that names every mark no seed reached: such a sweep
+/// never tested the situation the mark stands for, whatever else it found.
+pub fn expect_sometimes(scenario: &Scenario, outcomes: &[Outcome]) -> Result<Vec<(String, Vec<u64>)>> {
+    let marks = sometimes(scenario, outcomes);
+    let missing: Vec<&str> = marks
+        .iter()
+        .filter(|(_, seeds)| seeds.is_empty())
+        .map(|(m, _)| m.as_str())
+        .collect();
+    if missing.is_empty() {
+        return Ok(marks);
+    }
+    Err(Error::new(
+        ErrorKind::Expectation,
+        unreached_message(scenario, outcomes, &missing),
+    ))
+}
+
+/// "never reached the mark `x` on any of 3 seeds (1, 2, 3)", with the marks that were reached, for people.
+pub(crate) fn unreached_message(scenario: &Scenario, outcomes: &[Outcome], missing: &[&str]) -> String {
+    let seeds = outcomes.iter().map(|o| o.seed.to_string()).collect::<Vec<_>>();
+    let shown = if seeds.len() > 10 {
+        format!("{}, ...", seeds[..10].join(", "))
+    } else {
+        seeds.join(", ")
+    };
+    let names = missing.iter().map(|m| format!("`{m}`")).collect::<Vec<_>>().join(", ");
+    let mut reached: BTreeMap<&str, u64> = BTreeMap::new();
+    for o in outcomes {
+        for (m, n) in &o.coverage {
+            if *n > 0 {
+                *reached.entry(m).or_default() += 1;
+            }
+        }
+    }
+    let seen = if reached.is_empty() {
+        "no mark at all was reached".to_string()
+    } else {
+        let list = reached
+            .iter()
+            .map(|(m, n)| format!("{m} ({n})"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        format!("marks reached, with their number of seeds: {list}")
+    };
+    format!(
+        "{:?}: expect.sometimes: {} {names} never reached on any of {} seed{} ({shown}); {seen}",
+        scenario.name(),
+        if missing.len() == 1 { "the mark" } else { "the marks" },
+        outcomes.len(),
+        if outcomes.len() == 1 { "" } else { "s" },
+    )
+}
+
+/// [`sweep`] with a cancel flag, and without the `[expect] sometimes` check (the caller makes it).
 pub fn sweep_with(
     scenario: &Scenario,
     seeds: &[u64],
@@ -117,6 +198,7 @@ pub fn sweep_with(
                         seed: Some(seed),
                         trace: None,
                         cancel,
+                        history: false,
                     },
                 )
             })

@@ -86,10 +86,16 @@ pub struct Outcome {
     pub latency: LatencySummary,
     /// Invariant violations, in time order.
     pub violations: Vec<Violation>,
-    /// Coverage marks reached, with their counts.
+    /// Marks reached (`ctx.mark`, and `fault.<kind>` per injected fault), with their counts.
     pub coverage: BTreeMap<String, u64>,
     /// The output document: per node id, what the model reports.
     pub output: serde_json::Value,
+    /// The load's client operations, when recorded (`[invariants] linearizable`, or asked for).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub history: Option<crate::check::History>,
+    /// The linearizability verdict of `history`, when the scenario asks for one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub linearizable: Option<crate::check::Verdict>,
 }
 
 impl Outcome {
