@@ -264,7 +264,10 @@ class SnapshotFixture:
         __tracebackhide__ = True
         root = self.snapshots.root
         if case in self._checked:
-            pytest.fail(f"snapshot case {case!r} is checked twice by this test: give each check its own name")
+            pytest.fail(
+                f"snapshot case {case!r} is checked twice by this test: give each check its own name",
+                pytrace=False,
+            )
         seen = self._ledger.seen.setdefault(root, {})
         other = seen.get(case)
         if other is not None and other != self._nodeid:
@@ -382,7 +385,7 @@ def pytest_assertrepr_compare(
 ) -> list[str] | None:
     """A failing ``assert value == snapshot`` explains itself with the check's diff."""
     snap = left if isinstance(left, SnapshotFixture) else right
-    if op not in ("==", "!=") or not isinstance(snap, SnapshotFixture) or snap.last is None:
+    if op != "==" or not isinstance(snap, SnapshotFixture) or snap.last is None or snap.last.passed:
         return None
     lines = snap.last.explain()
     state = "no golden yet" if snap.last.golden_missing else "differs from its golden"
@@ -714,7 +717,7 @@ def _print_summary(tr: Any, summary: _Summary) -> None:
         for line in lines:
             tr.write_line(line)
     if summary.reproduce:
-        tr.write_sep("-", "toron: reproduce the failed seeds")
+        tr.write_sep("-", "toron: reproduce the failed tests")
         for nodeid, commands in summary.reproduce.items():
             tr.write_line(f"{nodeid}:")
             for command in commands:
