@@ -18,7 +18,7 @@ import pytest
 
 import toron
 from conftest import child_env
-from toron.pytest_plugin import SnapshotFixture, _Ledger
+from toron.pytest_plugin import SnapshotFixture, _Ledger, _merge
 
 
 def pytest_run(
@@ -496,3 +496,32 @@ def test_seed_marker_misuse_is_a_named_collection_error(tmp_path: Path) -> None:
     for i, message in enumerate(cases.values()):
         assert f"test_bad{i}.py::test_x: " in r.stdout and message in r.stdout, (message, r.stdout)
     assert "test_noarg.py::test_x: @pytest.mark.toron_seeds needs a `seed` argument" in r.stdout
+
+
+def test_a_case_belongs_to_one_test_and_one_check(tmp_path: Path) -> None:
+    ledger = _Ledger()
+    snaps = toron.Snapshots(tmp_path, update=True)
+    first = SnapshotFixture(snaps, "m/test_a", "update", ledger, "m.py::test_a")
+    first.check(1, name="shared/x")
+    with pytest.raises(pytest.fail.Exception, match="'shared/x' is checked twice by this test"):
+        first.check(2, name="shared/x")
+    other = SnapshotFixture(snaps, "m/test_b", "update", ledger, "m.py::test_b")
+    with pytest.raises(pytest.fail.Exception, match="'shared/x' is already checked by m.py::test_a"):
+        other.check(3, name="shared/x")
+    assert snaps.read("shared/x") == 1
+    # A rerun of the same test (a new fixture, the same node id) may check it again.
+    SnapshotFixture(snaps, "m/test_a", "update", ledger, "m.py::test_a").check(1, name="shared/x")
+
+
+def test_worker_ledgers_merge_on_the_controller() -> None:
+    a = _Ledger(collected=["t::a", "t::b"], finished={"t::a"})
+    a.seen = {"/s": {"m/x": "t::a", "m/y": "t::a"}}
+    b = _Ledger.from_wire(_Ledger(collected=["t::a", "t::b"], finished={"t::b"}, deselected=1).to_wire())
+    b.seen = {"/s": {"m/y": "t::b", "m/z": "t::b"}}
+    merged, conflicts = _merge([a, b])
+    assert merged.seen == {"/s": {"m/x": "t::a", "m/y": "t::a", "m/z": "t::b"}}
+    assert conflicts == ["m/y (/s): checked by t::a and t::b"]
+    assert (merged.collected, merged.finished, merged.deselected) == (["t::a", "t::b"], {"t::a", "t::b"}, 1)
+    # Workers that collected different tests: no full run can be told.
+    b.collected = ["t::a"]
+    assert _merge([a, b])[0].collected is None
