@@ -11,6 +11,7 @@ import shlex
 import subprocess
 import sys
 import textwrap
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
@@ -21,12 +22,9 @@ from conftest import child_env
 from toron.pytest_plugin import SnapshotFixture, _Ledger, _merge
 
 
-def pytest_run(
-    cwd: Path, *args: str, env: dict[str, str] | None = None, autoload: bool = False
-) -> subprocess.CompletedProcess[str]:
-    """``python -m pytest -q ARGS`` in `cwd` (its own rootdir: an empty pytest.ini is written there). Plugins
-    are not autoloaded (hypothesis' and schemathesis' cost seconds a run) but for this one and xdist, unless
-    `autoload` (which finds this one through its ``pytest11`` entry point)."""
+def pytest_run(cwd: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """``python -m pytest -q ARGS`` in `cwd` (its own rootdir: an empty pytest.ini is written there). Only this
+    plugin and xdist are loaded: autoloading hypothesis' and schemathesis' plugins costs seconds a run."""
     (cwd / "pytest.ini").touch()
     child = child_env()
     for name in (
@@ -36,12 +34,8 @@ def pytest_run(
         "PYTEST_XDIST_AUTO_NUM_WORKERS",
     ):
         child.pop(name, None)
-    plugins: list[str] = []
-    if autoload:
-        child.pop("PYTEST_DISABLE_PLUGIN_AUTOLOAD", None)
-    else:
-        child["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
-        plugins = ["-p", "toron.pytest_plugin", "-p", "xdist.plugin"]
+    child["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    plugins = ["-p", "toron.pytest_plugin", "-p", "xdist.plugin"]
     child.update(env or {})
     return subprocess.run(
         [sys.executable, "-m", "pytest", "-q", *plugins, *args],
@@ -137,8 +131,9 @@ def test_pending_then_update_then_a_change_shows_the_toron_diff(tmp_path: Path) 
     assert "2 snapshot(s) differ under" in changed.stdout
     assert snaps.pending_cases() == ["test_flow/test_named", "test_flow/test_value"]
     assert snaps.read("test_flow/test_value") == {"total": 3, "items": [1, 2]}, "goldens stay as they were"
-    # Installed, pytest finds the plugin by its entry point.
-    assert "--snapshot-check" in pytest_run(tmp_path, "--help", autoload=True).stdout
+    assert "--snapshot-check" in pytest_run(tmp_path, "--help").stdout
+    # Installed, pytest finds the plugin by its entry point (the rest of this suite runs under it).
+    assert "toron.pytest_plugin" in {e.value for e in entry_points(group="pytest11")}
 
 
 def test_check_mode_writes_nothing_and_fails_on_mismatch_or_missing(tmp_path: Path) -> None:
@@ -351,16 +346,13 @@ def test_xdist_two_workers_lose_and_double_nothing(tmp_path: Path) -> None:
     assert up.returncode == 0 and "60 passed" in up.stdout, out(up)
     assert snaps.cases() == sorted(expected) and snaps.pending_cases() == []
     assert {c: snaps.read(c) for c in snaps.cases()} == expected
+    # Unused goldens: reported once, by the controller, on a full run only; removed under update only.
+    toron.Snapshots(root, update=True).check("test_par1/test_value_99", 1)
     before = tree(root)
     check = pytest_run(tmp_path, "-n", "2", "--snapshot-check")
     assert check.returncode == 0, out(check)
+    assert check.stdout.count("test_par1/test_value_99") == 1, check.stdout
     assert tree(root) == before
-
-    # Unused goldens: reported once, by the controller, on a full run only; removed under update.
-    toron.Snapshots(root, update=True).check("test_par1/test_value_99", 1)
-    full = pytest_run(tmp_path, "-n", "2")
-    assert full.returncode == 0, out(full)
-    assert full.stdout.count("test_par1/test_value_99") == 1, full.stdout
     partial = pytest_run(tmp_path, "-n", "2", "--snapshot-update", "-k", "test_value and not 3")
     assert partial.returncode == 0 and "test_value_99" not in partial.stdout, out(partial)
     assert Path(snaps.golden_path("test_par1/test_value_99")).exists()
