@@ -1,19 +1,15 @@
 """Golden files from Python: the check / pending / accept / reject workflow, update mode (argument and
-TORON_SNAPSHOT_UPDATE), options, a golden edited into invalid JSON, and the pytest plugin."""
+TORON_SNAPSHOT_UPDATE), options, a golden edited into invalid JSON (the pytest plugin: test_pytest_plugin.py)."""
 
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 import toron
-from conftest import child_env
 
 
 @pytest.fixture
@@ -134,53 +130,6 @@ def test_unused_and_bad_names(snaps: toron.Snapshots) -> None:
     with pytest.raises(toron.CanonicalError) as info:
         snaps.check("nan", {"x": float("nan")})
     assert info.value.path == "/x"
-
-
-PLUGIN_TEST = textwrap.dedent(
-    """
-    def test_value(snapshot):
-        snapshot.assert_match({"total": TOTAL, "items": [1, 2]})
-
-    def test_named(snapshot):
-        snapshot.check({"at": "now"}, name="meta", ignore=["/at"])
-        assert snapshot == [1, 2, 3]
-    """
-)
-
-
-def run_pytest(cwd: Path, *args: str, total: int = 3) -> subprocess.CompletedProcess[str]:
-    (cwd / "test_plugin_demo.py").write_text(PLUGIN_TEST.replace("TOTAL", str(total)))
-    env = child_env()
-    env.pop("TORON_SNAPSHOT_UPDATE", None)
-    return subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_plugin_demo.py", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-
-
-def test_pytest_plugin_fixture_and_update_option(tmp_path: Path) -> None:
-    first = run_pytest(tmp_path)
-    assert first.returncode == 1, first.stdout + first.stderr
-    assert "no golden yet" in first.stdout and "toron snapshot review" in first.stdout
-    snaps = toron.Snapshots(tmp_path / "snapshots", update=False)
-    assert snaps.pending_cases() == [
-        "test_plugin_demo/test_named",
-        "test_plugin_demo/test_named/meta",
-        "test_plugin_demo/test_value",
-    ]
-    updated = run_pytest(tmp_path, "--snapshot-update")
-    assert updated.returncode == 0, updated.stdout + updated.stderr
-    assert snaps.pending_cases() == [] and len(snaps.cases()) == 3
-    assert run_pytest(tmp_path).returncode == 0
-    changed = run_pytest(tmp_path, total=4)
-    assert changed.returncode == 1 and "/total: 3 -> 4" in changed.stdout
-    assert snaps.pending_cases() == ["test_plugin_demo/test_value"]
-    assert "--snapshot-update" in run_pytest(tmp_path, "--help").stdout
 
 
 def test_environment_is_not_leaked() -> None:
