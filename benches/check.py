@@ -7,7 +7,9 @@ duration and a linearization point inside it; results are computed in linearizat
 is linearizable by construction. About 5 % of calls time out (`info`): half of them still take effect, and
 the process is then replaced by a new one, as Jepsen does. A corrupted copy (one read changed to a value
 never written) gives the non-linearizable case, whose time includes building the counterexample.
-Porcupine (Go) is not run here: Go is not installable on the project machine (see benches/README.md).
+Porcupine (Go) is not run here: it cannot be fetched on the project machine (see benches/README.md).
+Then `toron.shrink` on examples/scenarios/kv_buggy.toml seed 3 (time, simulations, steps, sizes) and the cost
+of `[invariants] linearizable` on that run.
 """
 
 from __future__ import annotations
@@ -109,6 +111,40 @@ def report(name: str, history: Any, model: str) -> None:
     )
 
 
+def shrink_report() -> None:
+    """`toron.shrink` on the example with a lost-write bug, and the shrunk scenario's own check."""
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "examples" / "scenarios" / "kv_buggy.toml"
+    scenario = toron.Scenario.from_file(path)
+    best = float("inf")
+    for _ in range(3):
+        start = time.perf_counter()
+        shrunk = toron.shrink(scenario, 3)
+        best = min(best, time.perf_counter() - start)
+    o, m = shrunk.original, shrunk.minimal
+    print(
+        f"shrink kv_buggy seed 3: {best * 1000:.0f} ms, {shrunk.runs} simulations, {len(shrunk.steps)} steps "
+        f"kept; faults {o['faults']} -> {m['faults']}, clients {o['clients']} -> {m['clients']}, requests "
+        f"{o['requests']} -> {m['requests']}, virtual time {o['virtual_time_ns'] / 1e9:g}s -> "
+        f"{m['virtual_time_ns'] / 1e9:g}s"
+    )
+    text = (path.read_text(encoding="utf-8")) + '\n[invariants]\nlinearizable = "kv"\n'
+    lin = toron.Scenario.from_str(text)
+    start = time.perf_counter()
+    outcome = toron.simulate(lin, 3)
+    with_check = time.perf_counter() - start
+    start = time.perf_counter()
+    toron.simulate(scenario, 3)
+    plain = time.perf_counter() - start
+    verdict = outcome.linearizable or {}
+    print(
+        f"kv_buggy seed 3 with [invariants] linearizable: {with_check * 1000:.1f} ms (without: {plain * 1000:.1f} ms),"
+        f" history of {verdict.get('ops')} records, {verdict.get('partitions')} keys, "
+        f"linearizable={verdict.get('linearizable')}"
+    )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--calls", type=int, default=3000)
@@ -132,6 +168,7 @@ def main() -> None:
         corrupt([{k: v for k, v in op.items() if k != "key"} for op in one]),
         "cas-register",
     )
+    shrink_report()
     for item in args.files:
         path, _, model = item.rpartition(":")
         seconds, v = timed(path, model)

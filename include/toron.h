@@ -412,7 +412,9 @@ toron_status toron_simulate_default_seed(const toron_scenario *scenario, toron_o
  * - `seed`: an integer from 0 to 2^64-1; absent or `null` means the default seed (the scenario's, else
  *   `SIM_SEED`, else 0);
  * - `trace`: a file path (relative to the working directory) where the full trace is written as JSON Lines;
- *   absent or `null` writes no trace.
+ *   absent or `null` writes no trace;
+ * - `history`: `true` records the load's client operations in the outcome (`"history"` in
+ *   `toron_outcome_to_json`, for `toron_check_linearizable_json`); the digest is the same either way.
  *
  * `"{}"` gives the same result as `toron_simulate_default_seed`. Fails with `TORON_JSON_ERROR` when
  * `options_json` is not JSON, `TORON_INVALID_ARGUMENT` for an unknown key or a wrong value (the last error
@@ -429,13 +431,29 @@ toron_status toron_simulate_opts(const toron_scenario *scenario,
  * seeds one by one, whatever the thread count.
  *
  * `seeds` may be NULL only when `n` is 0 (the result is then `"[]"`). Fails with the first failing seed's
- * status (e.g. `TORON_SIM_ERROR`), `TORON_NULL_ARGUMENT` or `TORON_SIM_ERROR` when threads cannot start.
+ * status (e.g. `TORON_SIM_ERROR`), `TORON_EXPECTATION_ERROR` when a mark of the scenario's
+ * `[expect] sometimes` was reached on no seed (the last error names it), `TORON_NULL_ARGUMENT` or
+ * `TORON_SIM_ERROR` when threads cannot start.
  */
 toron_status toron_sweep(const toron_scenario *scenario,
                          const uint64_t *seeds,
                          size_t n,
                          size_t threads,
                          char **json_out);
+
+/**
+ * Shrink `scenario` while the seed still violates the invariant of its first violation (see
+ * `toron shrink`), with options as a JSON object: `seed` (absent or null: the default seed) and `max_runs`
+ * (a positive integer, default 1000). Writes a JSON object to `*json_out` (free it with
+ * `toron_string_free`): `seed`, `invariant`, `violation`, `runs`, `steps` (strings), `exhausted`,
+ * `original` and `minimal` (`faults`, `clients`, `requests`, `virtual_time_ns`), `scenario` (the minimal
+ * scenario's structure, for `toron_scenario_from_json`) and `toml` (it as a file, headed by how it was
+ * reached).
+ *
+ * Fails with `TORON_INVALID_ARGUMENT` when the seed violates no invariant or for a bad option (the last error
+ * names it), `TORON_JSON_ERROR`, `TORON_SIM_ERROR`, `TORON_NULL_ARGUMENT` or `TORON_INVALID_UTF8`.
+ */
+toron_status toron_shrink_json(const toron_scenario *scenario, const char *options_json, char **json_out);
 
 /**
  * The trace digest: 64 lowercase hex characters (blake3 of the trace). The same scenario and seed give the

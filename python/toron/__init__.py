@@ -55,7 +55,6 @@ every email, phone, card, SSN, IBAN, IP address, JWT, AWS key, private key and t
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterable
 from concurrent.futures import Executor
 from typing import SupportsIndex
@@ -71,6 +70,7 @@ from toron._toron import (
     DatasetError,
     Diff,
     Error,
+    ExpectationError,
     Finding,
     InvalidArgumentError,
     IoError,
@@ -91,6 +91,7 @@ from toron._toron import (
     Scenario,
     ScenarioError,
     Scrubbed,
+    Shrunk,
     SimulationError,
     SnapshotError,
     Snapshots,
@@ -114,6 +115,7 @@ from toron._toron import (
     runs,
     scan,
     scrub,
+    shrink,
     simulate,
     start_run,
     text_diff,
@@ -129,6 +131,7 @@ __all__ = [
     "DatasetError",
     "Diff",
     "Error",
+    "ExpectationError",
     "Finding",
     "InvalidArgumentError",
     "IoError",
@@ -149,6 +152,7 @@ __all__ = [
     "Scenario",
     "ScenarioError",
     "Scrubbed",
+    "Shrunk",
     "SimulationError",
     "SnapshotError",
     "Snapshots",
@@ -162,6 +166,7 @@ __all__ = [
     "diff",
     "digest",
     "first_divergence",
+    "marks",
     "parse_json",
     "pretty",
     "read_json",
@@ -172,6 +177,7 @@ __all__ = [
     "runs",
     "scan",
     "scrub",
+    "shrink",
     "simulate",
     "start_run",
     "sweep",
@@ -191,13 +197,35 @@ def sweep(
 
     By default the sweep runs in this process on all cores (or `threads` threads), with the GIL released,
     and stops promptly on Ctrl-C. With `executor` (any :class:`concurrent.futures.Executor`: a process
-    pool, or a Dask or Ray executor when one machine is not enough) each seed is one task; scenarios and
-    outcomes pickle, and `threads` must then be None.
+    pool, or a Dask or Ray executor when one machine is not enough) each seed is one task; the scenario
+    travels as its canonical structure (``Scenario.__reduce__``), outcomes as their JSON, and `threads` must
+    then be None.
+
+    When the scenario lists marks under ``[expect] sometimes`` and no seed reached one of them, raises
+    :class:`ExpectationError` naming it; the outcomes are on the exception (``outcomes``), with each
+    expected mark's seeds (``marks``).
     """
     if executor is None:
-        return _toron.sweep(scenario, seeds, threads)
-    if threads is not None:
-        _toron._raise_error(
-            "invalid_argument", "threads and executor are exclusive (the executor decides where seeds run)"
-        )
-    return list(executor.map(simulate, itertools.repeat(scenario), seeds))
+        outcomes = _toron.sweep(scenario, seeds, threads)
+    else:
+        if threads is not None:
+            _toron._raise_error(
+                "invalid_argument",
+                "threads and executor are exclusive (the executor decides where seeds run)",
+            )
+        # Sized lists: Dask's executor takes only iterables with a length.
+        listed = list(seeds)
+        outcomes = list(executor.map(simulate, [scenario] * len(listed), listed))
+    try:
+        _toron._expect_sometimes(scenario, outcomes)
+    except ExpectationError as e:
+        e.outcomes = outcomes  # type: ignore[attr-defined]
+        e.marks = dict(_toron.marks(scenario, outcomes))  # type: ignore[attr-defined]
+        raise
+    return outcomes
+
+
+def marks(scenario: Scenario, outcomes: Iterable[Outcome]) -> dict[str, list[int]]:
+    """Each mark of the scenario's ``[expect] sometimes``, in the order listed, with the seeds of `outcomes`
+    that reached it (an empty list: none did)."""
+    return dict(_toron.marks(scenario, list(outcomes)))

@@ -17,6 +17,7 @@ __all__ = [
     "DatasetError",
     "Diff",
     "Error",
+    "ExpectationError",
     "Finding",
     "InvalidArgumentError",
     "IoError",
@@ -37,6 +38,7 @@ __all__ = [
     "Scenario",
     "ScenarioError",
     "Scrubbed",
+    "Shrunk",
     "SimulationError",
     "SnapshotError",
     "Snapshots",
@@ -46,6 +48,7 @@ __all__ = [
     "__version__",
     "_error_class_for_kind",
     "_error_kinds",
+    "_expect_sometimes",
     "_quarantine_list",
     "_quarantine_purge",
     "_quarantine_put",
@@ -60,6 +63,7 @@ __all__ = [
     "diff",
     "digest",
     "first_divergence",
+    "marks",
     "parse_json",
     "pretty",
     "read_json",
@@ -70,6 +74,7 @@ __all__ = [
     "runs",
     "scan",
     "scrub",
+    "shrink",
     "simulate",
     "start_run",
     "sweep",
@@ -113,6 +118,7 @@ class RunError(Error): ...
 class PiiError(Error, ValueError): ...
 class DatasetError(Error, ValueError): ...
 class WarroomError(Error): ...
+class ExpectationError(Error): ...
 
 _DatasetFormat: TypeAlias = Literal["jsonl", "csv", "json"]
 
@@ -187,6 +193,11 @@ class Outcome:
     @property
     def coverage(self) -> dict[str, int]: ...
     @property
+    def history(self) -> list[dict[str, Any]] | None: ...
+    @property
+    def linearizable(self) -> dict[str, Any] | None: ...
+    def history_text(self, format: str = "json") -> str: ...
+    @property
     def output(self) -> dict[str, Any]: ...
     def to_dict(self) -> dict[str, Any]: ...
     def to_json(self) -> str: ...
@@ -198,11 +209,52 @@ class Outcome:
     def __reduce__(self) -> tuple[Any, ...]: ...
 
 def simulate(
-    scenario: Scenario, seed: SupportsIndex | None = None, trace: _PathLike | None = None
+    scenario: Scenario,
+    seed: SupportsIndex | None = None,
+    trace: _PathLike | None = None,
+    *,
+    history: bool = False,
 ) -> Outcome:
-    """Simulate with `seed` (None: the scenario's, then SIM_SEED, then 0); `trace` writes JSON Lines.
+    """Simulate with `seed` (None: the scenario's, then SIM_SEED, then 0); `trace` writes JSON Lines;
+    `history` records the load's operations in `Outcome.history`.
 
     Releases the GIL; Ctrl-C stops it with KeyboardInterrupt.
+    """
+
+def _expect_sometimes(scenario: Scenario, outcomes: list[Outcome]) -> list[tuple[str, list[int]]]: ...
+def marks(scenario: Scenario, outcomes: list[Outcome]) -> list[tuple[str, list[int]]]: ...
+
+@final
+class Shrunk:
+    """What `shrink` found: the minimal scenario (seed written in), the invariant and how it got there."""
+
+    @property
+    def scenario(self) -> Scenario: ...
+    @property
+    def seed(self) -> int: ...
+    @property
+    def invariant(self) -> str: ...
+    @property
+    def violation(self) -> dict[str, Any]: ...
+    @property
+    def runs(self) -> int: ...
+    @property
+    def steps(self) -> list[str]: ...
+    @property
+    def exhausted(self) -> bool: ...
+    @property
+    def original(self) -> dict[str, int]: ...
+    @property
+    def minimal(self) -> dict[str, int]: ...
+    def to_toml(self) -> str: ...
+    def to_dict(self) -> dict[str, Any]: ...
+    def write(self, path: _PathLike) -> None: ...
+
+def shrink(scenario: Scenario, seed: int | None = None, *, max_runs: int = 1000) -> Shrunk:
+    """The smallest scenario that, with the same seed, still violates the invariant of the first violation.
+
+    Releases the GIL; Ctrl-C stops it with KeyboardInterrupt. A seed with no violation raises
+    InvalidArgumentError.
     """
 
 def sweep(

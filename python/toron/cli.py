@@ -325,6 +325,13 @@ def _parser() -> argparse.ArgumentParser:
     m.add_argument("scenario", metavar="SCENARIO", help="the scenario file")
     m.add_argument("--seed", type=int, default=None, help="the seed (default: the scenario's, SIM_SEED, 0)")
     m.add_argument("--trace", default=None, metavar="PATH", help="write the full trace as JSON Lines")
+    m.add_argument(
+        "--history",
+        default=None,
+        metavar="PATH",
+        help="record the load's client operations and write them as a history (Jepsen EDN for .edn, "
+        "else JSON), for `toron check-history`",
+    )
     m.add_argument("--json", action="store_true", help="print the whole outcome as JSON")
     m.set_defaults(run=_cmd_simulate)
 
@@ -478,7 +485,12 @@ def _cmd_reject(args: argparse.Namespace) -> int:
 
 def _cmd_simulate(args: argparse.Namespace) -> int:
     scenario = toron.Scenario.from_file(args.scenario)
-    outcome = toron.simulate(scenario, seed=args.seed, trace=args.trace)
+    outcome = toron.simulate(scenario, seed=args.seed, trace=args.trace, history=args.history is not None)
+    if args.history is not None:
+        if outcome.history is None:
+            raise _Usage(f"{args.scenario}: the scenario has no [load]: there is no history to write")
+        fmt = "edn" if args.history.endswith(".edn") else "json"
+        Path(args.history).write_text(outcome.history_text(fmt))
     if args.json:
         print(outcome.to_json())
     else:

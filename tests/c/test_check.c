@@ -1,8 +1,10 @@
 /*
  * C tests of toron_check_linearizable_json (include/toron.h): the vectors of tests/vectors/linearizable.json,
  * a counterexample in the verdict, EDN input, bad input (JSON and EDN errors with their line, an unknown
- * model, a bad field), NULL arguments and the output untouched on failure. Run under valgrind by
- * `make test-c`.
+ * model, a bad field), NULL arguments and the output untouched on failure; then the checkers on simulations:
+ * a recorded history (toron_simulate_opts "history"), `[expect] sometimes` in toron_sweep
+ * (TORON_EXPECTATION_ERROR naming the mark) and toron_shrink_json. Run under valgrind by `make test-c`, from
+ * the repository root.
  *
  * Usage: test_check VECTORS   (the file tests/c/linear_vectors.py writes)
  */
@@ -86,6 +88,70 @@ static void test_bad_input(void) {
   toron_string_free(out);
 }
 
+static char *read_text(const char *path) {
+  FILE *f = fopen(path, "rb");
+  if (f == NULL) return NULL;
+  char *buf = malloc(1 << 16);
+  size_t n = buf ? fread(buf, 1, (1 << 16) - 1, f) : 0;
+  fclose(f);
+  if (buf) buf[n] = '\0';
+  return buf;
+}
+
+static void test_simulation_checkers(void) {
+  toron_scenario *kv_buggy = NULL;
+  CHECK_STATUS(toron_scenario_from_path("examples/scenarios/kv_buggy.toml", &kv_buggy), TORON_OK);
+  if (kv_buggy == NULL) return;
+  /* The history, recorded on request, is checked by the checker: the lost writes are not linearizable. */
+  toron_outcome *outcome = NULL;
+  CHECK_STATUS(toron_simulate_opts(kv_buggy, "{\"seed\": 3, \"history\": true}", &outcome), TORON_OK);
+  char *json = NULL;
+  if (outcome != NULL) CHECK_STATUS(toron_outcome_to_json(outcome, &json), TORON_OK);
+  CHECK(contains(json, "\"history\":[{"));
+  toron_string_free(json);
+  toron_outcome_free(outcome);
+  CHECK_STATUS(toron_simulate_opts(kv_buggy, "{\"history\": 1}", &outcome), TORON_INVALID_ARGUMENT);
+
+  /* Shrinking: one fault is left, and the result names the invariant and carries the TOML. */
+  char *shrunk = NULL;
+  CHECK_STATUS(toron_shrink_json(kv_buggy, "{\"seed\": 3}", &shrunk), TORON_OK);
+  CHECK(contains(shrunk, "\"invariant\":\"acknowledged_write_lost\""));
+  CHECK(contains(shrunk, "\"toml\":\"# Shrunk by `toron shrink`"));
+  CHECK(contains(shrunk, "\"minimal\":{\"clients\":2,\"faults\":1,"));
+  toron_string_free(shrunk);
+  shrunk = SENTINEL_STRING;
+  CHECK_STATUS(toron_shrink_json(kv_buggy, "{\"max_runs\": 0}", &shrunk), TORON_INVALID_ARGUMENT);
+  CHECK(shrunk == SENTINEL_STRING);
+  CHECK(contains(toron_last_error_message(), "max_runs"));
+  toron_scenario_free(kv_buggy);
+
+  toron_scenario *kv = NULL;
+  CHECK_STATUS(toron_scenario_from_path("examples/scenarios/kv.toml", &kv), TORON_OK);
+  CHECK_STATUS(toron_shrink_json(kv, "{\"seed\": 1}", &shrunk), TORON_INVALID_ARGUMENT);
+  CHECK(contains(toron_last_error_message(), "violates no invariant"));
+  toron_scenario_free(kv);
+
+  /* A sweep in which no seed reached a mark of [expect] sometimes fails naming it. */
+  char *text = read_text("examples/scenarios/kv.toml");
+  CHECK(text != NULL);
+  if (text == NULL) return;
+  size_t len = strlen(text);
+  const char *extra = "\n[expect]\nsometimes = [\"fault.crash\", \"no.such.mark\"]\n";
+  char *with = malloc(len + strlen(extra) + 1);
+  memcpy(with, text, len);
+  strcpy(with + len, extra);
+  toron_scenario *expecting = NULL;
+  CHECK_STATUS(toron_scenario_from_str(with, "toml", &expecting), TORON_OK);
+  uint64_t seeds[] = {1, 2};
+  char *array = SENTINEL_STRING;
+  if (expecting != NULL) CHECK_STATUS(toron_sweep(expecting, seeds, 2, 1, &array), TORON_EXPECTATION_ERROR);
+  CHECK(array == SENTINEL_STRING);
+  CHECK(contains(toron_last_error_message(), "`no.such.mark` never reached on any of 2 seeds (1, 2)"));
+  toron_scenario_free(expecting);
+  free(with);
+  free(text);
+}
+
 int main(int argc, char **argv) {
   if (argc != 2) {
     fprintf(stderr, "usage: test_check VECTORS (the file tests/c/linear_vectors.py writes)\n");
@@ -95,6 +161,7 @@ int main(int argc, char **argv) {
   CHECK(records > 0 && records == vectors);
   test_counterexample_and_edn();
   test_bad_input();
+  test_simulation_checkers();
   printf("test_check: %d checks, %d failures, %d vectors\n", checks, failures, vectors);
   return failures == 0 ? 0 : 1;
 }

@@ -24,6 +24,7 @@ EXPECTED: dict[str, tuple[type[toron.Error], tuple[type[BaseException], ...]]] =
     "pii": (toron.PiiError, (ValueError,)),
     "dataset": (toron.DatasetError, (ValueError,)),
     "warroom": (toron.WarroomError, ()),
+    "expectation": (toron.ExpectationError, ()),
 }
 
 

@@ -32,6 +32,7 @@ pub(crate) struct Classes {
     pub(crate) pii: Py<PyType>,
     pub(crate) dataset: Py<PyType>,
     pub(crate) warroom: Py<PyType>,
+    pub(crate) expectation: Py<PyType>,
 }
 
 static CLASSES: PyOnceLock<Classes> = PyOnceLock::new();
@@ -116,6 +117,12 @@ pub(crate) fn classes(py: Python<'_>) -> PyResult<&'static Classes> {
                  database cannot be used.",
                 None,
             )?,
+            expectation: sub(
+                "ExpectationError",
+                "What a scenario expects of a sweep did not happen: a mark of `[expect] sometimes` that no seed \
+                 reached (the message names it).",
+                None,
+            )?,
             base,
         })
     })
@@ -140,6 +147,7 @@ pub(crate) fn class_for(classes: &Classes, kind: ErrorKind) -> Option<&Py<PyType
         ErrorKind::Pii => Some(&classes.pii),
         ErrorKind::Dataset => Some(&classes.dataset),
         ErrorKind::Warroom => Some(&classes.warroom),
+        ErrorKind::Expectation => Some(&classes.expectation),
     }
 }
 
@@ -277,6 +285,7 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
         ("PiiError", &c.pii),
         ("DatasetError", &c.dataset),
         ("WarroomError", &c.warroom),
+        ("ExpectationError", &c.expectation),
     ] {
         m.add(name, class.bind(py))?;
     }

@@ -31,6 +31,7 @@ mod pii;
 mod run;
 mod scenario;
 mod server;
+mod shrink;
 mod sim;
 mod snapshot;
 mod warroom;
@@ -44,6 +45,8 @@ fn _toron(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<sim::PyOutcome>()?;
     m.add_function(wrap_pyfunction!(sim::simulate, m)?)?;
     m.add_function(wrap_pyfunction!(sim::sweep, m)?)?;
+    m.add_function(wrap_pyfunction!(sim::_expect_sometimes, m)?)?;
+    m.add_function(wrap_pyfunction!(sim::marks, m)?)?;
     m.add_function(wrap_pyfunction!(canon::canonical, m)?)?;
     m.add_function(wrap_pyfunction!(canon::digest, m)?)?;
     m.add_function(wrap_pyfunction!(canon::pretty, m)?)?;
@@ -65,5 +68,6 @@ fn _toron(m: &Bound<'_, PyModule>) -> PyResult<()> {
     fixtures::register(m)?;
     warroom::register(m)?;
     check::register(m)?;
+    shrink::register(m)?;
     Ok(())
 }

@@ -14,7 +14,7 @@ pub(crate) struct PyScenario {
 }
 
 impl PyScenario {
-    fn new(inner: Scenario) -> Self {
+    pub(crate) fn new(inner: Scenario) -> Self {
         PyScenario { inner: Arc::new(inner) }
     }
 }

@@ -6,6 +6,7 @@ use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyInt, PyTuple};
 use std::path::PathBuf;
+use toron_core::check::HistoryFormat;
 use toron_core::sim::{self, Outcome, SimOptions};
 
 /// The result of one simulation. Immutable; the dict attributes are fresh copies on each access.
@@ -58,7 +59,45 @@ impl PyOutcome {
         convert::to_python(py, &self.inner.violations)
     }
 
-    /// Coverage marks reached, with their counts.
+    /// The load's client operations (op dicts: process, type, f, key, value, time, index), when recorded
+    /// (`simulate(..., history=True)` or a scenario's `[invariants] linearizable`); else None.
+    #[getter]
+    fn history<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        match &self.inner.history {
+            Some(h) => convert::from_value(py, &h.to_value()),
+            None => Ok(py.None().into_bound(py)),
+        }
+    }
+
+    /// The recorded history as text: `"json"` (a JSON array) or `"edn"` (Jepsen EDN, one op per line), for
+    /// `toron check-history` or Jepsen's own checkers.
+    #[pyo3(signature = (format = "json"))]
+    fn history_text(&self, format: &str) -> PyResult<String> {
+        let Some(h) = &self.inner.history else {
+            return Err(errors::invalid_argument(
+                "no history was recorded (expected simulate(..., history=True) or [invariants] linearizable)",
+            ));
+        };
+        match format {
+            "json" => Ok(h.write(HistoryFormat::Json)),
+            "edn" => Ok(h.write(HistoryFormat::Edn)),
+            other => Err(errors::invalid_argument(format!(
+                "unknown history format {other:?} (expected \"json\" or \"edn\")"
+            ))),
+        }
+    }
+
+    /// The verdict of the scenario's `[invariants] linearizable` check (as `check_linearizable` returns it),
+    /// or None when the scenario asks for none.
+    #[getter]
+    fn linearizable<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        match &self.inner.linearizable {
+            Some(v) => convert::from_value(py, &v.to_value()),
+            None => Ok(py.None().into_bound(py)),
+        }
+    }
+
+    /// Marks reached (`ctx.mark`, and `fault.<kind>` per injected fault), with their counts.
     #[getter]
     fn coverage<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         convert::to_python(py, &self.inner.coverage)
@@ -142,14 +181,16 @@ fn u64_arg(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<u64> {
 }
 
 /// Simulate `scenario` with `seed` (None: the scenario's, then `SIM_SEED`, then 0); `trace` writes the full
-/// trace as JSON Lines to that path. Releases the GIL; Ctrl-C stops it with `KeyboardInterrupt`.
+/// trace as JSON Lines to that path; `history` records the load's operations in `Outcome.history`. Releases
+/// the GIL; Ctrl-C stops it with `KeyboardInterrupt`.
 #[pyfunction]
-#[pyo3(signature = (scenario, seed = None, trace = None))]
+#[pyo3(signature = (scenario, seed = None, trace = None, *, history = false))]
 pub(crate) fn simulate(
     py: Python<'_>,
     scenario: &Bound<'_, PyScenario>,
     seed: Option<&Bound<'_, PyAny>>,
     trace: Option<PathBuf>,
+    history: bool,
 ) -> PyResult<PyOutcome> {
     let seed = seed.map(|s| u64_arg(s, "seed")).transpose()?;
     let s = scenario.get().inner.clone();
@@ -160,6 +201,7 @@ pub(crate) fn simulate(
                 seed,
                 trace,
                 cancel: Some(cancel),
+                history,
             },
         )
     })?;
@@ -190,4 +232,22 @@ pub(crate) fn sweep(
     let s = scenario.get().inner.clone();
     let outcomes = doorway::enter(py, move |cancel| sim::sweep_with(&s, &list, threads, Some(cancel)))?;
     Ok(outcomes.into_iter().map(|inner| PyOutcome { inner }).collect())
+}
+
+/// Per mark of the scenario's `[expect] sometimes`, the seeds of `outcomes` that reached it; raises
+/// `toron.ExpectationError` naming the marks no seed reached.
+#[pyfunction]
+pub(crate) fn _expect_sometimes(
+    scenario: &Bound<'_, PyScenario>,
+    outcomes: Vec<Bound<'_, PyOutcome>>,
+) -> PyResult<Vec<(String, Vec<u64>)>> {
+    let list: Vec<Outcome> = outcomes.iter().map(|o| o.get().inner.clone()).collect();
+    sim::expect_sometimes(&scenario.get().inner, &list).map_err(errors::map)
+}
+
+/// Per mark of the scenario's `[expect] sometimes`, the seeds of `outcomes` that reached it (never raises).
+#[pyfunction]
+pub(crate) fn marks(scenario: &Bound<'_, PyScenario>, outcomes: Vec<Bound<'_, PyOutcome>>) -> Vec<(String, Vec<u64>)> {
+    let list: Vec<Outcome> = outcomes.iter().map(|o| o.get().inner.clone()).collect();
+    sim::sometimes(&scenario.get().inner, &list)
 }

@@ -39,6 +39,14 @@ struct Recorder {
     next: u64,
 }
 
+/// A written value as the history records it: its top 53 bits. The load writes 64-bit values, which JSON
+/// readers that keep integers exact (RFC 8785, I-JSON, JavaScript) and EDN's 64-bit longs cannot all carry;
+/// each key is written once, so any value mapping the same way on writes and reads keeps the checker's answer
+/// (a read of another key's record still reads a value never written under this key).
+fn recorded(value: u64) -> serde_json::Value {
+    serde_json::Value::from(value >> 11)
+}
+
 impl Recorder {
     fn record(&mut self, process: u64, r#type: OpType, op: Op, value: Option<serde_json::Value>, time: Time) {
         let (f, key) = match op {
@@ -60,7 +68,7 @@ impl Recorder {
 
     fn invoke(&mut self, process: u64, op: Op, time: Time) {
         let value = match op {
-            Op::Put { value, .. } => Some(serde_json::Value::from(value)),
+            Op::Put { value, .. } => Some(recorded(value)),
             _ => None,
         };
         self.record(process, OpType::Invoke, op, value, time);
@@ -69,7 +77,7 @@ impl Recorder {
     /// The operation may or may not have happened: `info`, and a closed-loop client moves on to a new process.
     fn info(&mut self, p: &Pending, closed: bool, time: Time) {
         let value = match p.op {
-            Op::Put { value, .. } => Some(serde_json::Value::from(value)),
+            Op::Put { value, .. } => Some(recorded(value)),
             _ => None,
         };
         self.record(p.process, OpType::Info, p.op, value, time);
@@ -433,8 +441,9 @@ impl Load {
                     self.record_latency(latency);
                     if let Some(h) = &mut self.history {
                         let value = match (p.op, reply) {
-                            (Op::Get { .. }, Reply::Value(v)) => Some(v.map_or(serde_json::Value::Null, Into::into)),
-                            (Op::Put { value, .. }, _) => Some(value.into()),
+                            // A read of nothing is `value: null`, which JSON gives back as no value.
+                            (Op::Get { .. }, Reply::Value(v)) => v.map(recorded),
+                            (Op::Put { value, .. }, _) => Some(recorded(value)),
                             _ => None,
                         };
                         h.record(p.process, OpType::Ok, p.op, value, core.now);
