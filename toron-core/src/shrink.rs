@@ -27,7 +27,7 @@
 //! # Ok::<(), toron_core::Error>(())
 //! ```
 
-use crate::scenario::{Duration, FaultKind, LoadMode, Scenario, ScenarioSpec};
+use crate::scenario::{Duration, LoadMode, Scenario, ScenarioSpec};
 use crate::sim::{self, Outcome, SimOptions, Violation};
 use crate::{Error, ErrorKind, Result};
 use serde::{Deserialize, Serialize};
@@ -353,18 +353,9 @@ impl Shrinker<'_> {
 }
 
 fn fault_text(f: &crate::scenario::FaultSpec) -> String {
-    let kind = match f.kind {
-        FaultKind::Crash => "crash",
-        FaultKind::Restart => "restart",
-        FaultKind::Partition => "partition",
-        FaultKind::Heal => "heal",
-        FaultKind::LossBurst => "loss burst",
-        FaultKind::ClockSkew => "clock skew",
-        FaultKind::Slow => "slow",
-    };
     match &f.node {
-        Some(n) => format!("{kind} of {n} at {}", f.at),
-        None => format!("{kind} at {}", f.at),
+        Some(n) => format!("{} of {n} at {}", f.kind.name(), f.at),
+        None => format!("{} at {}", f.kind.name(), f.at),
     }
 }
 

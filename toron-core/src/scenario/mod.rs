@@ -231,6 +231,21 @@ pub enum FaultKind {
     Slow,
 }
 
+impl FaultKind {
+    /// The name a scenario writes it by (`crash`, `loss_burst`, ...).
+    pub fn name(self) -> &'static str {
+        match self {
+            FaultKind::Crash => "crash",
+            FaultKind::Restart => "restart",
+            FaultKind::Partition => "partition",
+            FaultKind::Heal => "heal",
+            FaultKind::LossBurst => "loss_burst",
+            FaultKind::ClockSkew => "clock_skew",
+            FaultKind::Slow => "slow",
+        }
+    }
+}
+
 /// One injected fault.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -783,10 +798,7 @@ fn validate_fault(
     known: &dyn Fn(&str) -> bool,
     unknown: &dyn Fn(FieldPath, &str) -> Invalid,
 ) -> std::result::Result<(), Invalid> {
-    let kind = serde_json::to_value(f.kind)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default();
+    let kind = f.kind.name();
     let needs_node = matches!(
         f.kind,
         FaultKind::Crash | FaultKind::Restart | FaultKind::ClockSkew | FaultKind::Slow

@@ -15,32 +15,19 @@ pub(crate) fn kind_code(kind: FaultKind) -> u8 {
     }
 }
 
-/// The mark each injected fault sets (`fault.crash`, ...), so `[expect] sometimes` can ask that a sweep really
-/// crashed a node, partitioned the network, ...
-pub(crate) fn mark(kind: FaultKind) -> &'static str {
-    match kind {
-        FaultKind::Crash => "fault.crash",
-        FaultKind::Restart => "fault.restart",
-        FaultKind::Partition => "fault.partition",
-        FaultKind::Heal => "fault.heal",
-        FaultKind::LossBurst => "fault.loss_burst",
-        FaultKind::ClockSkew => "fault.clock_skew",
-        FaultKind::Slow => "fault.slow",
-    }
-}
-
 /// The name of a kind code (for the JSON Lines trace).
 pub(crate) fn kind_name(code: u8) -> &'static str {
-    match code {
-        1 => "crash",
-        2 => "restart",
-        3 => "partition",
-        4 => "heal",
-        5 => "loss_burst",
-        6 => "clock_skew",
-        7 => "slow",
-        _ => "unknown",
-    }
+    let kind = match code {
+        1 => FaultKind::Crash,
+        2 => FaultKind::Restart,
+        3 => FaultKind::Partition,
+        4 => FaultKind::Heal,
+        5 => FaultKind::LossBurst,
+        6 => FaultKind::ClockSkew,
+        7 => FaultKind::Slow,
+        _ => return "unknown",
+    };
+    kind.name()
 }
 
 /// One fault, with ids resolved.
