@@ -171,6 +171,11 @@ typedef enum {
    * What a scenario expects of a sweep did not happen: a mark of `[expect] sometimes` no seed reached.
    */
   TORON_EXPECTATION_ERROR = 115,
+  /**
+   * A node written outside Toron failed (a callback returned an error status, its constructor failed) or
+   * its model (`c:<symbol>`, `python:...`) cannot be found or built.
+   */
+  TORON_NODE_ERROR = 116,
 } toron_status;
 
 /**

@@ -8,6 +8,7 @@ mod fixtures;
 mod gate;
 mod html;
 mod lifecycle;
+mod nodes;
 mod pii;
 mod protect;
 mod report;

@@ -25,6 +25,7 @@ EXPECTED: dict[str, tuple[type[toron.Error], tuple[type[BaseException], ...]]] =
     "dataset": (toron.DatasetError, (ValueError,)),
     "warroom": (toron.WarroomError, ()),
     "expectation": (toron.ExpectationError, ()),
+    "node": (toron.NodeError, ()),
 }
 
 

@@ -44,6 +44,9 @@ pub enum ErrorKind {
     Warroom,
     /// What a scenario expects of a sweep did not happen: a mark of `[expect] sometimes` that no seed reached.
     Expectation,
+    /// A node written outside toron-core (Python, C) failed: its constructor or a callback raised or returned
+    /// an error status, or its model (`python:...`, `c:...`) cannot be found or built.
+    Node,
 }
 
 impl ErrorKind {
@@ -66,6 +69,7 @@ impl ErrorKind {
             ErrorKind::Dataset => "dataset",
             ErrorKind::Warroom => "warroom",
             ErrorKind::Expectation => "expectation",
+            ErrorKind::Node => "node",
         }
     }
 
@@ -87,6 +91,7 @@ impl ErrorKind {
         ErrorKind::Dataset,
         ErrorKind::Warroom,
         ErrorKind::Expectation,
+        ErrorKind::Node,
     ];
 }
 

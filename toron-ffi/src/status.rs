@@ -65,6 +65,9 @@ pub enum toron_status {
     TORON_WARROOM_ERROR = 114,
     /// What a scenario expects of a sweep did not happen: a mark of `[expect] sometimes` no seed reached.
     TORON_EXPECTATION_ERROR = 115,
+    /// A node written outside Toron failed (a callback returned an error status, its constructor failed) or
+    /// its model (`c:<symbol>`, `python:...`) cannot be found or built.
+    TORON_NODE_ERROR = 116,
 }
 
 impl toron_status {
@@ -93,6 +96,7 @@ impl toron_status {
         toron_status::TORON_DATASET_ERROR,
         toron_status::TORON_WARROOM_ERROR,
         toron_status::TORON_EXPECTATION_ERROR,
+        toron_status::TORON_NODE_ERROR,
     ];
 
     /// The status of a core error kind. The match is exhaustive: a kind added to the core does not compile
@@ -115,6 +119,7 @@ impl toron_status {
             ErrorKind::Dataset => toron_status::TORON_DATASET_ERROR,
             ErrorKind::Warroom => toron_status::TORON_WARROOM_ERROR,
             ErrorKind::Expectation => toron_status::TORON_EXPECTATION_ERROR,
+            ErrorKind::Node => toron_status::TORON_NODE_ERROR,
         }
     }
 
@@ -144,6 +149,7 @@ impl toron_status {
             toron_status::TORON_DATASET_ERROR => "TORON_DATASET_ERROR\0",
             toron_status::TORON_WARROOM_ERROR => "TORON_WARROOM_ERROR\0",
             toron_status::TORON_EXPECTATION_ERROR => "TORON_EXPECTATION_ERROR\0",
+            toron_status::TORON_NODE_ERROR => "TORON_NODE_ERROR\0",
         }
     }
 }
@@ -212,6 +218,7 @@ mod tests {
             (toron_status::TORON_DATASET_ERROR, 113),
             (toron_status::TORON_WARROOM_ERROR, 114),
             (toron_status::TORON_EXPECTATION_ERROR, 115),
+            (toron_status::TORON_NODE_ERROR, 116),
         ];
         assert_eq!(pinned.len(), toron_status::ALL.len());
         for (status, number) in pinned {

@@ -33,6 +33,7 @@ pub(crate) struct Classes {
     pub(crate) dataset: Py<PyType>,
     pub(crate) warroom: Py<PyType>,
     pub(crate) expectation: Py<PyType>,
+    pub(crate) node: Py<PyType>,
 }
 
 static CLASSES: PyOnceLock<Classes> = PyOnceLock::new();
@@ -123,6 +124,12 @@ pub(crate) fn classes(py: Python<'_>) -> PyResult<&'static Classes> {
                  reached (the message names it).",
                 None,
             )?,
+            node: sub(
+                "NodeError",
+                "A node written outside Toron failed: its constructor or a callback raised or returned an error \
+                 status, or its model (`python:...`, `c:...`) cannot be found or built.",
+                None,
+            )?,
             base,
         })
     })
@@ -148,6 +155,7 @@ pub(crate) fn class_for(classes: &Classes, kind: ErrorKind) -> Option<&Py<PyType
         ErrorKind::Dataset => Some(&classes.dataset),
         ErrorKind::Warroom => Some(&classes.warroom),
         ErrorKind::Expectation => Some(&classes.expectation),
+        ErrorKind::Node => Some(&classes.node),
     }
 }
 
@@ -286,6 +294,7 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
         ("DatasetError", &c.dataset),
         ("WarroomError", &c.warroom),
         ("ExpectationError", &c.expectation),
+        ("NodeError", &c.node),
     ] {
         m.add(name, class.bind(py))?;
     }

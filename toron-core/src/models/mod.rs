@@ -10,9 +10,10 @@ pub mod echo;
 pub mod kv;
 pub mod queue;
 
-use crate::scenario::{typed, FieldPath, Scenario};
+use crate::scenario::{typed, FieldPath, NodeSpec, Scenario};
+use crate::sim::registry::{self, ExternalModel};
 use crate::sim::{Node, NodeFactory};
-use serde_json::Value;
+use crate::{Error, ErrorKind};
 use std::sync::Arc;
 
 /// A node's model with its checked parameters.
@@ -24,6 +25,8 @@ pub enum ModelSpec {
     Queue(queue::QueueParams),
     /// `model = "kv"`.
     Kv(kv::KvParams),
+    /// `model = "python:..."` or `"c:..."`: built by the resolver of its prefix ([`registry`]).
+    External(ExternalModel),
 }
 
 /// The model names, for error messages.
@@ -39,9 +42,44 @@ impl ModelSpec {
     }
 }
 
-/// Check `params` for `model`; errors carry the field path under `node[i]`.
-pub(crate) fn parse_params(model: &str, params: &Value, node: &FieldPath) -> Result<ModelSpec, (FieldPath, String)> {
+/// Check a node's `model` and `params`; errors carry the field path under `node[i]`.
+pub(crate) fn parse_params(spec: &NodeSpec, node: &FieldPath) -> Result<ModelSpec, (FieldPath, String)> {
+    let (model, params) = (spec.model.as_str(), &spec.params);
     let base = node.key("params");
+    if let Some((prefix, target)) = model.split_once(':') {
+        if !registry::PREFIXES.contains(&prefix) {
+            return Err((
+                node.key("model"),
+                format!(
+                    "unknown model prefix {prefix:?} in {model:?} (expected one of: {}, or a built-in model: {})",
+                    registry::PREFIXES
+                        .iter()
+                        .map(|p| format!("{p}:..."))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    MODELS.join(", ")
+                ),
+            ));
+        }
+        let m = ExternalModel {
+            node: spec.id.clone(),
+            prefix: prefix.to_string(),
+            target: target.to_string(),
+            params: params.clone(),
+            library: spec.library.clone(),
+            base_dir: None,
+        };
+        if let Some(r) = registry::resolver(prefix) {
+            r.check(&m).map_err(|msg| (node.key("model"), msg))?;
+        }
+        return Ok(ModelSpec::External(m));
+    }
+    if spec.library.is_some() {
+        return Err((
+            node.key("library"),
+            format!("library is only for models of a shared library (`c:<symbol>`), not {model:?}"),
+        ));
+    }
     match model {
         "echo" => typed(params, &base).map(ModelSpec::Echo),
         "queue" => {
@@ -64,31 +102,56 @@ pub(crate) fn parse_params(model: &str, params: &Value, node: &FieldPath) -> Res
         }
         other => Err((
             node.key("model"),
-            format!("unknown model {other:?} (expected one of: {})", MODELS.join(", ")),
+            format!(
+                "unknown model {other:?} (expected one of: {}, or python:pkg.module:Class, c:<symbol>)",
+                MODELS.join(", ")
+            ),
         )),
     }
 }
 
-/// One factory per node of the scenario, in node order.
-pub(crate) fn factories(scenario: &Scenario) -> Vec<Box<dyn NodeFactory>> {
+/// One factory per node of the scenario, in node order: the node's binding
+/// ([`Scenario::set_node`]) if it has one, else its model's.
+pub(crate) fn factories(scenario: &Scenario) -> crate::Result<Vec<Arc<dyn NodeFactory>>> {
     scenario
         .models()
         .iter()
-        .map(|m| -> Box<dyn NodeFactory> {
-            match m {
+        .zip(&scenario.spec().nodes)
+        .map(|(m, node)| -> crate::Result<Arc<dyn NodeFactory>> {
+            if let Some(f) = scenario.binding(&node.id) {
+                return Ok(f);
+            }
+            Ok(match m {
                 ModelSpec::Echo(p) => {
                     let p = p.clone();
-                    Box::new(move || Box::new(echo::Echo::new(p.clone())) as Box<dyn Node>)
+                    Arc::new(move || Box::new(echo::Echo::new(p.clone())) as Box<dyn Node>)
                 }
                 ModelSpec::Queue(p) => {
                     let p = p.clone();
-                    Box::new(move || Box::new(queue::Queue::new(p.clone())) as Box<dyn Node>)
+                    Arc::new(move || Box::new(queue::Queue::new(p.clone())) as Box<dyn Node>)
                 }
                 ModelSpec::Kv(p) => {
                     let cfg = Arc::new(kv::KvConfig::new(p, scenario));
-                    Box::new(move || Box::new(kv::Kv::new(cfg.clone())) as Box<dyn Node>)
+                    Arc::new(move || Box::new(kv::Kv::new(cfg.clone())) as Box<dyn Node>)
                 }
-            }
+                ModelSpec::External(m) => {
+                    let Some(r) = registry::resolver(&m.prefix) else {
+                        return Err(Error::new(
+                            ErrorKind::Node,
+                            format!(
+                                "node {:?}: model {:?} cannot be built in this process: nothing is registered for `{}:` \
+                                 models (Python nodes need the toron Python module, C nodes the C library)",
+                                m.node,
+                                m.model(),
+                                m.prefix
+                            ),
+                        ));
+                    };
+                    let mut m = m.clone();
+                    m.base_dir = scenario.file().and_then(|f| f.parent()).map(std::path::Path::to_path_buf);
+                    r.factory(&m)?
+                }
+            })
         })
         .collect()
 }

@@ -13,12 +13,14 @@ pub(crate) mod locate;
 pub mod units;
 
 use crate::models::ModelSpec;
+use crate::sim::NodeFactory;
 use crate::{Error, ErrorKind, Result};
 use locate::Locations;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 pub use units::{Dist, Duration, Positive, Probability, Rate, SignedDuration};
 
 /// The text format of a scenario.
@@ -70,6 +72,9 @@ pub struct NodeSpec {
     /// The model's parameters (checked by the model).
     #[serde(default = "empty_object", skip_serializing_if = "is_empty_object")]
     pub params: Value,
+    /// The shared library a `c:<symbol>` model is found in (relative to the scenario's file).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub library: Option<String>,
 }
 
 fn empty_object() -> Value {
@@ -348,6 +353,19 @@ pub struct Scenario {
     file: Option<PathBuf>,
     /// [`Scenario::id`], computed once: runs ask for it per case, and cases share a scenario.
     id: String,
+    /// Nodes bound to a factory in code ([`Scenario::set_node`]), by node id.
+    bindings: Bindings,
+}
+
+/// Factories bound to nodes in code: not part of the scenario's text or identity (they are objects of the
+/// process), so a scenario sent elsewhere (a sweep on a cluster) must name its models instead.
+#[derive(Clone, Default)]
+struct Bindings(BTreeMap<String, Arc<dyn NodeFactory>>);
+
+impl std::fmt::Debug for Bindings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_set().entries(self.0.keys()).finish()
+    }
 }
 
 /// Where a document's errors point: its file and the pointer → line table (made from JSON text on first
@@ -541,7 +559,36 @@ impl Scenario {
             spec,
             models,
             file: source.file.map(Path::to_path_buf),
+            bindings: Bindings::default(),
         })
+    }
+
+    /// Run node `id` with `factory` instead of its model (a Python object, a C function table): every
+    /// simulation of this scenario (and of its clones) uses it. Fails when the scenario has no such node.
+    pub fn set_node(&mut self, id: &str, factory: Arc<dyn NodeFactory>) -> Result<()> {
+        if self.node_index(id).is_none() {
+            let ids: Vec<&str> = self.spec.nodes.iter().map(|n| n.id.as_str()).collect();
+            return Err(Error::new(
+                ErrorKind::Scenario,
+                format!(
+                    "scenario {:?} has no node {id:?} (expected one of: {})",
+                    self.spec.name,
+                    ids.join(", ")
+                ),
+            ));
+        }
+        self.bindings.0.insert(id.to_string(), factory);
+        Ok(())
+    }
+
+    /// The factory bound to node `id` with [`Scenario::set_node`], if any.
+    pub fn binding(&self, id: &str) -> Option<Arc<dyn NodeFactory>> {
+        self.bindings.0.get(id).cloned()
+    }
+
+    /// Whether some node is bound in code (such a scenario cannot travel as its text alone).
+    pub fn has_bindings(&self) -> bool {
+        !self.bindings.0.is_empty()
     }
 
     /// The scenario as written.
@@ -621,7 +668,7 @@ fn validate(spec: &ScenarioSpec) -> std::result::Result<Vec<ModelSpec>, Invalid>
     let mut models = Vec::with_capacity(spec.nodes.len());
     for (i, n) in spec.nodes.iter().enumerate() {
         let p = root.key("node").index(i);
-        let m = crate::models::parse_params(&n.model, &n.params, &p)?;
+        let m = crate::models::parse_params(n, &p)?;
         for (field, id) in m.references() {
             if !known(id) {
                 return Err(unknown(p.key("params").key(field), id));

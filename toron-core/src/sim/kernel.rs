@@ -157,6 +157,13 @@ pub(crate) struct Core {
     pub(crate) stats: Stats,
     violations: Vec<Violation>,
     coverage: BTreeMap<String, u64>,
+    /// Set by [`Ctx::log`] and [`Ctx::fail`]: the loop looks at `logs` and `failure` only when it is set,
+    /// so the built-in models pay one test of a bool per event.
+    attention: bool,
+    /// Lines written with [`Ctx::log`] during the current event, recorded into the trace after it.
+    logs: Vec<(u32, String)>,
+    /// The first failure a node reported ([`Ctx::fail`]) or its factory returned: ends the run with it.
+    failure: Option<Error>,
 }
 
 impl Core {
@@ -334,6 +341,18 @@ impl Core {
         }
     }
 
+    pub(crate) fn log(&mut self, node: u32, text: String) {
+        self.logs.push((node, text));
+        self.attention = true;
+    }
+
+    pub(crate) fn fail(&mut self, error: Error) {
+        if self.failure.is_none() {
+            self.failure = Some(error);
+        }
+        self.attention = true;
+    }
+
     pub(crate) fn violation(&mut self, node: u32, invariant: &str, message: String) {
         let node = self.name(node).to_string();
         self.violations.push(Violation {
@@ -347,7 +366,7 @@ impl Core {
 }
 
 struct Slot {
-    factory: Box<dyn NodeFactory>,
+    factory: Arc<dyn NodeFactory>,
     node: Option<Box<dyn Node>>,
     rng: Stream,
     incarnation: u32,
@@ -360,7 +379,7 @@ pub(crate) struct RunConfig<'a> {
     pub(crate) seed: u64,
     pub(crate) trace: Option<Box<dyn std::io::Write + Send>>,
     pub(crate) cancel: Option<&'a AtomicBool>,
-    pub(crate) factories: Vec<Box<dyn NodeFactory>>,
+    pub(crate) factories: Vec<Arc<dyn NodeFactory>>,
     /// Record the load's history into the outcome (also done when the scenario checks linearizability).
     pub(crate) history: bool,
 }
@@ -426,6 +445,9 @@ pub(crate) fn run(scenario: &Scenario, cfg: RunConfig<'_>) -> Result<Outcome> {
         stats: Stats::default(),
         violations: Vec::new(),
         coverage: BTreeMap::new(),
+        attention: false,
+        logs: Vec::new(),
+        failure: None,
     };
     let mut trace = Trace::new(seed, cfg.trace.map(|w| (w, names.clone())));
 
@@ -433,15 +455,17 @@ pub(crate) fn run(scenario: &Scenario, cfg: RunConfig<'_>) -> Result<Outcome> {
         .factories
         .into_iter()
         .zip(spec.nodes.iter())
-        .map(|(factory, node)| Slot {
-            node: Some(factory.create()),
-            factory,
-            rng: Stream::new(seed, &format!("node:{}", node.id)),
-            incarnation: 0,
-            skew: 0,
-            slow: 1.0,
+        .map(|(factory, node)| {
+            Ok(Slot {
+                node: Some(factory.create()?),
+                factory,
+                rng: Stream::new(seed, &format!("node:{}", node.id)),
+                incarnation: 0,
+                skew: 0,
+                slow: 1.0,
+            })
         })
-        .collect();
+        .collect::<Result<_>>()?;
 
     let plan = faults::plan(scenario);
     for (i, f) in plan.iter().enumerate() {
@@ -464,6 +488,9 @@ pub(crate) fn run(scenario: &Scenario, cfg: RunConfig<'_>) -> Result<Outcome> {
     // Start every node at time 0, in scenario order, then the load.
     for (i, slot) in slots.iter_mut().enumerate() {
         start_node(&mut core, slot, i as u32);
+    }
+    if core.attention {
+        attend(&mut core, &mut trace)?;
     }
     if let Some(load) = &mut load {
         load.start(&mut core);
@@ -580,6 +607,9 @@ pub(crate) fn run(scenario: &Scenario, cfg: RunConfig<'_>) -> Result<Outcome> {
                 }
             }
         }
+        if core.attention {
+            attend(&mut core, &mut trace)?;
+        }
         if let (Some(limit), Some(load)) = (stop_requests, &load) {
             if load.completed() >= limit {
                 stopped_by = "requests";
@@ -644,6 +674,20 @@ pub(crate) fn run(scenario: &Scenario, cfg: RunConfig<'_>) -> Result<Outcome> {
         history,
         linearizable: verdict,
     })
+}
+
+/// After an event in which a node logged or failed: its lines go into the trace (in the order written), and
+/// a failure ends the run.
+#[cold]
+fn attend(core: &mut Core, trace: &mut Trace) -> Result<()> {
+    core.attention = false;
+    for (node, text) in std::mem::take(&mut core.logs) {
+        trace.record(core.now, TraceRecord::Log { node, text: &text });
+    }
+    match core.failure.take() {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
 }
 
 /// `[invariants] linearizable`: check the load's history; a counterexample becomes the violation
@@ -740,15 +784,24 @@ fn apply_fault(core: &mut Core, slots: &mut [Slot], f: &Fault, index: u32, start
     match (f.kind, start) {
         (FaultKind::Crash, _) => {
             let slot = &mut slots[node];
-            if slot.node.take().is_some() {
+            if let Some(mut n) = slot.node.take() {
+                n.on_crash();
                 slot.incarnation += 1;
             }
         }
         (FaultKind::Restart, _) => {
             let slot = &mut slots[node];
+            if let Some(mut n) = slot.node.take() {
+                n.on_crash(); // a restart of a running node is a crash and a start
+            }
             slot.incarnation += 1;
-            slot.node = Some(slot.factory.create());
-            start_node(core, slot, node as u32);
+            match slot.factory.create() {
+                Ok(n) => {
+                    slot.node = Some(n);
+                    start_node(core, slot, node as u32);
+                }
+                Err(e) => core.fail(e),
+            }
         }
         (FaultKind::Partition, true) => core.partition = Some(f.groups.clone()),
         (FaultKind::Partition, false) | (FaultKind::Heal, _) => core.partition = None,

@@ -23,6 +23,7 @@ mod kernel;
 mod load;
 mod node;
 mod outcome;
+pub mod registry;
 mod trace;
 
 pub use node::{Body, Ctx, Message, Node, NodeFactory, NodeId, Op, Reply, Time, TimerId};
@@ -86,7 +87,7 @@ pub fn simulate_with(scenario: &Scenario, options: &SimOptions<'_>) -> Result<Ou
         }
         None => None,
     };
-    let factories = crate::models::factories(scenario);
+    let factories = crate::models::factories(scenario)?;
     kernel::run(
         scenario,
         kernel::RunConfig {

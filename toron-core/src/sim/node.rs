@@ -116,17 +116,23 @@ pub trait Node: Send {
     fn output(&self, _end: Time) -> Option<serde_json::Value> {
         None
     }
+    /// The node crashes: called just before the instance is dropped, so that a node written outside Rust
+    /// can hand what it declared durable to its factory (the next instance starts from it). Built-in
+    /// models lose everything.
+    fn on_crash(&mut self) {}
 }
 
 /// Creates the instances of one node: at the start and after each restart (a crash loses all state).
+/// Creating can fail for nodes written outside Rust (a constructor that raises): the simulation then stops
+/// with that error.
 pub trait NodeFactory: Send + Sync {
     /// A fresh instance.
-    fn create(&self) -> Box<dyn Node>;
+    fn create(&self) -> crate::Result<Box<dyn Node>>;
 }
 
 impl<F: Fn() -> Box<dyn Node> + Send + Sync> NodeFactory for F {
-    fn create(&self) -> Box<dyn Node> {
-        self()
+    fn create(&self) -> crate::Result<Box<dyn Node>> {
+        Ok(self())
     }
 }
 
@@ -216,5 +222,16 @@ impl Ctx<'_> {
     /// Report that an invariant does not hold.
     pub fn violation(&mut self, invariant: &str, message: impl Into<String>) {
         self.core.violation(self.me, invariant, message.into());
+    }
+
+    /// Write a line into the trace (a `log` record, part of the digest like every other record).
+    pub fn log(&mut self, text: impl Into<String>) {
+        self.core.log(self.me, text.into());
+    }
+
+    /// Stop the simulation with `error` once this callback returns (the first failure wins): how a node
+    /// written outside Rust reports an exception or an error status instead of panicking.
+    pub fn fail(&mut self, error: crate::Error) {
+        self.core.fail(error);
     }
 }

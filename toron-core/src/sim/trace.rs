@@ -31,6 +31,8 @@ pub(crate) enum TraceRecord<'a> {
     },
     /// The request-limit deadline.
     Deadline,
+    /// A line a node wrote with [`super::Ctx::log`].
+    Log { node: u32, text: &'a str },
 }
 
 impl TraceRecord<'_> {
@@ -80,6 +82,15 @@ impl TraceRecord<'_> {
                 out.put(r);
             }
             TraceRecord::Deadline => out.put(kind_time(9, time)),
+            TraceRecord::Log { node, text } => {
+                // kind ‖ time ‖ node:u32 ‖ len:u64 (21 bytes), then the UTF-8 text.
+                let mut r = [0u8; 21];
+                r[..9].copy_from_slice(&kind_time(10, time));
+                r[9..13].copy_from_slice(&node.to_le_bytes());
+                r[13..21].copy_from_slice(&(text.len() as u64).to_le_bytes());
+                out.put(r);
+                out.put_long(text.as_bytes());
+            }
         }
     }
 }
@@ -317,6 +328,9 @@ impl JsonlWriter {
                 "kind": super::faults::kind_name(*kind), "node": if *node == u32::MAX { serde_json::Value::Null } else { self.name(*node).into() },
             }),
             TraceRecord::Deadline => json!({"i": i, "t": time, "type": "deadline"}),
+            TraceRecord::Log { node, text } => {
+                json!({"i": i, "t": time, "type": "log", "node": self.name(*node), "text": text})
+            }
         };
         let res = serde_json::to_writer(&mut self.out, &v)
             .map_err(std::io::Error::other)
