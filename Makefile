@@ -30,6 +30,8 @@ demo: setup python-build
 ## test: every test: Rust, Python (with the dashboard in headless chromium), C/C++ (valgrind, ASan/UBSan), header freshness,
 ## vectors, clippy, rustfmt
 test: setup browser lint-check doc fuzz-build test-rust test-python test-c test-c-asan
+# Exported, so that the make commands the tests run (tests/python/test_make.py) see the same stamp.
+test: export PY_PROFILE := dev
 
 test-rust:
 	cargo test --workspace --exclude toron-py

@@ -3,15 +3,20 @@
 .PHONY: python-build test-python
 
 ## python-build: build the extension into .venv, only when something it is built from changed since the last
-## build (the stamp $(VENV)/.toron-built): every operations-guide target depends on it, and an unchanged tree
-## should not pay maturin's ~4 s and its build lines on each of them.
+## build (the stamp $(VENV)/.toron-built-$(PY_PROFILE)): every operations-guide target depends on it, and an
+## unchanged tree should not pay maturin's ~4 s and its build lines on each of them.
+## PY_PROFILE (default release) is the Cargo profile: `make test` builds with `dev` (the engine and its
+## dependencies at opt-level 2, see Cargo.toml), which reuses what `cargo test` just compiled instead of a
+## second, LTO'd build of the whole tree; benchmarks and `make demo` keep release.
+PY_PROFILE ?= release
 PY_BUILD_INPUTS := Cargo.toml Cargo.lock pyproject.toml \
 	$(shell find toron-core toron-py toron-server python/toron -type f \
 	  -not -path '*/__pycache__/*' -not -name '*.pyc' -not -path '*/proptest-regressions/*' 2>/dev/null | LC_ALL=C sort)
 
-python-build: setup $(VENV)/.toron-built
-$(VENV)/.toron-built: $(VENV)/.ready $(PY_BUILD_INPUTS)
-	$(VENV)/bin/maturin develop --release -q
+python-build: setup $(VENV)/.toron-built-$(PY_PROFILE)
+$(VENV)/.toron-built-$(PY_PROFILE): $(VENV)/.ready $(PY_BUILD_INPUTS)
+	rm -f $(VENV)/.toron-built-*
+	$(VENV)/bin/maturin develop --profile $(PY_PROFILE) -q
 	touch $@
 
 ## test-python: pytest (tests/python), the hand-written stubs against the module, mypy --strict on the package, examples and tests

@@ -13,7 +13,8 @@ from conftest import REPO
 
 pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="GNU make is not installed")
 
-STAMP = REPO / ".venv" / ".toron-built"
+# The stamp of the profile `make python-build` builds with here (`make test` exports PY_PROFILE=dev).
+STAMP = REPO / ".venv" / f".toron-built-{os.environ.get('PY_PROFILE', 'release')}"
 
 
 def make(*args: str) -> subprocess.CompletedProcess[str]:
