@@ -19,8 +19,12 @@ $(VENV)/.toron-built-$(PY_PROFILE): $(VENV)/.ready $(PY_BUILD_INPUTS)
 	$(VENV)/bin/maturin develop --profile $(PY_PROFILE) -q
 	touch $@
 
+# Both cores (pytest-xdist; a module's tests stay on one worker, so module fixtures start once), and the
+# slowest tests named at the end, where a CI log shows what its time went to.
+PYTEST_FLAGS ?= -n 2 --dist loadfile --durations=15
+
 ## test-python: pytest (tests/python), the hand-written stubs against the module, mypy --strict on the package, examples and tests
 test-python: python-build
-	$(PY) -m pytest -q tests/python
+	$(PY) -m pytest -q $(PYTEST_FLAGS) tests/python
 	$(PY) -m mypy.stubtest toron._toron
 	$(PY) -m mypy --strict python/toron examples/python tests/python sim tools benches/runner.py
