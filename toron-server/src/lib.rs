@@ -26,6 +26,9 @@ pub mod config;
 mod dashboard;
 pub mod error;
 pub mod feed;
+pub mod leases;
+pub mod remote;
+pub mod runner;
 pub mod state;
 
 pub use cli::main_with_args;
@@ -75,6 +78,26 @@ pub fn serve_blocking(config: Config, stop: Arc<AtomicBool>, listening: impl FnO
             }
             let _ = tx.send(true);
         };
+        if app.remote.is_some() {
+            // Leases expire and unclaimed runs warn on this clock.
+            let (app_tick, mut stopped) = (app.clone(), rx.clone());
+            let every = (app.config.lease / 10).clamp(Duration::from_millis(50), Duration::from_millis(500));
+            tokio::spawn(async move {
+                loop {
+                    tokio::select! {
+                        _ = stopped.wait_for(|s| *s) => return,
+                        () = tokio::time::sleep(every) => {}
+                    }
+                    let a = app_tick.clone();
+                    let _ = tokio::task::spawn_blocking(move || {
+                        if let Some(r) = &a.remote {
+                            r.tick(&a);
+                        }
+                    })
+                    .await;
+                }
+            });
+        }
         let server = axum::serve(listener, api::router(app.clone())).with_graceful_shutdown(graceful);
         let mut rx2 = rx.clone();
         tokio::select! {
