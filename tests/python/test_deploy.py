@@ -10,7 +10,7 @@ import subprocess
 import sys
 from typing import Any
 
-import kubernetes_validate
+import kubernetes_validate  # type: ignore[import-untyped]  # ships no type information
 import pytest
 import yaml
 

@@ -25,8 +25,18 @@ from serving import Server
 
 from conftest import child_env
 
-#: Short leases and deadlines keep the tests fast; the server ticks every lease / 10.
-REMOTE = ("--runners", "0", "--lease-seconds", "1.5", "--schedule-deadline-seconds", "1")
+#: Short leases and deadlines keep the tests fast (the server ticks every lease / 10); runners poll every
+#: 100 ms, faster than the default rate limit is meant for.
+REMOTE = (
+    "--runners",
+    "0",
+    "--lease-seconds",
+    "1.5",
+    "--schedule-deadline-seconds",
+    "1",
+    "--rate-limit",
+    "1000",
+)
 
 
 @dataclass

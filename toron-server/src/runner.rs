@@ -140,6 +140,29 @@ fn retry<T>(stop: &AtomicBool, tries: u32, mut f: impl FnMut() -> Result<T, Stri
     Err(last)
 }
 
+/// [`retry`], also while the server answers 429 (rate limited) or 5xx (busy, restarting).
+fn retry_http<T>(
+    stop: &AtomicBool,
+    tries: u32,
+    mut f: impl FnMut() -> Result<(u16, T), String>,
+) -> Result<(u16, T), String> {
+    let mut wait = Duration::from_millis(100);
+    let mut last = Err(String::new());
+    for _ in 0..tries.max(1) {
+        last = retry(stop, tries, &mut f);
+        match &last {
+            Ok((status, _)) if *status == 429 || *status >= 500 => {}
+            _ => return last,
+        }
+        if stop.load(Ordering::SeqCst) {
+            break;
+        }
+        std::thread::sleep(wait);
+        wait = (wait * 2).min(Duration::from_secs(2));
+    }
+    last
+}
+
 struct Active {
     handle: Option<Arc<RunHandle>>,
     /// The server no longer leases it to us: stop it, upload nothing.
@@ -169,7 +192,7 @@ impl Shared {
 fn register(shared: &Shared) -> Result<(String, f64), String> {
     let body = json!({ "name": shared.config.name, "jobs": shared.config.jobs, "version": toron_core::VERSION });
     // The server may come up after its runners (a Deployment starts them together): wait for it, bounded.
-    let (status, answer) = retry(&shared.stop, 60, || shared.client.post("/v1/runners/register", &body))?;
+    let (status, answer) = retry_http(&shared.stop, 60, || shared.client.post("/v1/runners/register", &body))?;
     if status != 201 {
         return Err(format!(
             "the server refused to register this runner ({status}): {}",
@@ -382,7 +405,7 @@ fn execute(shared: &Shared, claim: Value) {
             Ok(tag) => json!({ "runner": shared.id(), "tag": tag }),
             Err(e) => json!({ "runner": shared.id(), "error": e }),
         };
-        match retry(&shared.stop, 20, || {
+        match retry_http(&shared.stop, 20, || {
             shared.client.post(&format!("/v1/test-runs/{run}/finish"), &body)
         }) {
             Ok((200, answer)) => eprintln!(
@@ -455,20 +478,36 @@ fn execute_in(shared: &Shared, claim: &Value, run: &str, dir: &Path) -> Result<S
     let tag = handle.id().to_string();
     // Events as they come, in batches (those that came while a batch was on its way go in the next).
     let mut events = handle.events(0);
-    while let Some(first) = events.next() {
-        let mut batch = vec![first];
-        batch.extend(events.ready(1024));
-        if abandoned.load(Ordering::SeqCst) {
+    // Events not yet taken by the server: sent again with the next batch (the server skips seqs it has), so
+    // a refused or lost batch loses nothing.
+    let mut pending: Vec<toron_core::runner::Event> = Vec::new();
+    let mut ended = false;
+    let mut tries_after_end = 0;
+    loop {
+        if !ended {
+            match events.next() {
+                Some(first) => {
+                    pending.push(first);
+                    pending.extend(events.ready(1024));
+                }
+                None => ended = true,
+            }
+        }
+        if pending.is_empty() || abandoned.load(Ordering::SeqCst) {
+            if ended {
+                break;
+            }
+            pending.clear();
             continue;
         }
         let body = json!({
             "runner": shared.id(),
-            "events": batch.iter().map(|e| json!({"seq": e.seq, "type": e.kind, "time": e.time, "data": e.data})).collect::<Vec<_>>(),
+            "events": pending.iter().map(|e| json!({"seq": e.seq, "type": e.kind, "time": e.time, "data": e.data})).collect::<Vec<_>>(),
         });
-        match retry(&shared.stop, 30, || {
+        match retry_http(&shared.stop, 30, || {
             shared.client.post(&format!("/v1/test-runs/{run}/events"), &body)
         }) {
-            Ok((200, _)) => {}
+            Ok((200, _)) => pending.clear(),
             Ok((409, answer)) => {
                 eprintln!("toron-runner: run {run}: {}", message(&answer));
                 abandoned.store(true, Ordering::SeqCst);
@@ -481,6 +520,13 @@ fn execute_in(shared: &Shared, claim: &Value, run: &str, dir: &Path) -> Result<S
                 )
             }
             Err(e) => eprintln!("toron-runner: run {run}: {e}"),
+        }
+        if ended && !pending.is_empty() {
+            tries_after_end += 1;
+            if tries_after_end >= 10 {
+                return Err(format!("{} event(s) could not be sent to the server", pending.len()));
+            }
+            sleep_unless(&shared.stop, Duration::from_millis(200));
         }
     }
     let result = handle.wait_shared().map_err(|e| e.to_string())?;
@@ -505,7 +551,7 @@ fn upload(shared: &Shared, run: &str, archive: &Path, tag: &str) -> Result<(), S
     for (rel, path) in files {
         let bytes = std::fs::read(&path).map_err(|e| format!("{}: cannot read it to upload: {e}", path.display()))?;
         let url = format!("/v1/test-runs/{run}/objects/{rel}");
-        let (status, text) = retry(&shared.stop, 20, || {
+        let (status, text) = retry_http(&shared.stop, 20, || {
             shared
                 .client
                 .send("PUT", &url, &bytes, "application/octet-stream", Some(&id))
