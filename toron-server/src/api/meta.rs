@@ -262,7 +262,7 @@ pub async fn runners(State(app): State<AppState>) -> Json<Vec<Runner>> {
 pub struct WhoAmI {
     /// The token's name (never the token).
     pub name: String,
-    /// `viewer`, `operator` or `maintainer`.
+    /// `viewer`, `operator`, `maintainer` or `runner`.
     pub role: String,
     /// What the role may do, so a dashboard can hide what would be refused (403).
     pub may: Vec<String>,
