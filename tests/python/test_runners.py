@@ -97,7 +97,9 @@ class Cluster:
 
 @pytest.fixture
 def cluster(tmp_path: Path) -> Iterator[Cluster]:
-    c = Cluster(server=serving.start(tmp_path, *REMOTE), tmp=tmp_path)
+    manifest = serving.write_project(tmp_path / "project")
+    manifest.write_text(manifest.read_text() + '\n[warroom]\nopen_on = "no-go"\n')
+    c = Cluster(server=serving.start(tmp_path, *REMOTE, manifest=manifest), tmp=tmp_path)
     try:
         yield c
     finally:
@@ -162,9 +164,12 @@ def test_a_runner_picks_up_a_run_started_over_the_api_and_the_archive_has_it_all
         assert viewer.get(f"/v1/reports/{run_id}/{name}").status_code == 200, name
     assert run_id in viewer.get(f"/v1/reports/{run_id}/junit.xml").text
     # The runner's temporary directory is gone, and the server kept no uploads.
-    assert not (cluster.tmp / "work-alpha" / run_id).exists()
-    assert not (server.data / "server" / "uploads" / run_id).exists()
-    assert not (server.data / "archive" / "events" / f"{run_id}.lock").exists()
+    leftovers = [
+        cluster.tmp / "work-alpha" / run_id,
+        server.data / "server" / "uploads" / run_id,
+        server.data / "archive" / "events" / f"{run_id}.lock",
+    ]
+    until("no leftovers of the run", lambda: not any(p.exists() for p in leftovers))
     # The captured output of the command case came along.
     assert any((server.data / "archive" / "logs" / run_id).rglob("*"))
 
@@ -246,6 +251,22 @@ def test_a_run_nobody_claims_warns_then_a_runner_that_comes_runs_it(cluster: Clu
 
     cluster.runner("late")
     assert server.wait(run_id)["state"] == "passed"
+
+    # A NO-GO on a runner opens its incident in the server's warroom (`[warroom] open_on = "no-go"`), as an
+    # in-process run does: the runner's own warroom is off.
+    bad = server.start_run(profile="bad")
+    view = server.wait(bad)
+    assert (view["state"], view["verdict"]) == ("failed", "NO-GO"), view
+    assert view["incident"] and view["incident"]["created"] is True, view
+    kinds = until(
+        "the run's last event", lambda: [e["type"] for e in events_of(server, bad)][-1:] == ["run.finished"]
+    )
+    kinds = [e["type"] for e in events_of(server, bad)]
+    assert kinds.index("incident.opened") < kinds.index("run.finished"), kinds
+    incidents = server.client("viewer").get("/v1/warroom/incidents").json()
+    assert bad in json.dumps(incidents)
+    work = cluster.tmp / "work-late"
+    until("the runner's work directory emptied", lambda: not work.exists() or not any(work.iterdir()))
 
 
 def test_runner_tokens_run_runs_and_nothing_else(cluster: Cluster) -> None:

@@ -371,10 +371,13 @@ mod tests {
                 runner: a.clone()
             })
         );
-        // It may come back and claim again (not the expired run).
+        // It may come back and claim again: not the expired run, the next queued one.
         l.heartbeat(&a, "tok", t10, "w").unwrap();
         assert_eq!(l.live_runners(), 2);
         assert_eq!(l.claim(&a, "tok", t10, "w").unwrap(), None, "the queue is empty");
+        l.enqueue("run-3", t10);
+        assert_eq!(l.claim(&a, "tok", t10, "w").unwrap().as_deref(), Some("run-3"));
+        assert_eq!(l.lease_of("run-3").map(|x| x.runner.as_str()), Some(a.as_str()));
     }
 
     #[test]

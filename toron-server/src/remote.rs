@@ -455,7 +455,7 @@ impl Remote {
             .check(run, id, token, Instant::now(), &now_wall())
             .map_err(lease_error)?;
         st.leases.release(run);
-        let Some(r) = st.runs.remove(run) else {
+        let Some(mut r) = st.runs.remove(run) else {
             return Err(ApiError::internal(format!(
                 "run {run} was leased without its record (a bug)"
             )));
@@ -465,25 +465,11 @@ impl Remote {
         let outcome = match (&req.error, &req.tag) {
             (Some(e), _) => Err(format!("the runner could not run it: {e}")),
             (None, None) => Err("the runner finished it without a tag or an error".to_string()),
-            (None, Some(tag)) => file_run(app, run, &r.created, tag, &uploads),
+            (None, Some(tag)) => file_run(app, run, &mut r, id, tag, &uploads),
         };
         let _ = std::fs::remove_dir_all(&uploads);
         match outcome {
-            Ok((result, incident_event)) => {
-                let mut r = r;
-                if let Some((kind, data)) = incident_event {
-                    let seq = next_seq(&mut r);
-                    append_event(app, run, seq, kind, data);
-                }
-                let seq = next_seq(&mut r);
-                append_event(
-                    app,
-                    run,
-                    seq,
-                    "run.finished",
-                    json!({ "state": result.state.name(), "verdict": result.verdict.verdict, "error": result.error,
-                            "duration": result.duration, "report": result.report_dir, "runner": id }),
-                );
+            Ok(result) => {
                 release_liveness(app, run, r.liveness);
                 Ok(result.state)
             }
@@ -565,9 +551,7 @@ fn end_without_result(
     error: Option<&str>,
     runner: Option<&str>,
 ) {
-    if let Err(e) = write_state(app, run, &r.created, &r.meta, state, error) {
-        eprintln!("toron-server: run {run}: {e}");
-    }
+    // Events first: whoever sees the run ended has all its events.
     if error == Some(toron_core::runner::INTERRUPTED) {
         let seq = next_seq(&mut r);
         append_event(app, run, seq, "runner.lost", json!({ "runner": runner }));
@@ -581,7 +565,12 @@ fn end_without_result(
         json!({ "state": state.name(), "verdict": "none", "error": error, "duration": 0.0, "report": null,
                 "runner": runner }),
     );
+    if let Err(e) = write_state(app, run, &r.created, &r.meta, state, error) {
+        eprintln!("toron-server: run {run}: {e}");
+    }
     release_liveness(app, run, r.liveness.take());
+    // What an interrupted runner had uploaded is of no use now.
+    let _ = std::fs::remove_dir_all(uploads_dir(app, run));
 }
 
 /// Write the manifest of an unfinished (or resultless) run: what `toron runs` and the API read of it.
@@ -692,14 +681,17 @@ pub fn check_upload_path(path: &str) -> ApiResult<PathBuf> {
 
 /// File a runner's run under the server's id `run`: its packs and loose objects into the archive, its logs
 /// under `logs/<run>/`, its result with the server's id, paths and warroom incident, its manifest, its
-/// reports. Returns the result, and the incident event to write.
+/// reports. Returns the result.
 fn file_run(
     app: &App,
     run: &str,
-    created: &str,
+    r: &mut RemoteRun,
+    runner: &str,
     tag: &str,
     uploads: &Path,
-) -> Result<(RunResult, Option<(&'static str, Value)>), String> {
+) -> Result<RunResult, String> {
+    let created = r.created.clone();
+    let created = created.as_str();
     let archive_root = &app.dirs.archive;
     let manifest_file = uploads
         .join("runs")
@@ -791,12 +783,12 @@ fn file_run(
         .iter()
         .find(|(_, m)| m.project.name == manifest_name(app, run));
     let incident = served.and_then(|(_, m)| record_in_warroom(app, m, &result));
-    let incident_event = incident.as_ref().map(|(i, kind, data)| {
-        result.incident = Some(i.clone());
-        (*kind, data.clone())
-    });
-    if incident.is_none() {
-        result.incident = None;
+    result.incident = None;
+    if let Some((i, kind, data)) = incident {
+        // Before the manifest says the run has ended: whoever sees it ended finds the incident's event too.
+        result.incident = Some(i);
+        let seq = next_seq(r);
+        append_event(app, run, seq, kind, data);
     }
     let value = serde_json::to_value(&result).map_err(|e| e.to_string())?;
     let rid = archive.put(&value).map_err(|e| e.to_string())?;
@@ -807,12 +799,29 @@ fn file_run(
             m.insert("pii".into(), pii.clone());
         }
     }
+    // The reports before the manifest that says the run has ended (as an in-process run does): whoever sees
+    // it ended finds them.
+    toron_core::report::write_reports(&result, &app.dirs.reports).map_err(|e| format!("the reports: {e}"))?;
+    toron_core::report::determinism::write(&result, &app.dirs.reports).map_err(|e| format!("the reports: {e}"))?;
     manifest.tag = run.to_string();
     manifest.created = created.to_string();
     manifest.meta = meta;
+    // The last event before the manifest says the run has ended: whoever sees it ended has all its events.
+    let seq = next_seq(r);
+    append_event(
+        app,
+        run,
+        seq,
+        "run.finished",
+        json!({ "state": result.state.name(), "verdict": result.verdict.verdict, "error": result.error,
+                "duration": result.duration, "report": result.report_dir, "runner": runner }),
+    );
     archive.write_manifest(run, &manifest).map_err(|e| e.to_string())?;
-    toron_core::runner::render_reports(archive_root, &app.dirs.reports, Some(run)).map_err(|e| e.to_string())?;
-    Ok((result, incident_event))
+    if let Err(e) = toron_core::runner::write_index(archive_root, &app.dirs.reports) {
+        // The run itself is complete; `toron report --all` re-renders the index.
+        eprintln!("toron-server: reports/index.html: {e}");
+    }
+    Ok(result)
 }
 
 /// The `[project] name` of the manifest a run was started from (the server's record of its request).

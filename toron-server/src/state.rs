@@ -176,6 +176,8 @@ impl App {
         let rate = std::num::NonZeroU32::new(config.rate_limit.max(1)).unwrap_or(std::num::NonZeroU32::MIN);
         let limiter = governor::RateLimiter::keyed(governor::Quota::per_second(rate).allow_burst(burst));
         let remote = (config.runners == 0).then(|| crate::remote::Remote::new(config.lease, config.schedule_warning));
+        // Uploads of runs that were in flight when the server last stopped: those runs are interrupted.
+        let _ = std::fs::remove_dir_all(dirs.server.join("uploads"));
         Ok(App {
             queue: Queue::new(config.runners, config.schedule_warning),
             remote,

@@ -254,17 +254,19 @@ pub async fn put_object(
     Path((run, path)): Path<(String, String)>,
     req: Request,
 ) -> ApiResult<StatusCode> {
-    who.require_runner("upload run files")?;
-    crate::state::check_run_id(&run)?;
-    remote(&app)?;
-    crate::remote::check_upload_path(&path)?;
+    // The body is read before any refusal: an answer sent before the body is read closes the connection
+    // under a client that reuses it.
     let runner = req
         .headers()
         .get("x-toron-runner")
         .and_then(|v| v.to_str().ok())
-        .map(str::to_string)
-        .ok_or_else(|| ApiError::invalid("X-Toron-Runner", "is missing (expected the runner id)"))?;
+        .map(str::to_string);
     let bytes = super::read_body_limited(req.into_body(), app.config.upload_limit, "--upload-limit").await?;
+    who.require_runner("upload run files")?;
+    crate::state::check_run_id(&run)?;
+    remote(&app)?;
+    crate::remote::check_upload_path(&path)?;
+    let runner = runner.ok_or_else(|| ApiError::invalid("X-Toron-Runner", "is missing (expected the runner id)"))?;
     let app2 = app.clone();
     super::blocking(move || {
         let remote = remote(&app2)?;
