@@ -201,14 +201,14 @@ async fn authenticate(State(app): State<AppState>, mut req: Request, next: Next)
 fn runner_route(method: &axum::http::Method, path: &str) -> bool {
     use axum::http::Method;
     let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
-    match (method, parts.as_slice()) {
-        (&Method::GET, ["v1", "whoami"]) => true,
-        (&Method::POST, ["v1", "runners", "register"]) => true,
-        (&Method::POST, ["v1", "runners", _, "claim" | "heartbeat"]) => true,
-        (&Method::POST, ["v1", "test-runs", _, "events" | "finish"]) => true,
-        (&Method::PUT, ["v1", "test-runs", _, "objects", ..]) => true,
-        _ => false,
-    }
+    matches!(
+        (method, parts.as_slice()),
+        (&Method::GET, ["v1", "whoami"])
+            | (&Method::POST, ["v1", "runners", "register"])
+            | (&Method::POST, ["v1", "runners", _, "claim" | "heartbeat"])
+            | (&Method::POST, ["v1", "test-runs", _, "events" | "finish"])
+            | (&Method::PUT, ["v1", "test-runs", _, "objects", ..])
+    )
 }
 
 fn bearer(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
