@@ -232,6 +232,21 @@ def test_kill_9_of_a_runner_interrupts_its_run_and_the_next_run_goes_to_another_
     assert (again["state"], again["error"]) == ("errored", "interrupted")
 
 
+def test_a_stopped_runner_cancels_its_run_records_it_and_exits(cluster: Cluster) -> None:
+    server = cluster.server
+    runner = cluster.runner("stopping")
+    slow = server.start_run(profile="slow")
+    until(
+        "the slow run running",
+        lambda: server.client("viewer").get(f"/v1/test-runs/{slow}").json()["state"] == "running",
+    )
+    runner.proc.send_signal(signal.SIGTERM)
+    assert runner.proc.wait(timeout=60) == 0, runner.log.read_text()
+    view = server.wait(slow, timeout=30)
+    assert view["state"] == "cancelled", view
+    assert not (cluster.tmp / "stopping.ready").exists(), "the ready file goes with the runner"
+
+
 def test_a_run_nobody_claims_warns_then_a_runner_that_comes_runs_it(cluster: Cluster) -> None:
     server = cluster.server
     run_id = server.start_run(profile="quick")

@@ -1,7 +1,9 @@
 //! `toron-server`: the operations guide's TestOps API (`POST /v1/test-runs`, `GET /v1/test-runs/{id}/events`,
 //! `POST /v1/snapshots/compare`, `GET /v1/reports/{id}`, `POST /v1/warroom/incidents`, and what a dashboard
-//! needs), its embedded runners and the live dashboard, over `toron-core`'s runner, reports, snapshots and
-//! warroom. Everything it keeps is under its data directory, so a restart loses nothing.
+//! needs), its runners and the live dashboard, over `toron-core`'s runner, reports, snapshots and warroom. Runs
+//! run in the server's process (`--runners N`), or with `--runners 0` on remote runners (`toron runner`,
+//! [`runner`]) that claim them under a lease and ship their results back ([`remote`], [`leases`]). Everything
+//! it keeps is under its data directory, so a restart loses nothing.
 //!
 //! Started by `toron serve` (the Python command line, which calls [`main_with_args`]) or the `toron-server`
 //! binary; in a program:
