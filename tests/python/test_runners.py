@@ -430,3 +430,27 @@ def test_bad_runner_flags_are_refused_with_what_was_expected(tmp_path: Path) -> 
         check=False,
     )
     assert r.returncode == 2 and "--jobs" in r.stderr
+
+
+def test_generated_requests_to_the_runners_endpoints_get_no_5xx_and_answers_the_document_describes(
+    tmp_path: Path,
+) -> None:
+    """test_server_schema.py with the runner token against a `--runners 0` server: past the 403 an operator
+    gets, into the protocol's own validation."""
+    st = Path(sys.executable).with_name("schemathesis")
+    assert st.exists(), "schemathesis is not installed: `make setup` installs requirements-dev.txt"
+    server = serving.start(tmp_path, "--runners", "0", "--rate-limit", "100000")
+    try:
+        argv = [str(st), "run", f"{server.url}/openapi.json", "--include-tag", "runners"]
+        argv += ["--checks", "not_a_server_error,response_schema_conformance,status_code_conformance"]
+        argv += ["--phases", "examples,fuzzing", "--max-examples", "12", "--seed", "1"]
+        argv += ["--generation-deterministic", "--no-shrink", "--request-timeout", "10"]
+        argv += ["-H", f"Authorization: Bearer {serving.TOKENS['runner']}"]
+        done = subprocess.run(argv, check=False, capture_output=True, text=True, timeout=170, env=child_env())
+        report = done.stdout + done.stderr
+        assert done.returncode == 0, (
+            report[-6000:] + "\n--- server log ---\n" + server.log.read_text()[-3000:]
+        )
+        assert "6 passed" in report, report[-3000:]
+    finally:
+        server.stop()
