@@ -446,7 +446,10 @@ def test_generated_requests_to_the_runners_endpoints_get_no_5xx_and_answers_the_
         argv += ["--phases", "examples,fuzzing", "--max-examples", "12", "--seed", "1"]
         argv += ["--generation-deterministic", "--no-shrink", "--request-timeout", "10"]
         argv += ["-H", f"Authorization: Bearer {serving.TOKENS['runner']}"]
-        done = subprocess.run(argv, check=False, capture_output=True, text=True, timeout=170, env=child_env())
+        # In the test's directory: schemathesis leaves its cache (.schemathesis/) where it runs.
+        done = subprocess.run(
+            argv, check=False, capture_output=True, text=True, timeout=170, env=child_env(), cwd=tmp_path
+        )
         report = done.stdout + done.stderr
         assert done.returncode == 0, (
             report[-6000:] + "\n--- server log ---\n" + server.log.read_text()[-3000:]
