@@ -386,9 +386,9 @@ def test_stream_tickets_open_streams_and_nothing_else(server: Server) -> None:
         assert seqs(serving.parse_sse(r.iter_lines()))[0] == 1
     other = httpx.get(f"{server.url}/v1/test-runs", params={"ticket": t["ticket"]})
     assert other.status_code == 401
-    forged = httpx.get(
-        f"{server.url}/v1/test-runs/{run_id}/events", params={"ticket": t["ticket"][:-1] + "0"}
-    )
+    # A different last digit (a ticket that ends in 0 already would not be forged by another 0).
+    forged_ticket = t["ticket"][:-1] + ("1" if t["ticket"].endswith("0") else "0")
+    forged = httpx.get(f"{server.url}/v1/test-runs/{run_id}/events", params={"ticket": forged_ticket})
     assert forged.status_code == 401 and "ticket" in forged.json()["error"]["message"]
 
 
