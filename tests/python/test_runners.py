@@ -56,7 +56,7 @@ class Cluster:
     tmp: Path
     runners: list[Runner] = field(default_factory=list)
 
-    def runner(self, name: str) -> Runner:
+    def runner(self, name: str, *args: str) -> Runner:
         """Start a `toron runner` (its own session, so teardown can kill what its runs started)."""
         token = self.tmp / "runner.token"
         token.write_text(serving.TOKENS["runner"] + "\n")
@@ -64,6 +64,7 @@ class Cluster:
         argv = [sys.executable, "-m", "toron", "runner", "--server", self.server.url]
         argv += ["--token-file", str(token), "--name", name, "--poll-seconds", "0.1"]
         argv += ["--work", str(self.tmp / f"work-{name}"), "--ready-file", str(self.tmp / f"{name}.ready")]
+        argv += args
         with open(log, "w") as err:
             proc = subprocess.Popen(
                 argv,
@@ -245,6 +246,29 @@ def test_a_stopped_runner_cancels_its_run_records_it_and_exits(cluster: Cluster)
     view = server.wait(slow, timeout=30)
     assert view["state"] == "cancelled", view
     assert not (cluster.tmp / "stopping.ready").exists(), "the ready file goes with the runner"
+
+
+def test_a_runner_with_two_jobs_runs_two_runs_at_once_and_cancels_them_when_asked(tmp_path: Path) -> None:
+    c = Cluster(server=serving.start(tmp_path, *REMOTE), tmp=tmp_path)
+    try:
+        server = c.server
+        runner = c.runner("wide", "--jobs", "2")
+        runs = [server.start_run(profile="slow") for _ in range(2)]
+
+        def both_running() -> bool:
+            states = [server.client("viewer").get(f"/v1/test-runs/{r}").json()["state"] for r in runs]
+            return states == ["running", "running"]
+
+        until("both runs running on the one runner", both_running)
+        assert sorted(runners(server)[runner.id]["runs"]) == sorted(runs)
+        for r in runs:
+            assert server.client("operator").post(f"/v1/test-runs/{r}/cancel").status_code == 202
+        # The runner hears it at its next heartbeat, stops the cases and ships the cancelled runs.
+        for r in runs:
+            view = server.wait(r, timeout=30)
+            assert view["state"] == "cancelled", view
+    finally:
+        c.teardown()
 
 
 def test_a_run_nobody_claims_warns_then_a_runner_that_comes_runs_it(cluster: Cluster) -> None:
