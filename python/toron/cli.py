@@ -147,6 +147,11 @@ def _parser() -> argparse.ArgumentParser:
         add_help=False,
         help="serve the TestOps API and the live dashboard (toron serve --help for its flags)",
     )
+    commands.add_parser(
+        "runner",
+        add_help=False,
+        help="run runs of a `toron serve --runners 0` server (toron runner --help for its flags)",
+    )
     r = commands.add_parser(
         "run",
         parents=[manifest],
@@ -736,11 +741,24 @@ def _serve(argv: list[str]) -> int:
         return EXIT_INTERRUPTED
 
 
+def _runner(argv: list[str]) -> int:
+    """``toron runner``: a remote runner of a ``toron serve --runners 0``, toron-server's own command line
+    (one parser for both), in this process, with this Python as the worker of determinism cases."""
+    _default_worker()
+    try:
+        return _toron._serve(["toron", "runner", *argv])
+    except KeyboardInterrupt:
+        print("toron: interrupted: the runner stopped", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code (the ``toron`` script exits with it)."""
     rest = list(sys.argv[1:] if argv is None else argv)
     if rest[:1] == ["serve"]:
         return _serve(rest[1:])
+    if rest[:1] == ["runner"]:
+        return _runner(rest[1:])
     args = _parser().parse_args(argv)
     if args.command in ("run", "replay", "snapshot"):
         _default_worker()

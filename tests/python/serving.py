@@ -19,11 +19,12 @@ import httpx
 
 from conftest import ECHO, REPO, child_env
 
-#: One token per role (at least 16 characters, as the server requires).
+#: One token per role (at least 16 characters, as the server requires); `runner` is for `toron runner`.
 TOKENS = {
     "viewer": "viewer-token-0123456789",
     "operator": "operator-token-0123456789",
     "maintainer": "maintainer-token-0123456789",
+    "runner": "runner-token-0123456789",
 }
 
 #: The served project: `quick` passes at once, `slow` waits (to be cancelled or interrupted), `bad` fails

@@ -180,6 +180,12 @@ def test_callers_without_a_token_a_wrong_token_or_the_wrong_role_are_refused(ser
         "viewer-bot has the role viewer, which may not start runs (it needs operator or above)"
     )
     assert viewer.post("/v1/snapshots/compare", json={"current": 1, "golden": 1}).status_code == 403
+    # A runner token runs runs (tests/python/test_runners.py) and reads nothing.
+    runner = server.client("runner")
+    assert runner.get("/v1/whoami").json()["role"] == "runner"
+    for path in ("/v1/test-runs", "/v1/history", "/v1/warroom/incidents"):
+        r = runner.get(path)
+        assert r.status_code == 403 and "has the role runner" in r.json()["error"]["message"], path
     # Public: probes, the document and the dashboard's page.
     for path in ("/healthz", "/readyz", "/openapi.json", "/"):
         assert anon.get(path).status_code == 200, path
@@ -380,9 +386,9 @@ def test_stream_tickets_open_streams_and_nothing_else(server: Server) -> None:
         assert seqs(serving.parse_sse(r.iter_lines()))[0] == 1
     other = httpx.get(f"{server.url}/v1/test-runs", params={"ticket": t["ticket"]})
     assert other.status_code == 401
-    forged = httpx.get(
-        f"{server.url}/v1/test-runs/{run_id}/events", params={"ticket": t["ticket"][:-1] + "0"}
-    )
+    # A different last digit (a ticket that ends in 0 already would not be forged by another 0).
+    forged_ticket = t["ticket"][:-1] + ("1" if t["ticket"].endswith("0") else "0")
+    forged = httpx.get(f"{server.url}/v1/test-runs/{run_id}/events", params={"ticket": forged_ticket})
     assert forged.status_code == 401 and "ticket" in forged.json()["error"]["message"]
 
 
@@ -409,9 +415,16 @@ def test_the_openapi_document_lists_every_endpoint(server: Server) -> None:
         ("/readyz", "get"),
         ("/metrics", "get"),
         ("/openapi.json", "get"),
+        ("/v1/runners", "get"),
+        ("/v1/runners/register", "post"),
+        ("/v1/runners/{id}/claim", "post"),
+        ("/v1/runners/{id}/heartbeat", "post"),
+        ("/v1/test-runs/{id}/events", "post"),
+        ("/v1/test-runs/{id}/objects/{path}", "put"),
+        ("/v1/test-runs/{id}/finish", "post"),
     ]:
         assert method in paths.get(path, {}), (method, path)
-    assert "StartRun" in doc["components"]["schemas"]
+    assert "StartRun" in doc["components"]["schemas"] and "ClaimedRun" in doc["components"]["schemas"]
     assert doc["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
 
 

@@ -7,7 +7,7 @@
 //! ```toml
 //! [[token]]
 //! name = "ci"           # shown in the request log, never the token
-//! role = "operator"     # viewer | operator | maintainer
+//! role = "operator"     # viewer | operator | maintainer | runner
 //! token = "s3cr3t..."   # or blake3 = "<64 hex digits>", the BLAKE3 hash of the token
 //! ```
 //!
@@ -22,10 +22,14 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 /// The environment variable with tokens (`name:role:token,...`).
 pub const TOKENS_ENV: &str = "TORON_TOKENS";
 
-/// What a caller may do; each role may do what the roles before it may.
+/// What a caller may do; each role from `viewer` on may do what the roles before it may. `runner` is apart
+/// (and first, so that every `require(Viewer)` refuses it): a remote runner's token may register, claim,
+/// heartbeat, send events, upload and finish runs, and nothing else, not even read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
+    /// A remote runner (`toron runner`): the runners' protocol only.
+    Runner,
     /// Read runs, events, reports, incidents, history.
     Viewer,
     /// Also start and cancel runs, compare snapshots, open and update incidents, triage cases.
@@ -35,9 +39,10 @@ pub enum Role {
 }
 
 impl Role {
-    /// `viewer`, `operator`, `maintainer`.
+    /// `runner`, `viewer`, `operator`, `maintainer`.
     pub fn name(self) -> &'static str {
         match self {
+            Role::Runner => "runner",
             Role::Viewer => "viewer",
             Role::Operator => "operator",
             Role::Maintainer => "maintainer",
@@ -49,6 +54,7 @@ impl Role {
             "viewer" => Some(Role::Viewer),
             "operator" => Some(Role::Operator),
             "maintainer" => Some(Role::Maintainer),
+            "runner" => Some(Role::Runner),
             _ => None,
         }
     }
@@ -64,6 +70,24 @@ pub struct Identity {
 }
 
 impl Identity {
+    /// Refuse with 403 unless the caller is a runner (or a maintainer, who may do anything: a loopback
+    /// `--insecure-localhost` setup runs its runners so).
+    pub fn require_runner(&self, action: &str) -> Result<(), ApiError> {
+        if matches!(self.role, Role::Runner | Role::Maintainer) {
+            Ok(())
+        } else {
+            Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                format!(
+                    "{} has the role {}, which may not {action} (it needs runner)",
+                    self.name,
+                    self.role.name()
+                ),
+            ))
+        }
+    }
+
     /// Refuse with 403 unless the caller has at least `role`.
     pub fn require(&self, role: Role, action: &str) -> Result<(), ApiError> {
         if self.role >= role {
@@ -173,7 +197,7 @@ impl Tokens {
             return Err(format!("{at}: name {name:?} (expected letters, digits, - _ . @)"));
         }
         let role = Role::parse(role)
-            .ok_or_else(|| format!("{at}: role {role:?} (expected viewer, operator or maintainer)"))?;
+            .ok_or_else(|| format!("{at}: role {role:?} (expected viewer, operator, maintainer or runner)"))?;
         if self.tokens.iter().any(|t| t.name == name) {
             return Err(format!("{at}: the name {name:?} is used twice"));
         }
@@ -326,7 +350,7 @@ mod tests {
             .unwrap_err();
         assert_eq!(
             e,
-            "token[0] (\"ci\"): role \"admin\" (expected viewer, operator or maintainer)"
+            "token[0] (\"ci\"): role \"admin\" (expected viewer, operator, maintainer or runner)"
         );
         let e = Tokens::from_toml("[[token]]\nname = \"ci\"\nrole = \"viewer\"\ntoken = \"short\"\n").unwrap_err();
         assert!(e.contains("token: is 5 characters long (expected at least 16)"), "{e}");
@@ -350,6 +374,21 @@ mod tests {
             "v has the role viewer, which may not start runs (it needs operator or above)"
         );
         assert!(viewer.require(Role::Viewer, "read").is_ok());
+        let runner = Identity {
+            name: "r".into(),
+            role: Role::Runner,
+        };
+        assert!(runner.require(Role::Viewer, "read").is_err(), "a runner reads nothing");
+        assert!(runner.require_runner("claim runs").is_ok());
+        assert_eq!(
+            viewer.require_runner("claim runs").unwrap_err().message,
+            "v has the role viewer, which may not claim runs (it needs runner)"
+        );
+        let t = Tokens::from_env_value("r1:runner:runner-token-0123456789").unwrap();
+        assert_eq!(
+            t.identify("runner-token-0123456789").map(|i| i.role),
+            Some(Role::Runner)
+        );
     }
 
     #[test]

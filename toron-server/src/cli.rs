@@ -1,4 +1,5 @@
-//! The command line of `toron serve` and `toron-server serve`: one parser, so the two cannot drift.
+//! The command line of `toron serve` / `toron-server serve` and `toron runner` / `toron-server runner`: one
+//! parser, so the two cannot drift.
 
 use crate::config::{Config, DEFAULT_ADDR};
 use clap::{Parser, Subcommand};
@@ -15,8 +16,11 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Serve the API and the dashboard, running runs in-process.
+    /// Serve the API and the dashboard, running runs in-process (or, with --runners 0, on remote runners).
     Serve(ServeArgs),
+    /// Run runs of a `serve --runners 0` server: claim queued runs under a lease, run them here, ship their
+    /// events, archive objects and logs back.
+    Runner(RunnerArgs),
     /// Simulate a scenario file and print the outcome as JSON: the worker command of determinism cases
     /// with `processes > 1` (the same output as `toron simulate --json`).
     #[command(hide = true)]
@@ -41,9 +45,20 @@ struct ServeArgs {
     /// The data directory: run archive, reports, warroom and the server's state.
     #[arg(long, default_value = ".toron-server")]
     data: PathBuf,
-    /// Runs run at once in this process.
+    /// Runs run at once in this process; 0: none, remote runners (`toron runner`) claim them.
     #[arg(long, default_value_t = 1)]
     runners: usize,
+    /// With --runners 0: a claimed run's lease, renewed by its runner's heartbeats; a runner silent this long
+    /// is lost and its runs end errored (interrupted).
+    #[arg(long, default_value_t = 30.0, value_parser = seconds)]
+    lease_seconds: f64,
+    /// A run still scheduled after this long gets a run.waiting event and a warning on its page (again
+    /// every as long); the same setting as --schedule-warning, in seconds.
+    #[arg(long, value_parser = seconds)]
+    schedule_deadline_seconds: Option<f64>,
+    /// The largest file a remote runner may upload (an archive pack, a log), in bytes.
+    #[arg(long, default_value_t = 256 << 20)]
+    upload_limit: usize,
     /// A manifest runs start from (repeatable; the first is the default). Default: testops.toml.
     #[arg(long = "manifest")]
     manifests: Vec<PathBuf>,
@@ -65,6 +80,43 @@ struct ServeArgs {
     /// How often idle event streams send a keep-alive comment.
     #[arg(long, default_value = "15s", value_parser = duration)]
     keep_alive: std::time::Duration,
+}
+
+#[derive(clap::Args, Debug)]
+struct RunnerArgs {
+    /// The server's URL (http://host:port; plain HTTP).
+    #[arg(long)]
+    server: String,
+    /// A file holding the bearer token of a `runner` token of the server.
+    #[arg(long)]
+    token_file: PathBuf,
+    /// Runs run at once by this runner.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=64))]
+    jobs: u64,
+    /// The name it registers with (default: the host name).
+    #[arg(long)]
+    name: Option<String>,
+    /// The project checkout manifests run from (default: the directory the server names).
+    #[arg(long)]
+    project: Option<PathBuf>,
+    /// Where runs run, a directory each, removed after (default: the system's temporary directory).
+    #[arg(long)]
+    work: Option<PathBuf>,
+    /// How often an idle runner asks for a run, in seconds.
+    #[arg(long, default_value_t = 1.0, value_parser = seconds)]
+    poll_seconds: f64,
+    /// A file written once registered and removed on exit, for a readiness probe.
+    #[arg(long)]
+    ready_file: Option<PathBuf>,
+}
+
+fn seconds(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(s) if s.is_finite() && s > 0.0 && s <= 86_400.0 => Ok(s),
+        _ => Err(format!(
+            "{text:?} is not a number of seconds (expected more than 0, at most 86400)"
+        )),
+    }
 }
 
 fn duration(text: &str) -> Result<std::time::Duration, String> {
@@ -102,6 +154,50 @@ pub fn main_with_args(args: Vec<String>, stop: Arc<AtomicBool>, worker: Option<V
                 }
             }
         }
+        Command::Runner(a) => {
+            let token = match std::fs::read_to_string(&a.token_file) {
+                Ok(t) if !t.trim().is_empty() => t.trim().to_string(),
+                Ok(_) => {
+                    eprintln!(
+                        "toron-server: error: --token-file {}: the file is empty",
+                        a.token_file.display()
+                    );
+                    return 1;
+                }
+                Err(e) => {
+                    eprintln!(
+                        "toron-server: error: --token-file {}: cannot read it: {e}",
+                        a.token_file.display()
+                    );
+                    return 1;
+                }
+            };
+            let worker = if std::env::var_os(toron_core::runner::WORKER_ENV).is_none() {
+                worker
+            } else {
+                None
+            };
+            let config = crate::runner::RunnerConfig {
+                server: a.server,
+                token,
+                jobs: a.jobs as usize,
+                name: a.name.unwrap_or_else(crate::runner::default_name),
+                project: a.project,
+                work: a
+                    .work
+                    .unwrap_or_else(|| std::env::temp_dir().join(format!("toron-runner-{}", std::process::id()))),
+                poll: std::time::Duration::from_secs_f64(a.poll_seconds),
+                ready_file: a.ready_file,
+                worker,
+            };
+            match crate::runner::run_runner(config, stop) {
+                Ok(()) => 0,
+                Err(e) => {
+                    eprintln!("toron-server: error: {e}");
+                    1
+                }
+            }
+        }
         Command::Serve(a) => {
             let mut config = Config::new(a.data);
             config.addr = a.addr;
@@ -114,6 +210,11 @@ pub fn main_with_args(args: Vec<String>, stop: Arc<AtomicBool>, worker: Option<V
             config.body_limit = a.body_limit;
             config.rate_limit = a.rate_limit;
             config.schedule_warning = a.schedule_warning;
+            if let Some(s) = a.schedule_deadline_seconds {
+                config.schedule_warning = std::time::Duration::from_secs_f64(s);
+            }
+            config.lease = std::time::Duration::from_secs_f64(a.lease_seconds);
+            config.upload_limit = a.upload_limit;
             config.keep_alive = a.keep_alive;
             if std::env::var_os(toron_core::runner::WORKER_ENV).is_none() {
                 config.worker = worker;

@@ -16,8 +16,12 @@ pub struct Config {
     /// The data directory: the run archive (`archive/`), reports (`reports/`), the warroom (`warroom/`) and
     /// the server's own state (`server/`). Everything a restart needs is here.
     pub data: PathBuf,
-    /// Runs run at once by this process (at least 1).
+    /// Runs run at once by this process; 0: none, runs go to remote runners (`toron runner`).
     pub runners: usize,
+    /// With remote runners: how long a claimed run's lease lasts without a heartbeat of its runner.
+    pub lease: Duration,
+    /// The largest file a remote runner may upload (an archive pack, a log), in bytes.
+    pub upload_limit: usize,
     /// The manifests runs may be started from (the first is the default); each is named by its
     /// `[project] name`.
     pub manifests: Vec<PathBuf>,
@@ -29,7 +33,8 @@ pub struct Config {
     pub body_limit: usize,
     /// Requests per second per token (bursts of twice as many).
     pub rate_limit: u32,
-    /// A run still scheduled after this long gets a `run.waiting` event and a warning on its page.
+    /// A run still scheduled after this long gets a `run.waiting` event and a warning on its page (again every
+    /// as long): the embedded queue's warning, and with remote runners the schedule deadline.
     pub schedule_warning: Duration,
     /// How often an idle event stream sends a keep-alive comment.
     pub keep_alive: Duration,
@@ -46,6 +51,8 @@ impl Config {
                 .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 8700))),
             data: data.into(),
             runners: 1,
+            lease: Duration::from_secs(30),
+            upload_limit: 256 << 20,
             manifests: vec![PathBuf::from(toron_core::runner::MANIFEST_FILE)],
             tokens: None,
             insecure_localhost: false,

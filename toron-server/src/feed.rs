@@ -46,7 +46,8 @@ pub struct Progress {
 }
 
 impl Progress {
-    fn see(&mut self, e: &Event) {
+    /// Take an event into account.
+    pub(crate) fn see(&mut self, e: &Event) {
         match e.kind.as_str() {
             "run.started" => {
                 self.total = e

@@ -1,7 +1,9 @@
 //! `toron-server`: the operations guide's TestOps API (`POST /v1/test-runs`, `GET /v1/test-runs/{id}/events`,
 //! `POST /v1/snapshots/compare`, `GET /v1/reports/{id}`, `POST /v1/warroom/incidents`, and what a dashboard
-//! needs), its embedded runners and the live dashboard, over `toron-core`'s runner, reports, snapshots and
-//! warroom. Everything it keeps is under its data directory, so a restart loses nothing.
+//! needs), its runners and the live dashboard, over `toron-core`'s runner, reports, snapshots and warroom. Runs
+//! run in the server's process (`--runners N`), or with `--runners 0` on remote runners (`toron runner`,
+//! [`runner`]) that claim them under a lease and ship their results back ([`remote`], [`leases`]). Everything
+//! it keeps is under its data directory, so a restart loses nothing.
 //!
 //! Started by `toron serve` (the Python command line, which calls [`main_with_args`]) or the `toron-server`
 //! binary; in a program:
@@ -26,6 +28,9 @@ pub mod config;
 mod dashboard;
 pub mod error;
 pub mod feed;
+pub mod leases;
+pub mod remote;
+pub mod runner;
 pub mod state;
 
 pub use cli::main_with_args;
@@ -75,6 +80,26 @@ pub fn serve_blocking(config: Config, stop: Arc<AtomicBool>, listening: impl FnO
             }
             let _ = tx.send(true);
         };
+        if app.remote.is_some() {
+            // Leases expire and unclaimed runs warn on this clock.
+            let (app_tick, mut stopped) = (app.clone(), rx.clone());
+            let every = (app.config.lease / 10).clamp(Duration::from_millis(50), Duration::from_millis(500));
+            tokio::spawn(async move {
+                loop {
+                    tokio::select! {
+                        _ = stopped.wait_for(|s| *s) => return,
+                        () = tokio::time::sleep(every) => {}
+                    }
+                    let a = app_tick.clone();
+                    let _ = tokio::task::spawn_blocking(move || {
+                        if let Some(r) = &a.remote {
+                            r.tick(&a);
+                        }
+                    })
+                    .await;
+                }
+            });
+        }
         let server = axum::serve(listener, api::router(app.clone())).with_graceful_shutdown(graceful);
         let mut rx2 = rx.clone();
         tokio::select! {

@@ -76,8 +76,10 @@ pub struct App {
     pub tickets: TicketKey,
     /// Per-token rate limits.
     pub limiter: governor::DefaultKeyedRateLimiter<String>,
-    /// The runner pool.
+    /// The runner pool (in-process runs).
     pub queue: Queue,
+    /// The remote runners, their queue and leases (`--runners 0`; `None`: runs run in-process).
+    pub remote: Option<crate::remote::Remote>,
     /// Runs of this process not yet finished.
     pub live: Mutex<BTreeMap<String, Arc<LiveRun>>>,
     /// `/metrics` counters.
@@ -145,13 +147,6 @@ impl App {
                 crate::auth::TOKENS_ENV
             ));
         }
-        if config.runners == 0 {
-            return Err(
-                "--runners 0 hands runs to remote runners (`toron runner`), which are not built yet: use \
-                 --runners 1 or more"
-                    .to_string(),
-            );
-        }
         if config.manifests.is_empty() {
             return Err("no manifest: give --manifest FILE (default testops.toml)".to_string());
         }
@@ -180,8 +175,12 @@ impl App {
             std::num::NonZeroU32::new(config.rate_limit.saturating_mul(2).max(1)).unwrap_or(std::num::NonZeroU32::MIN);
         let rate = std::num::NonZeroU32::new(config.rate_limit.max(1)).unwrap_or(std::num::NonZeroU32::MIN);
         let limiter = governor::RateLimiter::keyed(governor::Quota::per_second(rate).allow_burst(burst));
+        let remote = (config.runners == 0).then(|| crate::remote::Remote::new(config.lease, config.schedule_warning));
+        // Uploads of runs that were in flight when the server last stopped: those runs are interrupted.
+        let _ = std::fs::remove_dir_all(dirs.server.join("uploads"));
         Ok(App {
             queue: Queue::new(config.runners, config.schedule_warning),
+            remote,
             tickets: TicketKey::random()?,
             config,
             dirs,

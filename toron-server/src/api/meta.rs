@@ -23,11 +23,13 @@ use utoipa::OpenApi;
         super::runs::history, super::events::stream, super::events::ticket, super::snapshots::compare,
         super::reports::report, super::reports::file, super::warroom::open, super::warroom::list,
         super::warroom::get, super::warroom::status, super::warroom::note, healthz, readyz, metrics, openapi,
-        manifests, runners, whoami
+        manifests, runners, whoami, super::runners::register, super::runners::claim, super::runners::heartbeat,
+        super::runners::events, super::runners::put_object, super::runners::finish
     ),
     components(schemas(crate::error::ErrorBody, crate::error::ApiError)),
     modifiers(&BearerAuth),
-    tags((name = "runs"), (name = "snapshots"), (name = "reports"), (name = "warroom"), (name = "server"))
+    tags((name = "runs"), (name = "snapshots"), (name = "reports"), (name = "warroom"), (name = "server"),
+         (name = "runners", description = "The remote runners' protocol (`toron serve --runners 0`, `toron runner`)"))
 )]
 pub struct ApiDoc;
 
@@ -77,7 +79,24 @@ pub struct Ready {
     pub queued: usize,
 }
 
-/// The server can take runs: its data directory is writable.
+/// The queue as `/readyz` and `/metrics` show it: the embedded pool's, or with remote runners their queue
+/// (runners: the live ones; running: runs leased).
+fn queue_stats(app: &crate::state::App) -> toron_core::runner::QueueStats {
+    match &app.remote {
+        Some(r) => {
+            let (queued, leased, live) = r.stats();
+            toron_core::runner::QueueStats {
+                runners: live,
+                running: leased,
+                waiting: queued,
+            }
+        }
+        None => app.queue.stats(),
+    }
+}
+
+/// The server can take runs: its data directory is writable. (With remote runners it is ready without
+/// any: runs queue, and warn when nobody claims them.)
 #[utoipa::path(get, path = "/readyz", tag = "server",
     responses((status = 200, body = Ready), (status = 503, body = crate::error::ErrorBody)))]
 pub async fn readyz(State(app): State<AppState>) -> ApiResult<Json<Ready>> {
@@ -89,7 +108,7 @@ pub async fn readyz(State(app): State<AppState>) -> ApiResult<Json<Ready>> {
             format!("{}: the data directory is not writable: {e}", app.dirs.server.display()),
         )
     })?;
-    let stats = app.queue.stats();
+    let stats = queue_stats(&app);
     Ok(Json(Ready {
         status: "ready".to_string(),
         runners: stats.runners,
@@ -118,7 +137,7 @@ pub async fn metrics(State(app): State<AppState>) -> ApiResult<Response> {
             by_state[i] += 1;
         }
     }
-    let stats = app.queue.stats();
+    let stats = queue_stats(&app);
     let c = &app.counters;
     let mut out = String::new();
     out.push_str("# HELP toron_runs Runs in the archive by state.\n# TYPE toron_runs gauge\n");
@@ -192,21 +211,34 @@ pub async fn manifests(State(app): State<AppState>) -> Json<Vec<Value>> {
 /// A runner.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Runner {
-    /// `embedded-<n>`.
+    /// `embedded-<n>`, or a remote runner's id (`<name>-<n>`).
     pub name: String,
-    /// `embedded` (in the server's process).
+    /// `embedded` (in the server's process) or `remote` (`toron runner`).
     pub kind: String,
-    /// `busy` or `idle`.
+    /// `busy`, `idle`, or `lost` (a remote runner whose heartbeats stopped for a lease).
     pub state: String,
     /// The last heartbeat (RFC 3339 UTC): an embedded runner's is now.
     pub heartbeat: String,
+    /// The runs it holds (remote runners).
+    pub runs: Vec<String>,
+    /// Runs it runs at once.
+    pub jobs: usize,
+    /// When it registered (remote runners).
+    pub registered: Option<String>,
+    /// The name of the token it registered with (remote runners; never the token).
+    pub token: Option<String>,
 }
 
-/// The runners: the server's embedded ones (`--runners N`).
+/// The runners with their last heartbeat: the server's embedded ones (`--runners N`), or with `--runners 0`
+/// the remote runners that registered (`toron runner`), lost ones included.
 #[utoipa::path(get, path = "/v1/runners", tag = "server",
-    responses((status = 200, body = Vec<Runner>), (status = 401, body = crate::error::ErrorBody)),
+    responses((status = 200, body = Vec<Runner>), (status = 401, body = crate::error::ErrorBody),
+              (status = 403, body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn runners(State(app): State<AppState>) -> Json<Vec<Runner>> {
+    if let Some(remote) = &app.remote {
+        return Json(remote.runners());
+    }
     let stats = app.queue.stats();
     let now = toron_core::snapshot::UtcTime::now().rfc3339();
     Json(
@@ -216,6 +248,10 @@ pub async fn runners(State(app): State<AppState>) -> Json<Vec<Runner>> {
                 kind: "embedded".to_string(),
                 state: if i < stats.running { "busy" } else { "idle" }.to_string(),
                 heartbeat: now.clone(),
+                runs: Vec::new(),
+                jobs: 1,
+                registered: None,
+                token: None,
             })
             .collect(),
     )
@@ -226,7 +262,7 @@ pub async fn runners(State(app): State<AppState>) -> Json<Vec<Runner>> {
 pub struct WhoAmI {
     /// The token's name (never the token).
     pub name: String,
-    /// `viewer`, `operator` or `maintainer`.
+    /// `viewer`, `operator`, `maintainer` or `runner`.
     pub role: String,
     /// What the role may do, so a dashboard can hide what would be refused (403).
     pub may: Vec<String>,
@@ -239,6 +275,18 @@ pub struct WhoAmI {
 pub async fn whoami(axum::Extension(who): axum::Extension<crate::auth::Identity>) -> Json<WhoAmI> {
     use crate::auth::Role;
     let mut may = vec!["read".to_string()];
+    if who.role == Role::Runner {
+        may = [
+            "register as a runner",
+            "claim runs",
+            "heartbeat",
+            "send run events",
+            "upload run files",
+            "finish runs",
+        ]
+        .map(String::from)
+        .to_vec();
+    }
     if who.role >= Role::Operator {
         // The actions handlers `require(Role::Operator, ...)` for, by the names their 403s use.
         may.extend(

@@ -4,6 +4,7 @@
 pub mod events;
 pub mod meta;
 pub mod reports;
+pub mod runners;
 pub mod runs;
 pub mod snapshots;
 pub mod warroom;
@@ -31,7 +32,12 @@ pub fn router(app: AppState) -> Router {
         .route("/v1/test-runs/{id}", get(runs::get))
         .route("/v1/test-runs/{id}/cancel", post(runs::cancel))
         .route("/v1/test-runs/{id}/triage", put(runs::triage))
-        .route("/v1/test-runs/{id}/events", get(events::stream))
+        .route("/v1/test-runs/{id}/events", get(events::stream).post(runners::events))
+        .route("/v1/test-runs/{id}/objects/{*path}", put(runners::put_object))
+        .route("/v1/test-runs/{id}/finish", post(runners::finish))
+        .route("/v1/runners/register", post(runners::register))
+        .route("/v1/runners/{id}/claim", post(runners::claim))
+        .route("/v1/runners/{id}/heartbeat", post(runners::heartbeat))
         .route("/v1/stream-tickets", post(events::ticket))
         .route("/v1/snapshots/compare", post(snapshots::compare))
         .route("/v1/reports/{id}", get(reports::report))
@@ -170,11 +176,39 @@ async fn authenticate(State(app): State<AppState>, mut req: Request, next: Next)
         e.retry_after = Some(wait.as_secs() + 1);
         return e.into_response();
     }
+    if identity.role == crate::auth::Role::Runner && !runner_route(req.method(), req.uri().path()) {
+        return ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            format!(
+                "{} has the role runner, which may only register, claim, heartbeat, send events, upload and \
+                 finish runs ({} {} is none of those)",
+                identity.name,
+                req.method(),
+                req.uri().path()
+            ),
+        )
+        .into_response();
+    }
     let name = identity.name.clone();
     req.extensions_mut().insert(identity);
     let mut response = next.run(req).await;
     response.extensions_mut().insert(Caller(name));
     response
+}
+
+/// What a `runner` token may call: the runners' protocol, and `whoami`.
+fn runner_route(method: &axum::http::Method, path: &str) -> bool {
+    use axum::http::Method;
+    let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    matches!(
+        (method, parts.as_slice()),
+        (&Method::GET, ["v1", "whoami"])
+            | (&Method::POST, ["v1", "runners", "register"])
+            | (&Method::POST, ["v1", "runners", _, "claim" | "heartbeat"])
+            | (&Method::POST, ["v1", "test-runs", _, "events" | "finish"])
+            | (&Method::PUT, ["v1", "test-runs", _, "objects", ..])
+    )
 }
 
 fn bearer(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
@@ -237,7 +271,7 @@ impl<T: DeserializeOwned> FromRequest<AppState> for JsonBody<T> {
             ));
         }
         let limit = app.config.body_limit;
-        let bytes = read_body(req.into_body(), limit).await?;
+        let bytes = read_body_limited(req.into_body(), limit, "--body-limit").await?;
         let de = &mut serde_json::Deserializer::from_slice(&bytes);
         match serde_path_to_error::deserialize(de) {
             Ok(v) => Ok(JsonBody(v)),
@@ -258,13 +292,13 @@ impl<T: DeserializeOwned> FromRequest<AppState> for JsonBody<T> {
 
 /// A body too large is still read to its end (up to 64 times the limit) before the 413 goes out: a client
 /// that sends its whole body before it reads the answer then gets the answer, not a reset connection.
-async fn read_body(body: axum::body::Body, limit: usize) -> Result<Vec<u8>, ApiError> {
+pub(crate) async fn read_body_limited(body: axum::body::Body, limit: usize, flag: &str) -> Result<Vec<u8>, ApiError> {
     use futures_util::StreamExt;
     let too_large = || {
         ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "too_large",
-            format!("the request body is larger than the server's limit of {limit} bytes (--body-limit)"),
+            format!("the request body is larger than the server's limit of {limit} bytes ({flag})"),
         )
     };
     let mut stream = body.into_data_stream();

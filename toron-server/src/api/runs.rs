@@ -197,7 +197,9 @@ pub fn view_with(app: &crate::state::App, o: RunOverview, incidents: &BTreeMap<S
     let live = app.live(&o.id);
     let progress = match (&live, o.state) {
         (Some(l), _) => l.feed.progress(),
-        (None, RunState::Scheduled | RunState::Running) => Progress::default(),
+        (None, RunState::Scheduled | RunState::Running) => {
+            app.remote.as_ref().and_then(|r| r.progress(&o.id)).unwrap_or_default()
+        }
         (None, _) => Progress {
             done: o.cases,
             total: Some(o.cases),
@@ -284,6 +286,9 @@ pub async fn start(
         ));
     }
     let manifest = app.manifest(req.manifest.as_deref())?.clone();
+    if app.remote.is_some() {
+        return start_remote(app, who, req, manifest).await;
+    }
     let options = RunOptions {
         profile: req.profile.clone(),
         suites: req.suites.clone().unwrap_or_default(),
@@ -344,6 +349,39 @@ pub async fn start(
                 .remove(live.handle.id());
         })
         .map_err(|e| ApiError::internal(format!("cannot watch the run: {e}")))?;
+    let l = links(&id);
+    let body = RunAccepted {
+        location: l.this.clone(),
+        events: l.events,
+        report: l.report,
+        state: "scheduled".to_string(),
+        id,
+    };
+    Ok((StatusCode::ACCEPTED, [(header::LOCATION, l.this)], Json(body)).into_response())
+}
+
+/// [`start`] with remote runners: the run is recorded and queued for the next runner that claims it.
+async fn start_remote(
+    app: AppState,
+    who: Identity,
+    req: StartRun,
+    manifest: toron_core::runner::Manifest,
+) -> ApiResult<Response> {
+    let app2 = app.clone();
+    let req2 = req.clone();
+    let id = super::blocking(move || match &app2.remote {
+        Some(remote) => remote.start(&app2, &manifest, &req2),
+        None => Err(ApiError::internal("the server has no remote runners (a bug)")),
+    })
+    .await?;
+    app.write_record(
+        &id,
+        &RunRecord {
+            started_by: Some(who.name.clone()),
+            request: serde_json::to_value(&req).unwrap_or(Value::Null),
+            triage: BTreeMap::new(),
+        },
+    )?;
     let l = links(&id);
     let body = RunAccepted {
         location: l.this.clone(),
@@ -432,6 +470,15 @@ pub async fn cancel(
 ) -> ApiResult<Response> {
     who.require(Role::Operator, "cancel runs")?;
     check_run_id(&id)?;
+    if app.remote.is_some() {
+        let (app2, id2) = (app.clone(), id.clone());
+        let ours = super::blocking(move || Ok(app2.remote.as_ref().is_some_and(|r| r.cancel(&app2, &id2)))).await?;
+        if ours {
+            let app2 = app.clone();
+            let o = super::blocking(move || overview(&app2, &id)).await?;
+            return Ok((StatusCode::ACCEPTED, Json(view(&app, o))).into_response());
+        }
+    }
     let live = app
         .live(&id)
         .filter(|l| matches!(l.handle.state(), RunState::Scheduled | RunState::Running));
