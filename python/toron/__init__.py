@@ -55,7 +55,7 @@ every email, phone, card, SSN, IBAN, IP address, JWT, AWS key, private key and t
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from concurrent.futures import Executor
 from typing import Any, ClassVar, SupportsIndex
 
@@ -72,7 +72,6 @@ from toron._toron import (
     Diff,
     Error,
     ExpectationError,
-    NodeError,
     Finding,
     InvalidArgumentError,
     IoError,
@@ -80,6 +79,7 @@ from toron._toron import (
     Manifest,
     ManifestError,
     Message,
+    NodeError,
     Outcome,
     PatchError,
     Pending,
@@ -136,7 +136,6 @@ __all__ = [
     "Diff",
     "Error",
     "ExpectationError",
-    "NodeError",
     "Finding",
     "InvalidArgumentError",
     "IoError",
@@ -145,6 +144,7 @@ __all__ = [
     "ManifestError",
     "Message",
     "Node",
+    "NodeError",
     "Outcome",
     "PatchError",
     "Pending",
@@ -257,7 +257,7 @@ class Node:
     """
 
     #: Attribute names that survive a crash (copied out when the node crashes, set on the next instance).
-    durable: ClassVar[list[str]] = []
+    durable: ClassVar[Sequence[str]] = ()
 
     def on_start(self, ctx: Context) -> None:
         """The node starts (time 0, or after a restart when ``on_restart`` is not overridden)."""

@@ -19,7 +19,6 @@ __all__ = [
     "Diff",
     "Error",
     "ExpectationError",
-    "NodeError",
     "Finding",
     "InvalidArgumentError",
     "IoError",
@@ -27,6 +26,7 @@ __all__ = [
     "Manifest",
     "ManifestError",
     "Message",
+    "NodeError",
     "Outcome",
     "PatchError",
     "Pending",
@@ -123,6 +123,7 @@ class PiiError(Error, ValueError): ...
 class DatasetError(Error, ValueError): ...
 class WarroomError(Error): ...
 class ExpectationError(Error): ...
+
 class NodeError(Error):
     node: str | None
     callback: str | None

@@ -3,10 +3,12 @@ state across crashes, determinism across runs and threads, and the errors of bad
 
 from __future__ import annotations
 
+import importlib
 import json
 import pickle
+import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -128,14 +130,17 @@ def test_context_calls_reach_the_trace_coverage_violations_and_output() -> None:
     assert toron.simulate(s, 7).digest == toron.simulate(s, 7).digest
 
 
-def kv_chaos(lose_data: bool) -> toron.Scenario:
-    import sys
-
+def fixture(name: str) -> Any:
+    """A module of nodes_fixtures/ (imported by name, as a python: model would be)."""
     sys.path.insert(0, str(FIXTURES))
     try:
-        from pynodes_kv import Kv
+        return importlib.import_module(name)
     finally:
         sys.path.remove(str(FIXTURES))
+
+
+def kv_chaos(lose_data: bool) -> toron.Scenario:
+    kv = fixture("pynodes_kv")
     d: dict[str, Any] = {
         "name": "pykv",
         "seed": 5,
@@ -157,7 +162,7 @@ def kv_chaos(lose_data: bool) -> toron.Scenario:
             {"at": "2s", "kind": "restart", "node": "kv"},
         ],
     }
-    return toron.Scenario.from_dict(d, nodes={"kv": Kv(lose_data=lose_data)})
+    return toron.Scenario.from_dict(d, nodes={"kv": kv.KvForgetful() if lose_data else kv.Kv()})
 
 
 def test_a_python_kv_under_chaos_keeps_what_it_declares_durable() -> None:
@@ -222,13 +227,7 @@ def test_params_are_keyword_arguments_of_the_constructor(tmp_path: Path) -> None
 
 
 def test_an_exception_in_a_callback_is_a_node_error_with_the_traceback() -> None:
-    import sys
-
-    sys.path.insert(0, str(FIXTURES))
-    try:
-        import pynodes_bad as bad
-    finally:
-        sys.path.remove(str(FIXTURES))
+    bad = fixture("pynodes_bad")
     s = toron.Scenario.from_dict(small(), nodes={"server": bad.RaisesInMessage()})
     with pytest.raises(toron.NodeError) as e:
         toron.simulate(s)
@@ -269,11 +268,15 @@ def test_a_class_that_is_not_a_node_is_refused(tmp_path: Path) -> None:
 
     shutil.copy(FIXTURES / "pynodes_bad.py", tmp_path / "pynodes_bad.py")
     path = tmp_path / "n.toml"
-    path.write_text((FIXTURES / "echo_here.toml").read_text().replace("pynodes_echo:Echo", "pynodes_bad:NotANode"))
-    with pytest.raises(toron.ScenarioError, match='class "NotANode" of module "pynodes_bad" is not a toron.Node subclass'):
+    path.write_text(
+        (FIXTURES / "echo_here.toml").read_text().replace("pynodes_echo:Echo", "pynodes_bad:NotANode")
+    )
+    with pytest.raises(
+        toron.ScenarioError, match='class "NotANode" of module "pynodes_bad" is not a toron.Node subclass'
+    ):
         toron.Scenario.from_file(path)
     with pytest.raises(toron.NodeError, match='nodes\\["server"\\] is a dict, not a toron.Node'):
-        toron.Scenario.from_dict(small(), nodes={"server": {}})  # type: ignore[dict-item]
+        toron.Scenario.from_dict(small(), nodes={"server": {}})
     with pytest.raises(toron.ScenarioError, match='has no node "nope"'):
         toron.Scenario.from_dict(small(), nodes={"nope": Echo()})
 
@@ -284,7 +287,7 @@ class BadReply(toron.Node):
 
 
 class KeepsCtx(toron.Node):
-    kept: list[toron.Context] = []
+    kept: ClassVar[list[toron.Context]] = []
 
     def on_start(self, ctx: toron.Context) -> None:
         self.kept.append(ctx)
@@ -300,5 +303,5 @@ class KeepsCtx(toron.Node):
 def test_bad_uses_of_the_context_are_named() -> None:
     with pytest.raises(toron.NodeError, match="a reply to a load client must be"):
         toron.simulate(toron.Scenario.from_dict(small(), nodes={"server": BadReply()}))
-    with pytest.raises(toron.NodeError, match="belongs to a callback of node \"server\" that has returned"):
+    with pytest.raises(toron.NodeError, match='belongs to a callback of node "server" that has returned'):
         toron.simulate(toron.Scenario.from_dict(small(), nodes={"server": KeepsCtx()}))

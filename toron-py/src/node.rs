@@ -165,7 +165,11 @@ fn import_module<'py>(py: Python<'py>, module: &str, dir: Option<&PathBuf>) -> R
 
 /// The class a `python:` model names, checked to be a `toron.Node` subclass.
 fn load_class<'py>(py: Python<'py>, m: &ExternalModel) -> Result<Bound<'py, PyAny>, String> {
-    let Some((module, class)) = m.target.rsplit_once(':').filter(|(a, b)| !a.is_empty() && !b.is_empty()) else {
+    let Some((module, class)) = m
+        .target
+        .rsplit_once(':')
+        .filter(|(a, b)| !a.is_empty() && !b.is_empty())
+    else {
         return Err(format!(
             "model {:?} does not name a class (expected python:pkg.module:Class)",
             m.model()
@@ -177,7 +181,9 @@ fn load_class<'py>(py: Python<'py>, m: &ExternalModel) -> Result<Bound<'py, PyAn
         return Err(format!("module {module:?} has no class {class:?}"));
     };
     if !cls.is_instance_of::<PyType>() {
-        return Err(format!("{module}:{class} is not a class (expected a toron.Node subclass)"));
+        return Err(format!(
+            "{module}:{class} is not a class (expected a toron.Node subclass)"
+        ));
     }
     let base = node_base(py).map_err(|e| format!("cannot find toron.Node: {e}"))?;
     let cls_type = cls.cast::<PyType>().map_err(|e| e.to_string())?;
@@ -245,10 +251,15 @@ pub(crate) fn prototype_factory(node: &str, prototype: &Bound<'_, PyAny>) -> PyR
             .unwrap_or_else(|_| "?".into());
         return Err(errors::map(CoreError::new(
             ErrorKind::Node,
-            format!("nodes[{node:?}] is a {type_name}, not a toron.Node (expected an instance of a toron.Node subclass)"),
+            format!(
+                "nodes[{node:?}] is a {type_name}, not a toron.Node (expected an instance of a toron.Node subclass)"
+            ),
         )));
     }
-    Ok(Arc::new(PyNodeFactory::new(node, Source::Prototype(prototype.clone().unbind()))))
+    Ok(Arc::new(PyNodeFactory::new(
+        node,
+        Source::Prototype(prototype.clone().unbind()),
+    )))
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -375,62 +386,64 @@ impl PyNode {
             self.names = names.into();
         }
         let rng = ctx.rng().clone();
-        let result = Python::attach(|py| -> Result<(Vec<Action>, Stream), (&'static str, String, Option<String>)> {
-            let raised = |callback: &'static str, e: PyErr| {
-                let (head, tb) = describe(py, &e);
-                (callback, format!("raised {head}"), Some(tb))
-            };
-            if matches!(call, Call::Start) {
-                let obj = self.construct(py).map_err(|e| raised("__init__", e))?;
-                self.obj = Some(obj.unbind());
-                self.output = Some(PyDict::new(py).unbind());
-            }
-            let (Some(obj), Some(output)) = (&self.obj, &self.output) else {
-                return Err((callback, "called before the node started".into(), None));
-            };
-            let obj = obj.bind(py);
-            let context = Bound::new(
-                py,
-                PyContext {
-                    node: self.shared.node.clone(),
-                    now,
-                    incarnation,
-                    rng,
-                    actions: Vec::new(),
-                    output: output.clone_ref(py),
-                    names: self.names.clone(),
-                    open: true,
-                },
-            )
-            .map_err(|e| raised(callback, e))?;
-            let outcome = match &call {
-                Call::Start if incarnation == 0 => {
-                    DURABLE.with(|d| d.borrow_mut().remove(&self.shared.key));
-                    obj.call_method1("on_start", (&context,)).map(|_| ())
+        let result = Python::attach(
+            |py| -> Result<(Vec<Action>, Stream), (&'static str, String, Option<String>)> {
+                let raised = |callback: &'static str, e: PyErr| {
+                    let (head, tb) = describe(py, &e);
+                    (callback, format!("raised {head}"), Some(tb))
+                };
+                if matches!(call, Call::Start) {
+                    let obj = self.construct(py).map_err(|e| raised("__init__", e))?;
+                    self.obj = Some(obj.unbind());
+                    self.output = Some(PyDict::new(py).unbind());
                 }
-                Call::Start => {
-                    let state = DURABLE.with(|d| d.borrow_mut().remove(&self.shared.key));
-                    let state = match state {
-                        Some(Ok(s)) => s.into_bound(py),
-                        Some(Err(e)) => return Err(("on_crash", e, None)),
-                        None => PyDict::new(py),
-                    };
-                    obj.call_method1("on_restart", (&context, state)).map(|_| ())
-                }
-                Call::Message(m) => message_of(py, m, &self.names)
-                    .and_then(|msg| {
-                        let src = msg.get().src.clone();
-                        obj.call_method1("on_message", (&context, src, msg))
-                    })
-                    .map(|_| ()),
-                Call::Timer(name) => obj.call_method1("on_timer", (&context, name.as_str())).map(|_| ()),
-            };
-            let mut c = context.borrow_mut();
-            c.open = false;
-            outcome.map_err(|e| raised(callback, e))?;
-            let rng = c.rng.clone();
-            Ok((std::mem::take(&mut c.actions), rng))
-        });
+                let (Some(obj), Some(output)) = (&self.obj, &self.output) else {
+                    return Err((callback, "called before the node started".into(), None));
+                };
+                let obj = obj.bind(py);
+                let context = Bound::new(
+                    py,
+                    PyContext {
+                        node: self.shared.node.clone(),
+                        now,
+                        incarnation,
+                        rng,
+                        actions: Vec::new(),
+                        output: output.clone_ref(py),
+                        names: self.names.clone(),
+                        open: true,
+                    },
+                )
+                .map_err(|e| raised(callback, e))?;
+                let outcome = match &call {
+                    Call::Start if incarnation == 0 => {
+                        DURABLE.with(|d| d.borrow_mut().remove(&self.shared.key));
+                        obj.call_method1("on_start", (&context,)).map(|_| ())
+                    }
+                    Call::Start => {
+                        let state = DURABLE.with(|d| d.borrow_mut().remove(&self.shared.key));
+                        let state = match state {
+                            Some(Ok(s)) => s.into_bound(py),
+                            Some(Err(e)) => return Err(("on_crash", e, None)),
+                            None => PyDict::new(py),
+                        };
+                        obj.call_method1("on_restart", (&context, state)).map(|_| ())
+                    }
+                    Call::Message(m) => message_of(py, m, &self.names)
+                        .and_then(|msg| {
+                            let src = msg.get().src.clone();
+                            obj.call_method1("on_message", (&context, src, msg))
+                        })
+                        .map(|_| ()),
+                    Call::Timer(name) => obj.call_method1("on_timer", (&context, name.as_str())).map(|_| ()),
+                };
+                let mut c = context.borrow_mut();
+                c.open = false;
+                outcome.map_err(|e| raised(callback, e))?;
+                let rng = c.rng.clone();
+                Ok((std::mem::take(&mut c.actions), rng))
+            },
+        );
         match result {
             Err((callback, what, tb)) => self.fail(ctx, callback, Some(now), what, tb),
             Ok((actions, rng)) => {
@@ -509,7 +522,9 @@ impl Node for PyNode {
             }
             Some(match convert::to_canonical(dict.as_any()) {
                 Ok(v) => v,
-                Err(e) => json!({ "error": format!("ctx.output of node {:?} is not JSON-like: {}", self.shared.node, e.value(py)) }),
+                Err(e) => {
+                    json!({ "error": format!("ctx.output of node {:?} is not JSON-like: {}", self.shared.node, e.value(py)) })
+                }
             })
         })
     }
@@ -573,7 +588,10 @@ fn body_to_python<'py>(py: Python<'py>, body: &Body) -> PyResult<Bound<'py, PyAn
         Body::StateTransfer { entries, epoch } => {
             json!({"type": "state_transfer", "entries": entries.iter().map(|(k, v)| json!([k, v])).collect::<Vec<_>>(), "epoch": epoch})
         }
-        Body::Custom(bytes) => match std::str::from_utf8(bytes).ok().and_then(|t| toron_core::canon::parse_json(t).ok()) {
+        Body::Custom(bytes) => match std::str::from_utf8(bytes)
+            .ok()
+            .and_then(|t| toron_core::canon::parse_json(t).ok())
+        {
             Some(v) => v,
             None => return Ok(PyBytes::new(py, bytes).into_any()),
         },
@@ -680,12 +698,7 @@ impl PyMessage {
         self.body.clone_ref(py)
     }
     fn __repr__(&self, py: Python<'_>) -> String {
-        let body = self
-            .body
-            .bind(py)
-            .repr()
-            .map(|r| r.to_string())
-            .unwrap_or_default();
+        let body = self.body.bind(py).repr().map(|r| r.to_string()).unwrap_or_default();
         format!(
             "Message(src={}, dst={}, msg_id={}, in_reply_to={}, body={body})",
             convert::quoted(&self.src),
@@ -856,7 +869,9 @@ impl PyContext {
         self.check_open("choice")?;
         let n = seq.len()?;
         if n == 0 {
-            return Err(PyIndexError::new_err("ctx.choice: cannot choose from an empty sequence"));
+            return Err(PyIndexError::new_err(
+                "ctx.choice: cannot choose from an empty sequence",
+            ));
         }
         let i = self.rng.below(n as u64) as usize;
         seq.get_item(i)
@@ -866,7 +881,9 @@ impl PyContext {
     fn expovariate(&mut self, rate: f64) -> PyResult<f64> {
         self.check_open("expovariate")?;
         if !(rate.is_finite() && rate > 0.0) {
-            return Err(PyValueError::new_err(format!("expovariate: rate {rate} must be positive and finite")));
+            return Err(PyValueError::new_err(format!(
+                "expovariate: rate {rate} must be positive and finite"
+            )));
         }
         Ok(self.rng.exponential(1.0 / rate))
     }

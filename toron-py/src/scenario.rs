@@ -51,7 +51,13 @@ impl PyScenario {
     #[staticmethod]
     #[pyo3(signature = (path, nodes = None))]
     fn from_file(py: Python<'_>, path: PathBuf, nodes: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
-        let dir = path.parent().map(|p| if p.as_os_str().is_empty() { PathBuf::from(".") } else { p.to_path_buf() });
+        let dir = path.parent().map(|p| {
+            if p.as_os_str().is_empty() {
+                PathBuf::from(".")
+            } else {
+                p.to_path_buf()
+            }
+        });
         let inner = py
             .detach(|| crate::node::loading_from(dir, || Scenario::from_path(&path)))
             .map_err(errors::map)?;

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, ClassVar
 
 import toron
 
@@ -10,13 +11,11 @@ import toron
 class Kv(toron.Node):
     """Keeps `data` across crashes (declared durable); `served` is lost on each crash."""
 
-    durable = ["data"]
+    durable: ClassVar[Sequence[str]] = ("data",)
 
-    def __init__(self, lose_data: bool = False) -> None:
+    def __init__(self) -> None:
         self.data: dict[str, int] = {}
         self.served = 0
-        if lose_data:
-            self.durable = []
 
     def on_start(self, ctx: toron.Context) -> None:
         ctx.set_timer("tick", "100ms")
@@ -41,3 +40,9 @@ class Kv(toron.Node):
             ctx.reply(msg, {"type": "ok"})
         else:
             ctx.reply(msg, {"type": "error"})
+
+
+class KvForgetful(Kv):
+    """The same store with nothing durable: a crash loses every key."""
+
+    durable: ClassVar[Sequence[str]] = ()
