@@ -645,7 +645,7 @@ fn typed_body(value: &Value) -> Option<Body> {
 
 fn body_from_python(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<Body> {
     // The client protocol first: its keys and values are u64 (beyond JSON's 2^53), carried typed.
-    let value = convert::to_value_as(obj, ErrorKind::Canonical)
+    let value = convert::to_value_as(obj, ErrorKind::InvalidArgument)
         .map_err(|e| PyTypeError::new_err(format!("{what} is not JSON-like: {}", e.value(obj.py()))))?;
     if let Some(body) = typed_body(&value) {
         return Ok(body);
