@@ -333,6 +333,9 @@ enum Action {
     Log(String),
 }
 
+/// A callback that raised: (callback, what, traceback).
+type Raised = (&'static str, String, Option<String>);
+
 enum Call<'a> {
     Start,
     Message(&'a Message),
@@ -386,64 +389,62 @@ impl PyNode {
             self.names = names.into();
         }
         let rng = ctx.rng().clone();
-        let result = Python::attach(
-            |py| -> Result<(Vec<Action>, Stream), (&'static str, String, Option<String>)> {
-                let raised = |callback: &'static str, e: PyErr| {
-                    let (head, tb) = describe(py, &e);
-                    (callback, format!("raised {head}"), Some(tb))
-                };
-                if matches!(call, Call::Start) {
-                    let obj = self.construct(py).map_err(|e| raised("__init__", e))?;
-                    self.obj = Some(obj.unbind());
-                    self.output = Some(PyDict::new(py).unbind());
+        let result = Python::attach(|py| -> Result<(Vec<Action>, Stream), Raised> {
+            let raised = |callback: &'static str, e: PyErr| {
+                let (head, tb) = describe(py, &e);
+                (callback, format!("raised {head}"), Some(tb))
+            };
+            if matches!(call, Call::Start) {
+                let obj = self.construct(py).map_err(|e| raised("__init__", e))?;
+                self.obj = Some(obj.unbind());
+                self.output = Some(PyDict::new(py).unbind());
+            }
+            let (Some(obj), Some(output)) = (&self.obj, &self.output) else {
+                return Err((callback, "called before the node started".into(), None));
+            };
+            let obj = obj.bind(py);
+            let context = Bound::new(
+                py,
+                PyContext {
+                    node: self.shared.node.clone(),
+                    now,
+                    incarnation,
+                    rng,
+                    actions: Vec::new(),
+                    output: output.clone_ref(py),
+                    names: self.names.clone(),
+                    open: true,
+                },
+            )
+            .map_err(|e| raised(callback, e))?;
+            let outcome = match &call {
+                Call::Start if incarnation == 0 => {
+                    DURABLE.with(|d| d.borrow_mut().remove(&self.shared.key));
+                    obj.call_method1("on_start", (&context,)).map(|_| ())
                 }
-                let (Some(obj), Some(output)) = (&self.obj, &self.output) else {
-                    return Err((callback, "called before the node started".into(), None));
-                };
-                let obj = obj.bind(py);
-                let context = Bound::new(
-                    py,
-                    PyContext {
-                        node: self.shared.node.clone(),
-                        now,
-                        incarnation,
-                        rng,
-                        actions: Vec::new(),
-                        output: output.clone_ref(py),
-                        names: self.names.clone(),
-                        open: true,
-                    },
-                )
-                .map_err(|e| raised(callback, e))?;
-                let outcome = match &call {
-                    Call::Start if incarnation == 0 => {
-                        DURABLE.with(|d| d.borrow_mut().remove(&self.shared.key));
-                        obj.call_method1("on_start", (&context,)).map(|_| ())
-                    }
-                    Call::Start => {
-                        let state = DURABLE.with(|d| d.borrow_mut().remove(&self.shared.key));
-                        let state = match state {
-                            Some(Ok(s)) => s.into_bound(py),
-                            Some(Err(e)) => return Err(("on_crash", e, None)),
-                            None => PyDict::new(py),
-                        };
-                        obj.call_method1("on_restart", (&context, state)).map(|_| ())
-                    }
-                    Call::Message(m) => message_of(py, m, &self.names)
-                        .and_then(|msg| {
-                            let src = msg.get().src.clone();
-                            obj.call_method1("on_message", (&context, src, msg))
-                        })
-                        .map(|_| ()),
-                    Call::Timer(name) => obj.call_method1("on_timer", (&context, name.as_str())).map(|_| ()),
-                };
-                let mut c = context.borrow_mut();
-                c.open = false;
-                outcome.map_err(|e| raised(callback, e))?;
-                let rng = c.rng.clone();
-                Ok((std::mem::take(&mut c.actions), rng))
-            },
-        );
+                Call::Start => {
+                    let state = DURABLE.with(|d| d.borrow_mut().remove(&self.shared.key));
+                    let state = match state {
+                        Some(Ok(s)) => s.into_bound(py),
+                        Some(Err(e)) => return Err(("on_crash", e, None)),
+                        None => PyDict::new(py),
+                    };
+                    obj.call_method1("on_restart", (&context, state)).map(|_| ())
+                }
+                Call::Message(m) => message_of(py, m, &self.names)
+                    .and_then(|msg| {
+                        let src = msg.get().src.clone();
+                        obj.call_method1("on_message", (&context, src, msg))
+                    })
+                    .map(|_| ()),
+                Call::Timer(name) => obj.call_method1("on_timer", (&context, name.as_str())).map(|_| ()),
+            };
+            let mut c = context.borrow_mut();
+            c.open = false;
+            outcome.map_err(|e| raised(callback, e))?;
+            let rng = c.rng.clone();
+            Ok((std::mem::take(&mut c.actions), rng))
+        });
         match result {
             Err((callback, what, tb)) => self.fail(ctx, callback, Some(now), what, tb),
             Ok((actions, rng)) => {
