@@ -55,9 +55,9 @@ every email, phone, card, SSN, IBAN, IP address, JWT, AWS key, private key and t
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from concurrent.futures import Executor
-from typing import SupportsIndex
+from typing import Any, ClassVar, SupportsIndex
 
 from toron import _toron
 from toron._toron import (
@@ -66,6 +66,7 @@ from toron._toron import (
     CancelledError,
     CanonicalError,
     CheckResult,
+    Context,
     Dataset,
     DatasetError,
     Diff,
@@ -77,6 +78,7 @@ from toron._toron import (
     JsonError,
     Manifest,
     ManifestError,
+    Message,
     NodeError,
     Outcome,
     PatchError,
@@ -128,6 +130,7 @@ __all__ = [
     "CancelledError",
     "CanonicalError",
     "CheckResult",
+    "Context",
     "Dataset",
     "DatasetError",
     "Diff",
@@ -139,6 +142,8 @@ __all__ = [
     "JsonError",
     "Manifest",
     "ManifestError",
+    "Message",
+    "Node",
     "NodeError",
     "Outcome",
     "PatchError",
@@ -231,3 +236,40 @@ def marks(scenario: Scenario, outcomes: Iterable[Outcome]) -> dict[str, list[int
     """Each mark of the scenario's ``[expect] sometimes``, in the order listed, with the seeds of `outcomes`
     that reached it (an empty list: none did)."""
     return dict(_toron.marks(scenario, list(outcomes)))
+
+
+class Node:
+    """Base of nodes written in Python: state machines the simulation drives on virtual time.
+
+    Override the callbacks you need; each gets a :class:`Context` (valid during that call only) to act
+    through: ``send``, ``reply``, ``set_timer``/``cancel_timer`` by name, ``now`` (int ns), ``random`` /
+    ``randint`` / ``choice`` / ``expovariate`` from the node's own stream, ``output`` (a dict: this node's
+    part of the outcome), ``mark``, ``violation`` and ``log``. Never use Python's ``random`` or wall time:
+    the digest would stop being reproducible.
+
+    Plug a node in by its model (``model = "python:pkg.module:Cart"``, ``params`` passed to the constructor
+    as keyword arguments; the scenario's directory is importable) or in code
+    (``Scenario.from_dict(d, nodes={"cart": Cart()})``: a prototype, deep-copied at each start and restart).
+
+    A crash loses the object. What the class lists in ``durable`` survives (deep copies, as on disk) and is
+    handed to ``on_restart(ctx, state)``, which by default sets those attributes and calls ``on_start``.
+    An exception raised in the constructor or a callback stops the simulation with :class:`NodeError`.
+    """
+
+    #: Attribute names that survive a crash (copied out when the node crashes, set on the next instance).
+    durable: ClassVar[Sequence[str]] = ()
+
+    def on_start(self, ctx: Context) -> None:
+        """The node starts (time 0, or after a restart when ``on_restart`` is not overridden)."""
+
+    def on_message(self, ctx: Context, src: str, msg: Message) -> None:
+        """A message arrived from node `src` (``"client"`` for load clients); the body is ``msg.body``."""
+
+    def on_timer(self, ctx: Context, name: str) -> None:
+        """The timer `name` set with ``ctx.set_timer`` fired."""
+
+    def on_restart(self, ctx: Context, state: dict[str, Any]) -> None:
+        """The node restarts after a crash on a fresh object; `state` holds its ``durable`` attributes."""
+        for key, value in state.items():
+            setattr(self, key, value)
+        self.on_start(ctx)

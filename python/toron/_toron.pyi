@@ -2,7 +2,7 @@
 
 import os
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, ClassVar, Literal, NoReturn, SupportsIndex
+from typing import Any, ClassVar, Literal, NoReturn, SupportsIndex, TypeVar
 
 from _typeshed import SupportsWrite
 from typing_extensions import TypeAlias, final
@@ -13,6 +13,7 @@ __all__ = [
     "CancelledError",
     "CanonicalError",
     "CheckResult",
+    "Context",
     "Dataset",
     "DatasetError",
     "Diff",
@@ -24,6 +25,7 @@ __all__ = [
     "JsonError",
     "Manifest",
     "ManifestError",
+    "Message",
     "NodeError",
     "Outcome",
     "PatchError",
@@ -89,6 +91,7 @@ _PathLike: TypeAlias = str | os.PathLike[str]
 #: A JSON-like value: None, bool, int, float, str, lists (or tuples) and str-keyed mappings of them.
 _Json: TypeAlias = Any
 #: A tolerance: a number (absolute) or {"abs": x, "rel": y, "ulps": n} with any of the members.
+_T = TypeVar("_T")
 _Tolerance: TypeAlias = float | Mapping[str, float]
 _Format: TypeAlias = Literal["text", "color", "html", "json"]
 
@@ -120,7 +123,53 @@ class PiiError(Error, ValueError): ...
 class DatasetError(Error, ValueError): ...
 class WarroomError(Error): ...
 class ExpectationError(Error): ...
-class NodeError(Error): ...
+
+class NodeError(Error):
+    node: str | None
+    callback: str | None
+    time_ns: int | None
+    traceback: str | None
+
+@final
+class Message:
+    """A message delivered to a node: `body` is a JSON-like value (client requests are dicts)."""
+
+    @property
+    def src(self) -> str: ...
+    @property
+    def dst(self) -> str: ...
+    @property
+    def msg_id(self) -> int: ...
+    @property
+    def in_reply_to(self) -> int: ...
+    @property
+    def body(self) -> Any: ...
+
+@final
+class Context:
+    """What a node may do during one callback (valid only during it)."""
+
+    @property
+    def node(self) -> str: ...
+    @property
+    def now(self) -> int: ...
+    @property
+    def incarnation(self) -> int: ...
+    @property
+    def nodes(self) -> list[str]: ...
+    @property
+    def output(self) -> dict[str, Any]: ...
+    def send(self, dst: str, msg: Any) -> None: ...
+    def reply(self, msg: Message, body: Any) -> None: ...
+    def set_timer(self, name: str, after: str | int) -> None: ...
+    def cancel_timer(self, name: str) -> None: ...
+    def random(self) -> float: ...
+    def randint(self, a: int, b: int) -> int: ...
+    def choice(self, seq: Sequence[_T]) -> _T: ...
+    def expovariate(self, rate: float) -> float: ...
+    def mark(self, name: str) -> None: ...
+    def violation(self, text: str, invariant: str = "node") -> None: ...
+    def log(self, text: str) -> None: ...
 
 _DatasetFormat: TypeAlias = Literal["jsonl", "csv", "json"]
 
@@ -154,13 +203,16 @@ class Scenario:
     """A validated scenario, ready to simulate."""
 
     @staticmethod
-    def from_file(path: _PathLike) -> Scenario:
-        """Read a scenario file (`.json` is JSON, anything else TOML)."""
+    def from_file(path: _PathLike, nodes: Mapping[str, Any] | None = None) -> Scenario:
+        """Read a scenario file (`.json` is JSON, anything else TOML); `python:` modules beside it import."""
     @staticmethod
-    def from_str(text: str, format: Literal["toml", "json"] = "toml") -> Scenario: ...
+    def from_str(
+        text: str, format: Literal["toml", "json"] = "toml", nodes: Mapping[str, Any] | None = None
+    ) -> Scenario: ...
     @staticmethod
-    def from_dict(d: Mapping[str, Any]) -> Scenario:
-        """Build from the file's structure; a value that is not JSON-like raises ScenarioError naming its path."""
+    def from_dict(d: Mapping[str, Any], nodes: Mapping[str, Any] | None = None) -> Scenario:
+        """Build from the file's structure; a value that is not JSON-like raises ScenarioError naming its path.
+        `nodes` binds node ids to toron.Node prototypes (deep-copied at each start and restart)."""
     def to_dict(self) -> dict[str, Any]: ...
     @property
     def name(self) -> str: ...

@@ -14,6 +14,9 @@ use toron_core::{Error as CoreError, ErrorKind};
 /// The context attributes every `toron.Error` has (class default `None`).
 const ATTRIBUTES: &[&str] = &["kind", "message", "file", "line", "column", "field", "path", "op_index"];
 
+/// The attributes `toron.NodeError` adds (class default `None`).
+const NODE_ATTRIBUTES: &[&str] = &["node", "callback", "time_ns", "traceback"];
+
 /// The exception classes, made once.
 pub(crate) struct Classes {
     pub(crate) base: Py<PyType>,
@@ -133,6 +136,17 @@ pub(crate) fn classes(py: Python<'_>) -> PyResult<&'static Classes> {
             base,
         })
     })
+    .and_then(|c| {
+        // NodeError's own attributes (None unless a Python node failed): which node, in which callback, at
+        // what virtual time, with which traceback.
+        let node = c.node.bind(py);
+        if !node.hasattr("callback")? {
+            for attr in NODE_ATTRIBUTES {
+                node.setattr(*attr, py.None())?;
+            }
+        }
+        Ok(c)
+    })
 }
 
 /// The class of one kind. The match is exhaustive: a new `ErrorKind` does not compile until it is mapped
@@ -174,6 +188,14 @@ fn build(py: Python<'_>, err: &CoreError) -> PyResult<PyErr> {
     instance.setattr("op_index", err.op_index())?;
     if err.kind() == ErrorKind::Io {
         instance.setattr("filename", file)?;
+    }
+    if err.kind() == ErrorKind::Node {
+        if let Some(f) = crate::node::failure_for(err.message()) {
+            instance.setattr("node", f.node)?;
+            instance.setattr("callback", f.callback)?;
+            instance.setattr("time_ns", f.time_ns)?;
+            instance.setattr("traceback", f.traceback)?;
+        }
     }
     Ok(PyErr::from_value(instance))
 }

@@ -27,6 +27,7 @@ mod diff;
 mod doorway;
 mod errors;
 mod fixtures;
+mod node;
 mod pii;
 mod run;
 mod scenario;
@@ -69,5 +70,6 @@ fn _toron(m: &Bound<'_, PyModule>) -> PyResult<()> {
     warroom::register(m)?;
     check::register(m)?;
     shrink::register(m)?;
+    node::register(m)?;
     Ok(())
 }

@@ -11,35 +11,74 @@ use toron_core::scenario::{Format, Scenario};
 #[pyclass(frozen, module = "toron", name = "Scenario")]
 pub(crate) struct PyScenario {
     pub(crate) inner: Arc<Scenario>,
+    /// The nodes bound in code (`nodes=`), in id order: kept for pickling.
+    bound: Vec<(String, Py<PyAny>)>,
 }
 
 impl PyScenario {
     pub(crate) fn new(inner: Scenario) -> Self {
-        PyScenario { inner: Arc::new(inner) }
+        PyScenario {
+            inner: Arc::new(inner),
+            bound: Vec::new(),
+        }
+    }
+
+    /// `inner` with the nodes of `nodes` (a dict of node id → `toron.Node` prototype) bound in code.
+    fn with_nodes(mut inner: Scenario, nodes: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
+        let mut bound = Vec::new();
+        if let Some(nodes) = nodes {
+            for (id, node) in nodes.iter() {
+                let id: String = id
+                    .extract()
+                    .map_err(|_| errors::invalid_argument("nodes: the keys are node ids (str)"))?;
+                let factory = crate::node::prototype_factory(&id, &node)?;
+                inner.set_node(&id, factory).map_err(errors::map)?;
+                bound.push((id, node.unbind()));
+            }
+        }
+        bound.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok(PyScenario {
+            inner: Arc::new(inner),
+            bound,
+        })
     }
 }
 
 #[pymethods]
 impl PyScenario {
-    /// Read a scenario file (`.json` is JSON, anything else TOML).
+    /// Read a scenario file (`.json` is JSON, anything else TOML). `python:` node modules beside the file
+    /// are importable. `nodes` binds node ids to `toron.Node` prototypes (see `from_dict`).
     #[staticmethod]
-    fn from_file(py: Python<'_>, path: PathBuf) -> PyResult<Self> {
-        py.detach(|| Scenario::from_path(&path))
-            .map(Self::new)
-            .map_err(errors::map)
+    #[pyo3(signature = (path, nodes = None))]
+    fn from_file(py: Python<'_>, path: PathBuf, nodes: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
+        let dir = path.parent().map(|p| {
+            if p.as_os_str().is_empty() {
+                PathBuf::from(".")
+            } else {
+                p.to_path_buf()
+            }
+        });
+        let inner = py
+            .detach(|| crate::node::loading_from(dir, || Scenario::from_path(&path)))
+            .map_err(errors::map)?;
+        Self::with_nodes(inner, nodes)
     }
 
     /// Parse a scenario from text; `format` is "toml" or "json".
     #[staticmethod]
-    #[pyo3(signature = (text, format = "toml"))]
-    fn from_str(text: &str, format: &str) -> PyResult<Self> {
+    #[pyo3(signature = (text, format = "toml", nodes = None))]
+    fn from_str(text: &str, format: &str, nodes: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
         let format = Format::parse(format).map_err(errors::map)?;
-        Scenario::from_str(text, format).map(Self::new).map_err(errors::map)
+        let inner = Scenario::from_str(text, format).map_err(errors::map)?;
+        Self::with_nodes(inner, nodes)
     }
 
-    /// Build a scenario from a dict of the file's structure (what `to_dict` returns).
+    /// Build a scenario from a dict of the file's structure (what `to_dict` returns). `nodes` binds node ids
+    /// to `toron.Node` instances, which win over the nodes' models: each is a prototype, and every start and
+    /// restart of that node runs on a `copy.deepcopy` of it (the prototype itself never runs).
     #[staticmethod]
-    fn from_dict(d: &Bound<'_, PyAny>) -> PyResult<Self> {
+    #[pyo3(signature = (d, nodes = None))]
+    fn from_dict(d: &Bound<'_, PyAny>, nodes: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
         if !d.is_instance_of::<PyDict>() && d.cast::<pyo3::types::PyMapping>().is_err() {
             let type_name = d
                 .get_type()
@@ -53,7 +92,8 @@ impl PyScenario {
             ));
         }
         let value = convert::to_value(d)?;
-        Scenario::from_value(&value).map(Self::new).map_err(errors::map)
+        let inner = Scenario::from_value(&value).map_err(errors::map)?;
+        Self::with_nodes(inner, nodes)
     }
 
     /// The structure as a dict (round-trips through `from_dict`).
@@ -113,7 +153,11 @@ impl PyScenario {
     fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyTuple>> {
         let py = slf.py();
         let ctor = slf.get_type().getattr("from_dict")?;
-        let args = PyTuple::new(py, [slf.get().to_dict(py)?])?;
+        let nodes = PyDict::new(py);
+        for (id, node) in &slf.get().bound {
+            nodes.set_item(id, node.bind(py))?;
+        }
+        let args = PyTuple::new(py, [slf.get().to_dict(py)?, nodes.into_any()])?;
         PyTuple::new(py, [ctor, args.into_any()])
     }
 }
