@@ -67,7 +67,8 @@ pub struct toron_node_vtable {
         ) -> c_int,
     >,
     /// A timer fired.
-    pub on_timer: Option<unsafe extern "C" fn(ctx: *mut toron_ctx, userdata: *mut c_void, timer: u64, tag: u64) -> c_int>,
+    pub on_timer:
+        Option<unsafe extern "C" fn(ctx: *mut toron_ctx, userdata: *mut c_void, timer: u64, tag: u64) -> c_int>,
     /// The node restarts after a crash.
     pub on_restart: Option<unsafe extern "C" fn(ctx: *mut toron_ctx, userdata: *mut c_void) -> c_int>,
     /// Frees `userdata`.
@@ -200,7 +201,9 @@ fn body_to_bytes(body: &Body) -> Vec<u8> {
         Body::ReplicateAck { seq } => json!({"type": "replicate_ack", "seq": seq}),
         Body::Heartbeat { epoch } => json!({"type": "heartbeat", "epoch": epoch}),
         Body::Join => json!({"type": "join"}),
-        Body::StateTransfer { entries, epoch } => json!({"type": "state_transfer", "entries": entries.to_vec(), "epoch": epoch}),
+        Body::StateTransfer { entries, epoch } => {
+            json!({"type": "state_transfer", "entries": entries.to_vec(), "epoch": epoch})
+        }
     };
     v.to_string().into_bytes()
 }
@@ -575,7 +578,13 @@ impl CResolver {
             })?;
             entry().as_ref().copied()
         };
-        let vtable = vtable.ok_or_else(|| format!("{}() in {:?} returned NULL (expected a vtable)", m.target, path.display().to_string()))?;
+        let vtable = vtable.ok_or_else(|| {
+            format!(
+                "{}() in {:?} returned NULL (expected a vtable)",
+                m.target,
+                path.display().to_string()
+            )
+        })?;
         Ok((lib, vtable))
     }
 }
@@ -584,13 +593,21 @@ impl Resolver for CResolver {
     fn check(&self, m: &ExternalModel) -> Result<(), String> {
         match Self::lookup(m) {
             // At load the scenario's directory is not known yet: a relative path is checked when it is built.
-            Err(_) if m.base_dir.is_none() && m.library.as_deref().is_some_and(|l| l.contains('/') && Path::new(l).is_relative()) => Ok(()),
+            Err(_)
+                if m.base_dir.is_none()
+                    && m.library
+                        .as_deref()
+                        .is_some_and(|l| l.contains('/') && Path::new(l).is_relative()) =>
+            {
+                Ok(())
+            }
             r => r.map(|_| ()),
         }
     }
 
     fn factory(&self, m: &ExternalModel) -> toron_core::Result<Arc<dyn NodeFactory>> {
-        let (lib, vtable) = Self::lookup(m).map_err(|e| Error::new(ErrorKind::Node, format!("node {:?}: {e}", m.node)))?;
+        let (lib, vtable) =
+            Self::lookup(m).map_err(|e| Error::new(ErrorKind::Node, format!("node {:?}: {e}", m.node)))?;
         Ok(Arc::new(CFactory(Arc::new(Shared {
             userdata: vtable.userdata,
             vtable,
@@ -618,7 +635,12 @@ mod tests {
         ] {
             assert_eq!(body_from_bytes(&body_to_bytes(&body)), body);
         }
-        for raw in [&b"hello"[..], br#"{"type":"ok","x":1}"#, br#"{"type":"value","value":"x"}"#, b"[1]"] {
+        for raw in [
+            &b"hello"[..],
+            br#"{"type":"ok","x":1}"#,
+            br#"{"type":"value","value":"x"}"#,
+            b"[1]",
+        ] {
             assert_eq!(body_from_bytes(raw), Body::Custom(Arc::from(raw)));
         }
         assert_eq!(body_to_bytes(&Body::Reply(Reply::Ok)), br#"{"type":"ok"}"#);
