@@ -209,6 +209,12 @@ typedef enum {
 typedef struct toron_archive toron_archive;
 
 /**
+ * What a node may do during one callback: send, reply, timers, time, randomness, output, marks,
+ * violations, logs. Opaque; given to each callback and valid only until it returns.
+ */
+typedef struct toron_ctx toron_ctx;
+
+/**
  * A validated data-set schema (tables of seeded fake records). Opaque: create it with
  * `toron_dataset_from_path` or `toron_dataset_from_json`, free it with `toron_dataset_free`. It is immutable,
  * so one data set may be written from several threads at once.
@@ -262,6 +268,49 @@ typedef struct toron_snapshots toron_snapshots;
  * from several threads at once (its calls are serialised); several processes may open the same directory.
  */
 typedef struct toron_warroom toron_warroom;
+
+/**
+ * The callbacks of a node written in C. Every callback may be NULL (nothing to do) and returns 0 for
+ * success, anything else to stop the simulation with `TORON_NODE_ERROR`.
+ *
+ * - `on_start(ctx, userdata)`: the node starts, at the start of each simulation (reset the state here);
+ * - `on_message(ctx, userdata, src, body, len)`: a message of `len` bytes from node `src` (NUL-terminated
+ *   too, so a JSON text may be read as a string; valid during the call only). A load client's request comes
+ *   as `{"type":"echo"}`, `{"type":"get","key":K}` or `{"type":"put","key":K,"value":V}`; answer it with
+ *   `toron_ctx_reply`;
+ * - `on_timer(ctx, userdata, timer, tag)`: a timer set with `toron_ctx_set_timer` fired;
+ * - `on_restart(ctx, userdata)`: the node restarts after a crash (NULL: `on_start` is called instead);
+ * - `destroy(userdata)`: called once when the scenario that owns the binding is freed (or the binding is
+ *   replaced); never for `c:<symbol>` models, whose library owns its `userdata`;
+ * - `userdata`: for `c:<symbol>` models, the pointer given to the callbacks (`toron_scenario_set_node` takes
+ *   its own `userdata` argument instead and ignores this field).
+ */
+typedef struct {
+  /**
+   * The node starts (each simulation).
+   */
+  int (*on_start)(toron_ctx *ctx, void *userdata);
+  /**
+   * A message arrived.
+   */
+  int (*on_message)(toron_ctx *ctx, void *userdata, uint32_t src, const char *body, size_t len);
+  /**
+   * A timer fired.
+   */
+  int (*on_timer)(toron_ctx *ctx, void *userdata, uint64_t timer, uint64_t tag);
+  /**
+   * The node restarts after a crash.
+   */
+  int (*on_restart)(toron_ctx *ctx, void *userdata);
+  /**
+   * Frees `userdata`.
+   */
+  void (*destroy)(void *userdata);
+  /**
+   * The `userdata` of a `c:<symbol>` model.
+   */
+  void *userdata;
+} toron_node_vtable;
 
 /**
  * One invariant violation of an outcome, filled in by `toron_outcome_violation`. The strings are owned by
@@ -459,6 +508,104 @@ toron_status toron_sweep(const toron_scenario *scenario,
  * names it), `TORON_JSON_ERROR`, `TORON_SIM_ERROR`, `TORON_NULL_ARGUMENT` or `TORON_INVALID_UTF8`.
  */
 toron_status toron_shrink_json(const toron_scenario *scenario, const char *options_json, char **json_out);
+
+/**
+ * Send `body[0..len]` to node `dst` (an id from `toron_ctx_node`); a load request or reply in JSON
+ * (`{"type":"ok"}`, `{"type":"value","value":3}`, ...) is sent typed, anything else as the bytes. Writes the
+ * new message's id to `*msg_id_out` unless it is NULL. Fails with `TORON_INVALID_ARGUMENT` for an unknown
+ * `dst`, `TORON_NULL_ARGUMENT` (a NULL `body` is allowed with `len` 0).
+ */
+toron_status toron_ctx_send(toron_ctx *ctx, uint32_t dst, const char *body, size_t len, uint64_t *msg_id_out);
+
+/**
+ * Answer the message being handled (in `on_message` only) with `body[0..len]`, converted as by
+ * `toron_ctx_send`: `{"type":"ok"}` answers a load client's request. Fails with `TORON_INVALID_ARGUMENT`
+ * outside `on_message`, `TORON_NULL_ARGUMENT`.
+ */
+toron_status toron_ctx_reply(toron_ctx *ctx, const char *body, size_t len, uint64_t *msg_id_out);
+
+/**
+ * Call the node's `on_timer` with `tag` after `delay_ns` nanoseconds of virtual time; writes the timer's id
+ * (for `toron_ctx_cancel_timer`) to `*timer_out` unless it is NULL. Fails with `TORON_NULL_ARGUMENT`.
+ */
+toron_status toron_ctx_set_timer(toron_ctx *ctx, uint64_t tag, uint64_t delay_ns, uint64_t *timer_out);
+
+/**
+ * Cancel a timer that has not fired (a fired or unknown one is ignored). Fails with `TORON_NULL_ARGUMENT`.
+ */
+toron_status toron_ctx_cancel_timer(toron_ctx *ctx, uint64_t timer);
+
+/**
+ * The node's clock in nanoseconds of virtual time (with any injected skew); 0 when `ctx` is NULL.
+ */
+uint64_t toron_ctx_now(toron_ctx *ctx);
+
+/**
+ * The next number of the node's own random stream (deterministic per seed); 0 when `ctx` is NULL.
+ */
+uint64_t toron_ctx_random(toron_ctx *ctx);
+
+/**
+ * This node's id; 0 when `ctx` is NULL.
+ */
+uint32_t toron_ctx_id(toron_ctx *ctx);
+
+/**
+ * How many times this node has restarted (0 on the first start); 0 when `ctx` is NULL.
+ */
+uint32_t toron_ctx_incarnation(toron_ctx *ctx);
+
+/**
+ * Write the id of the scenario node `name` to `*out`. Fails with `TORON_INVALID_ARGUMENT` when there is no
+ * such node, `TORON_NULL_ARGUMENT` or `TORON_INVALID_UTF8`.
+ */
+toron_status toron_ctx_node(toron_ctx *ctx, const char *name, uint32_t *out);
+
+/**
+ * Set the node's contribution to the outcome's `output` (under its id) to the JSON text `json`; the last
+ * one given by the node's current incarnation wins. Fails with `TORON_JSON_ERROR` when `json` is not JSON,
+ * `TORON_NULL_ARGUMENT` or `TORON_INVALID_UTF8`.
+ */
+toron_status toron_ctx_set_output(toron_ctx *ctx, const char *json);
+
+/**
+ * Mark `mark` as reached (counted in the outcome's `coverage`, for `[expect] sometimes`). Fails with
+ * `TORON_NULL_ARGUMENT` or `TORON_INVALID_UTF8`.
+ */
+toron_status toron_ctx_mark(toron_ctx *ctx, const char *mark);
+
+/**
+ * Report that the invariant `invariant` does not hold, with `message`. Fails with `TORON_NULL_ARGUMENT` or
+ * `TORON_INVALID_UTF8`.
+ */
+toron_status toron_ctx_violation(toron_ctx *ctx, const char *invariant, const char *message);
+
+/**
+ * Write `text` into the trace (a `log` record, part of the digest). Fails with `TORON_NULL_ARGUMENT` or
+ * `TORON_INVALID_UTF8`.
+ */
+toron_status toron_ctx_log(toron_ctx *ctx, const char *text);
+
+/**
+ * Stop the simulation with `TORON_NODE_ERROR` once the callback returns, the last error naming the node, the
+ * callback, the virtual time and `message` (the first failure wins). Fails with `TORON_NULL_ARGUMENT` or
+ * `TORON_INVALID_UTF8`.
+ */
+toron_status toron_ctx_fail(toron_ctx *ctx, const char *message);
+
+/**
+ * Bind node `id` of `scenario` to the C callbacks of `vtable` (copied) with `userdata`: the node then runs
+ * them instead of its model, in every simulation of the scenario.
+ *
+ * On success the scenario owns `userdata`: `vtable->destroy(userdata)` (if not NULL) is called once, when
+ * the scenario is freed or the node is bound again. On failure nothing is kept and the caller still owns
+ * `userdata`. Fails with `TORON_SCENARIO_ERROR` when the scenario has no node `id` (the last error lists
+ * them), `TORON_NULL_ARGUMENT` or `TORON_INVALID_UTF8`.
+ */
+toron_status toron_scenario_set_node(toron_scenario *scenario,
+                                     const char *id,
+                                     const toron_node_vtable *vtable,
+                                     void *userdata);
 
 /**
  * The trace digest: 64 lowercase hex characters (blake3 of the trace). The same scenario and seed give the

@@ -19,7 +19,8 @@
 # tests/c/diff_vectors.py (likewise); those of tests/vectors/pii.json reach tests/c/test_pii.c through
 # tests/c/pii_vectors.py, and those of tests/vectors/fixtures.json reach tests/c/test_fixtures as arguments
 # expanded by tests/c/fixtures_vectors.py; those of tests/vectors/linearizable.json reach tests/c/test_check.c as
-# a line file written by tests/c/linear_vectors.py.
+# a line file written by tests/c/linear_vectors.py; the echo digest of tests/vectors/c_nodes.json reaches
+# tests/c/test_nodes{.c,.cc} as an argument, with the node library built from examples/c/echo_node.c.
 .PHONY: test-c test-c-asan c-lib c-build c-install
 
 PREFIX ?= /usr/local
@@ -78,6 +79,12 @@ define c_build_programs
 	$(CXX) -std=c++17 $(C_WARN) $(2) -Iinclude examples/cpp/run.cc -o $(1)/run_cc $(C_LINK)
 	$(CC) -std=c11 $(C_WARN) $(2) -Iinclude tests/c/test_fixtures.c -o $(1)/test_fixtures $(C_LINK)
 	$(CC) -std=c11 $(C_WARN) $(2) -Iinclude tests/c/test_check.c -o $(1)/test_check $(C_LINK)
+	$(CC) -std=c11 $(C_WARN) $(2) -Iinclude -DTORON_ECHO_NODE_LIBRARY -shared -fPIC examples/c/echo_node.c \
+	  -o $(1)/libecho_node.so
+	$(CC) -std=c11 $(C_WARN) $(2) -Iinclude tests/c/test_nodes.c -o $(1)/test_nodes $(C_LINK)
+	$(CC) -std=c11 $(C_WARN) $(2) -Iinclude examples/c/echo_node.c -o $(1)/echo_node_c $(C_LINK)
+	$(CXX) -std=c++17 $(C_WARN) $(2) -Iinclude tests/c/test_nodes.cc -o $(1)/test_nodes_cc $(C_LINK)
+	$(CXX) -std=c++17 $(C_WARN) $(2) -Iinclude examples/cpp/echo_node.cc -o $(1)/echo_node_cc $(C_LINK)
 endef
 
 # The examples run on the short scenarios here (the 1M-request mm1 of simulate_c without arguments is run
@@ -103,6 +110,12 @@ define c_run_programs
 	$(2) $(1)/test_fixtures $$(python3 tests/c/fixtures_vectors.py tests/vectors/fixtures.json)
 	python3 tests/c/linear_vectors.py tests/vectors/linearizable.json > $(1)/linear_vectors.txt
 	$(2) $(1)/test_check $(1)/linear_vectors.txt
+	$(2) $(1)/test_nodes "$$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["echo"]["digest"])' \
+	  tests/vectors/c_nodes.json)" $(abspath $(1))/libecho_node.so
+	$(2) $(1)/echo_node_c examples/scenarios/echo.toml 1
+	$(2) $(1)/test_nodes_cc "$$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["echo"]["digest"])' \
+	  tests/vectors/c_nodes.json)"
+	$(2) $(1)/echo_node_cc examples/scenarios/echo.toml 1
 	rm -rf $(1)/run_example
 	mkdir -p $(1)/run_example/c $(1)/run_example/scenarios
 	cp examples/c/run_manifest.toml $(1)/run_example/c/

@@ -39,6 +39,8 @@ pub mod scenario;
 
 pub mod sim;
 
+pub mod node;
+
 pub mod outcome;
 
 pub mod canon;
@@ -116,6 +118,7 @@ mod tests {
             ("handle.rs", include_str!("handle.rs")),
             ("scenario.rs", include_str!("scenario.rs")),
             ("sim.rs", include_str!("sim.rs")),
+            ("node.rs", include_str!("node.rs")),
             ("outcome.rs", include_str!("outcome.rs")),
             ("canon.rs", include_str!("canon.rs")),
             ("diff.rs", include_str!("diff.rs")),
