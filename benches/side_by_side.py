@@ -11,6 +11,9 @@ Sections:
           the conversion of both documents) vs deepdiff.DeepDiff and jsonpatch.make_patch, with ratios, and
           the patch size against the number of edits made. Peers run in a child process under a time
           budget (--budget, default 120 s); one that exceeds it is reported as "> budget", not waited for.
+  nodes   the same M/M/1 with its server written as a Python Toron node (`toron.Node`: the kernel, network and
+          Poisson load stay in Rust, only the node's callbacks run Python) vs the SimPy model, 200k customers
+          by default (--node-customers); goal >= 3x SimPy.
   text    a 10 MB text with about 1 % of lines changed: toron.text_diff + unified output vs difflib.unified_diff
           and GNU `diff -u` (a process reading two files: its time includes start-up and reading).
 """
@@ -24,6 +27,7 @@ import random
 import subprocess
 import sys
 import time
+from collections import deque
 
 import toron
 
@@ -124,6 +128,66 @@ def bench_sim(customers: int) -> None:
         f"memory: peak RSS 100k requests {small_kb / 1024:.1f} MiB, 10M requests {large_kb / 1024:.1f} MiB "
         f"({(large_kb / small_kb - 1) * 100:+.1f} %)"
     )
+
+
+# --- the M/M/1 server as a Python node -------------------------------------------------------------------
+
+
+class PyQueue(toron.Node):
+    """M/M/1's server written by a user: one server, a FIFO queue, exponential service at `mu` per second.
+
+    The same behaviour as the built-in `queue` model with `servers = 1`; only the random stream differs (the
+    node draws from its own stream through `ctx`), so the means agree, not the digests.
+    """
+
+    def __init__(self, mu: float = 1.0) -> None:
+        # expovariate at a rate per nanosecond gives nanoseconds, what set_timer takes as an int.
+        self.rate = mu / 1e9
+        self.waiting: deque[tuple[int, toron.Message]] = deque()
+        self.current: tuple[int, toron.Message] | None = None
+        self.customers = 0
+        self.total_sojourn = 0
+
+    def on_message(self, ctx: toron.Context, src: str, msg: toron.Message) -> None:
+        if self.current is None:
+            self.current = (ctx.now, msg)
+            ctx.set_timer("done", int(ctx.expovariate(self.rate)))
+        else:
+            self.waiting.append((ctx.now, msg))
+
+    def on_timer(self, ctx: toron.Context, name: str) -> None:
+        assert self.current is not None
+        arrived, msg = self.current
+        ctx.reply(msg, {"type": "ok"})
+        self.customers += 1
+        self.total_sojourn += ctx.now - arrived
+        ctx.output["customers"] = self.customers
+        ctx.output["mean_sojourn"] = self.total_sojourn / self.customers / 1e9
+        if self.waiting:
+            self.current = self.waiting.popleft()
+            ctx.set_timer("done", int(ctx.expovariate(self.rate)))
+        else:
+            self.current = None
+
+
+def bench_nodes(customers: int) -> None:
+    lam = 0.9
+    print(f"== M/M/1 with a Python node as the server, rho = 0.9, {customers:,} customers in one run")
+    scenario = toron.Scenario.from_str(MM1.format(n=customers, lam=lam), nodes={"server": PyQueue(1.0)})
+    t0 = time.perf_counter()
+    first = toron.simulate(scenario, seed=1)
+    t_first = time.perf_counter() - t0
+    t_toron, c_toron, out = timed(lambda: toron.simulate(scenario, seed=1), 2)
+    t_toron = min(t_toron, t_first)
+    assert out.digest == first.digest, "a Python node must give the same digest on every run"  # type: ignore[attr-defined]
+    served = out.output["server"]  # type: ignore[attr-defined]
+    print(
+        f"toron : {t_toron:8.3f} s  {served['customers']:,} served, mean sojourn {served['mean_sojourn']:.3f} s "
+        f"(theory 10)  (best of 3 runs; first run {t_first:.3f} s, CPU {c_toron:.3f} s)"
+    )
+    t_simpy, sojourn, _ = simpy_mm1(customers, lam, 1.0, 1)
+    print(f"simpy : {t_simpy:8.3f} s  mean sojourn {sojourn:.3f} s")
+    print(f"ratio : Toron with a Python node is {t_simpy / t_toron:.1f}x faster than SimPy (goal >= 3x)")
 
 
 # --- structural and text diff ------------------------------------------------------------------------------
@@ -354,9 +418,10 @@ def main() -> None:
         return
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument(
-        "sections", nargs="*", default=["sim", "structural", "text"], help="sections to run (default: all)"
+        "sections", nargs="*", default=["sim", "nodes", "structural", "text"], help="sections to run (default: all)"
     )
     ap.add_argument("--customers", type=int, default=1_000_000)
+    ap.add_argument("--node-customers", type=int, default=200_000, help="nodes: customers (default 200k)")
     ap.add_argument("--sizes", default="1,20", help="structural: document sizes in MB (default 1,20)")
     ap.add_argument("--text-mb", type=float, default=10.0, help="text: size of the text in MB (default 10)")
     ap.add_argument(
@@ -368,6 +433,8 @@ def main() -> None:
     args = ap.parse_args()
     if "sim" in args.sections:
         bench_sim(args.customers)
+    if "nodes" in args.sections:
+        bench_nodes(args.node_customers)
     if "structural" in args.sections:
         bench_structural([float(s) for s in args.sizes.split(",")], args.budget)
     if "text" in args.sections:

@@ -25,7 +25,9 @@
 
 PREFIX ?= /usr/local
 C_TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
-C_LIB_DIR := $(C_TARGET_DIR)/debug
+# cargo test leaves the cdylib and staticlib it builds for the header test in debug/deps (it does not copy
+# them up to debug/ as cargo build does); c-lib builds them there, see below.
+C_LIB_DIR := $(C_TARGET_DIR)/debug/deps
 C_OUT := $(C_TARGET_DIR)/c
 C_STAGE := $(abspath $(C_OUT)/stage)
 C_WARN := -Wall -Wextra -Werror -g
@@ -124,10 +126,12 @@ define c_run_programs
 	$(2) $(1)/run_cc $(1)/run_example/c/run_manifest.toml '{"jobs": 2, "check": true}'
 endef
 
-# libtoron (debug) and the header check, which every build of the programs needs.
+# libtoron (debug) and the header check, which every build of the programs needs. One cargo test over the
+# workspace, as `make test-rust` runs it: the same package selection resolves the same features, so
+# toron-core and every dependency are reused from that build. `cargo build -p toron-ffi` and `cargo test -p
+# toron-ffi` each resolved other features and rebuilt toron-core (two builds of about 3 minutes in CI).
 c-lib:
-	cargo build -p toron-ffi
-	cargo test -p toron-ffi --test header
+	cargo test --workspace --exclude toron-py --test header
 
 c-build: c-lib
 	$(call c_build_programs,$(C_OUT),)
