@@ -264,7 +264,7 @@ def test_a_runner_with_two_jobs_runs_two_runs_at_once_and_cancels_them_when_aske
         assert sorted(runners(server)[runner.id]["runs"]) == sorted(runs)
         for r in runs:
             assert server.client("operator").post(f"/v1/test-runs/{r}/cancel").status_code == 202
-        # The runner hears it at its next heartbeat, stops the cases and ships the cancelled runs.
+        # The runner hears it through its held heartbeat, stops the cases and ships the cancelled runs.
         for r in runs:
             view = server.wait(r, timeout=30)
             assert view["state"] == "cancelled", view

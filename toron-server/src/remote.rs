@@ -404,8 +404,8 @@ impl Remote {
         Ok(id)
     }
 
-    /// Cancel a remote run: a queued one ends `cancelled` now; a claimed one is cancelled by its runner at its
-    /// next heartbeat. `false`: not a remote run of this server.
+    /// Cancel a remote run: a queued one ends `cancelled` now; a claimed one is cancelled by its runner, told
+    /// at once through its held heartbeat (or at its next one). `false`: not a remote run of this server.
     pub fn cancel(&self, app: &App, run: &str) -> bool {
         let mut st = self.lock();
         if !st.leases.tracks(run) {
