@@ -3,8 +3,10 @@
 1. Fan-out: SUBSCRIBERS event streams (default 500) on one run of CASES cases (default 1 000), opened
    while the run runs, across several client processes. Every stream must get every event exactly once
    (seq 1..N); the delivery lag of an event is the time from its first arrival at any subscriber to its
-   arrival at each of the others (the server's own figure, feed to socket, is read from /metrics); the
-   server's RSS is sampled before, during and after.
+   arrival at each of the others, for the events that first arrived after every stream was open (earlier
+   ones are a late stream's replay, whose "lag" is its connection delay); the server's own figure, from
+   the run's event log to the stream's socket, is read from /metrics; the server's RSS is sampled before,
+   during and after.
 2. Submissions: SUBMISSIONS `POST /v1/test-runs` (default 200) from CONCURRENCY clients (default 50), then
    as many `GET /v1/test-runs`; p50 / p99 latency of each.
 
@@ -34,8 +36,14 @@ ECHO = REPO / "tests" / "fixtures" / "runner" / "run" / "scenarios" / "echo.toml
 
 
 def manifest(cases: int) -> str:
+    # `many` starts with a case that waits for the file `go`: the bench creates it once every stream is
+    # open, so all of them get the run's events live (a stream that opens after the run ended replays it).
     out = ['[project]\nname = "bench"\n\n[profiles]\nmany = ["many"]\nsmall = ["small"]\n']
     out.append('[[suite]]\nname = "many"\n')
+    out.append(
+        '[[suite.case]]\nname = "await"\nkind = "command"\ntimeout = "15m"\n'
+        'argv = ["sh", "-c", "while [ ! -e go ]; do sleep 0.02; done"]\n'
+    )
     for i in range(cases):
         out.append(f'[[suite.case]]\nname = "c{i:04d}"\nkind = "sim"\nscenario = "echo.toml"\nseed = {i}\n')
     out.append(
@@ -69,6 +77,9 @@ def start_server(tmp: Path, cases: int, server_bin: str | None = None) -> tuple[
 
 async def subscribe(client: httpx.AsyncClient, url: str, arrivals: list[tuple[int, float]]) -> None:
     async with client.stream("GET", url) as r:
+        # Seq 0: when the stream was open (its headers in); events before the last stream opened are
+        # replays for that stream, not deliveries.
+        arrivals.append((0, time.monotonic()))
         async for line in r.aiter_lines():
             if line.startswith("id:"):
                 arrivals.append((int(line[3:].strip()), time.monotonic()))
@@ -88,10 +99,18 @@ def subscriber_process(base: str, run_id: str, n: int, out: Any) -> None:
     out.put(asyncio.run(main()))
 
 
-def fan_out(base: str, pid: int, subscribers: int, procs: int) -> dict[str, Any]:
+def metric(client: httpx.Client, name: str) -> float:
+    for line in client.get("/metrics").text.splitlines():
+        if line.split(" ", 1)[0] == name:
+            return float(line.split()[-1])
+    raise KeyError(name)
+
+
+def fan_out(base: str, pid: int, subscribers: int, procs: int, project: Path) -> dict[str, Any]:
     client = httpx.Client(base_url=base, timeout=60)
     rss_before = rss_kib(pid)
-    run_id = client.post("/v1/test-runs", json={"profile": "many"}).json()["id"]
+    # One job: the `await` case holds the run until every stream is open.
+    run_id = client.post("/v1/test-runs", json={"profile": "many", "jobs": 1}).json()["id"]
     queue: Any = mp.Queue()
     per = [subscribers // procs + (1 if i < subscribers % procs else 0) for i in range(procs)]
     workers = [mp.Process(target=subscriber_process, args=(base, run_id, n, queue)) for n in per]
@@ -99,6 +118,12 @@ def fan_out(base: str, pid: int, subscribers: int, procs: int) -> dict[str, Any]
     for w in workers:
         w.start()
     rss_peak = rss_before
+    deadline = time.monotonic() + 300
+    while metric(client, "toron_event_streams") < subscribers and time.monotonic() < deadline:
+        rss_peak = max(rss_peak, rss_kib(pid))
+        time.sleep(0.05)
+    opened_s = time.monotonic() - t0
+    (project / "go").touch()
     results: list[list[tuple[int, float]]] = []
     deadline = time.monotonic() + 900
     while len(results) < subscribers and time.monotonic() < deadline:
@@ -109,17 +134,20 @@ def fan_out(base: str, pid: int, subscribers: int, procs: int) -> dict[str, Any]
         w.join(timeout=30)
     elapsed = time.monotonic() - t0
     view = client.get(f"/v1/test-runs/{run_id}").json()
+    opened = max(at for r in results for seq, at in r if seq == 0)
+    results = [[(seq, at) for seq, at in r if seq != 0] for r in results]
     total = max(seq for r in results for seq, _ in r)
     exact = sum(1 for r in results if [s for s, _ in r] == list(range(1, total + 1)))
     first: dict[int, float] = {}
     for r in results:
         for seq, at in r:
             first[seq] = min(first.get(seq, at), at)
-    lags = sorted((at - first[seq]) * 1000 for r in results for seq, at in r)
-    metrics = client.get("/metrics").text
-    server_max = next(
-        float(x.split()[-1]) for x in metrics.splitlines() if x.startswith("toron_event_lag_seconds_max")
-    )
+    # The delivery lag of the events that reached a subscriber only after every stream was open.
+    live = {seq for seq, at in first.items() if at > opened}
+    lags = sorted((at - first[seq]) * 1000 for r in results for seq, at in r if seq in live) or [0.0]
+    server_max = metric(client, "toron_event_lag_seconds_max")
+    server_count = metric(client, "toron_event_lag_seconds_count")
+    server_mean = metric(client, "toron_event_lag_seconds_sum") / max(server_count, 1)
     time.sleep(1)
     return {
         "run": run_id,
@@ -129,9 +157,13 @@ def fan_out(base: str, pid: int, subscribers: int, procs: int) -> dict[str, Any]
         "subscribers": len(results),
         "streams_exact": exact,
         "elapsed_s": round(elapsed, 2),
+        "events_after_all_open": len(live),
         "lag_p50_ms": round(lags[len(lags) // 2], 2),
         "lag_p99_ms": round(lags[int(len(lags) * 0.99)], 2),
         "lag_max_ms": round(lags[-1], 2),
+        "streams_open_s": round(opened_s, 2),
+        "server_lag_samples": int(server_count),
+        "server_lag_mean_ms": round(server_mean * 1000, 2),
         "server_lag_max_ms": round(server_max * 1000, 2),
         "rss_kib": {"before": rss_before, "peak": rss_peak, "after": rss_kib(pid)},
     }
@@ -182,7 +214,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         proc, base = start_server(Path(tmp), args.cases, args.server_bin)
         try:
-            fan = fan_out(base, proc.pid, args.subscribers, args.procs)
+            fan = fan_out(base, proc.pid, args.subscribers, args.procs, Path(tmp) / "project")
             print(json.dumps({"fan_out": fan}, indent=1))
             sub = asyncio.run(submissions(base, args.submissions, args.concurrency))
             print(json.dumps({"submissions": sub}, indent=1))

@@ -15,6 +15,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -263,7 +264,7 @@ def test_a_runner_with_two_jobs_runs_two_runs_at_once_and_cancels_them_when_aske
         assert sorted(runners(server)[runner.id]["runs"]) == sorted(runs)
         for r in runs:
             assert server.client("operator").post(f"/v1/test-runs/{r}/cancel").status_code == 202
-        # The runner hears it at its next heartbeat, stops the cases and ships the cancelled runs.
+        # The runner hears it through its held heartbeat, stops the cases and ships the cancelled runs.
         for r in runs:
             view = server.wait(r, timeout=30)
             assert view["state"] == "cancelled", view
@@ -403,6 +404,158 @@ def test_a_remote_run_in_flight_when_the_server_dies_shows_interrupted_after_the
         assert (view["state"], view["error"]) == ("errored", "interrupted"), view
     finally:
         again.stop()
+
+
+#: A suite whose command reports the line coverage the test puts in `lcov-now.info`, gated on the last GO
+#: run's coverage (a baseline only the server's archive holds: the runner's own archive is empty).
+COVERED_SUITE = """
+[[suite]]
+name = "covered"
+
+[[suite.case]]
+name = "unit"
+kind = "command"
+argv = ["sh", "-c", "cp lcov-now.info lcov.info"]
+coverage = ["lcov.info"]
+
+[[gate]]
+rule = "coverage >= baseline"
+baseline = "last-go"
+"""
+
+
+def _lcov(covered: int, lines: int = 20) -> str:
+    hits = "".join(f"DA:{n},{1 if n <= covered else 0}\n" for n in range(1, lines + 1))
+    return f"SF:app.py\n{hits}end_of_record\n"
+
+
+def _covered_project(root: Path) -> Path:
+    manifest = serving.write_project(root)
+    text = manifest.read_text().replace("[profiles]\n", '[profiles]\ncovered = ["covered"]\n', 1)
+    manifest.write_text(text + COVERED_SUITE)
+    return manifest
+
+
+def _coverage_runs(server: Server, project: Path) -> list[dict[str, Any]]:
+    """Two runs of `covered`: full coverage (GO, nothing earlier to compare with), then one line less
+    (below the last GO run's). Returns their verdict.json rules, with their views."""
+    out = []
+    for covered in (20, 19):
+        (project / "lcov-now.info").write_text(_lcov(covered))
+        run_id = server.start_run(profile="covered")
+        view = server.wait(run_id)
+        verdict = server.client("viewer").get(f"/v1/reports/{run_id}/verdict.json").json()
+        out.append({"id": run_id, "view": view, "verdict": verdict})
+    return out
+
+
+def _rules(run: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """A run's rules without its run ids (each server names its own runs)."""
+    return [
+        (r["rule"], r["status"], r["actual"], r["baseline"], r["baseline_run"])
+        for r in run["verdict"]["rules"]
+    ]
+
+
+def test_a_remote_runs_verdict_compares_with_the_last_go_run_as_an_in_process_one_does(
+    tmp_path: Path,
+) -> None:
+    manifest = _covered_project(tmp_path / "project")
+    c = Cluster(server=serving.start(tmp_path, *REMOTE, manifest=manifest), tmp=tmp_path)
+    try:
+        c.runner("baseline")
+        remote = _coverage_runs(c.server, tmp_path / "project")
+    finally:
+        c.teardown()
+    (tmp_path / "local" / "project").mkdir(parents=True)
+    local_server = serving.start(tmp_path / "local", manifest=manifest)
+    try:
+        local = _coverage_runs(local_server, tmp_path / "project")
+    finally:
+        local_server.stop()
+
+    first, second = remote
+    assert (first["view"]["state"], first["view"]["verdict"]) == ("passed", "GO"), first["view"]
+    # The second run is compared with the first, which only the server's archive holds.
+    assert (second["view"]["state"], second["view"]["verdict"]) == ("failed", "NO-GO"), second["view"]
+    rule = next(r for r in second["verdict"]["rules"] if r["rule"] == "coverage >= baseline")
+    assert (rule["status"], rule["baseline_id"], rule["actual"]) == ("failed", first["id"], 0.95), rule
+    # Rule by rule, what the same two runs give in-process.
+    for r, loc in zip(remote, local):
+        assert (r["view"]["state"], r["view"]["verdict"]) == (loc["view"]["state"], loc["view"]["verdict"])
+        assert _rules(r) == _rules(loc)
+    local_rule = next(r for r in local[1]["verdict"]["rules"] if r["rule"] == "coverage >= baseline")
+    assert local_rule["baseline_id"] == local[0]["id"]
+    # One gate.evaluated in the remote run's log, the server's, before its run.finished.
+    events = events_of(c.server, second["id"])
+    gates = [e for e in events if e["type"] == "gate.evaluated"]
+    assert len(gates) == 1 and gates[0]["data"]["verdict"] == "NO-GO", gates
+    assert [e["type"] for e in events][-1] == "run.finished"
+    assert [e["seq"] for e in events] == list(range(1, len(events) + 1))
+
+
+def test_a_server_stopped_with_sigterm_cancels_its_remote_runs_and_tells_the_runners(
+    tmp_path: Path,
+) -> None:
+    c = Cluster(server=serving.start(tmp_path, *REMOTE), tmp=tmp_path)
+    try:
+        server = c.server
+        runner = c.runner("steady")
+        claimed = server.start_run(profile="slow")
+        until(
+            "the slow run running",
+            lambda: server.client("viewer").get(f"/v1/test-runs/{claimed}").json()["state"] == "running",
+        )
+        queued = server.start_run(profile="slow")  # the runner has one job: this one waits
+        started = time.monotonic()
+        assert server.stop() == 0, server.log.read_text()
+        print(f"graceful stop with a claimed and a queued remote run: {time.monotonic() - started:.2f} s")
+        log = runner.log.read_text()
+        assert f"run {claimed} was cancelled" in log and f"run {claimed} finished: cancelled" in log, log
+        assert runner.proc.poll() is None, "the runner outlives the server (it waits for it to come back)"
+    finally:
+        c.teardown()
+    again = serving.start(tmp_path, *REMOTE, data=server.data, manifest=server.project / "testops.toml")
+    try:
+        viewer = again.client("viewer")
+        for run_id in (claimed, queued):
+            view = viewer.get(f"/v1/test-runs/{run_id}").json()
+            assert (view["state"], view["error"]) == ("cancelled", None), view
+            finished = [e for e in events_of(again, run_id) if e["type"] == "run.finished"]
+            assert len(finished) == 1 and finished[0]["data"]["state"] == "cancelled", finished
+        # The claimed run was shipped by its runner: its report is there.
+        assert viewer.get(f"/v1/reports/{claimed}").status_code == 200
+    finally:
+        again.stop()
+
+
+def _running(server: Server, run_id: str) -> bool:
+    state: str = server.client("viewer").get(f"/v1/test-runs/{run_id}").json()["state"]
+    return state == "running"
+
+
+def test_a_cancel_reaches_the_runner_at_once_not_at_its_next_heartbeat(tmp_path: Path) -> None:
+    # A 30 s lease: heartbeats every 10 s, so a cancel heard only at the next beat would take seconds.
+    slow_beats = ("--runners", "0", "--lease-seconds", "30", "--rate-limit", "1000")
+    c = Cluster(server=serving.start(tmp_path, *slow_beats), tmp=tmp_path)
+    try:
+        server = c.server
+        c.runner("prompt")
+        latencies = []
+        for _ in range(3):
+            run_id = server.start_run(profile="slow")
+            until("the slow run running", partial(_running, server, run_id))
+            time.sleep(0.3)  # the runner's heartbeat is held by now
+            sent = time.monotonic()
+            assert server.client("operator").post(f"/v1/test-runs/{run_id}/cancel").status_code == 202
+            view = server.wait(run_id, timeout=60)
+            latencies.append(time.monotonic() - sent)
+            assert view["state"] == "cancelled", view
+        print("cancel-to-cancelled latency (s):", " ".join(f"{x:.3f}" for x in latencies))
+        # Generous: far below the 10 s between heartbeats.
+        assert max(latencies) < 5, latencies
+    finally:
+        c.teardown()
 
 
 def test_an_in_process_server_turns_runners_away(tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ import json
 import random
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -354,6 +355,46 @@ def test_a_stopped_server_records_its_runs_cancelled(tmp_path: Path) -> None:
     again = serving.start(tmp_path, data=s.data, manifest=s.project / "testops.toml")
     try:
         assert again.client("viewer").get(f"/v1/test-runs/{run_id}").json()["state"] == "cancelled"
+    finally:
+        again.stop()
+
+
+def _metrics(server: Server) -> dict[str, float]:
+    text = server.client("viewer").get("/metrics").text
+    return {
+        line.split()[0]: float(line.split()[-1])
+        for line in text.splitlines()
+        if line and not line.startswith("#")
+    }
+
+
+def test_the_event_lag_metric_counts_live_deliveries_and_not_replays(tmp_path: Path) -> None:
+    s = serving.start(tmp_path)
+    run_id = s.start_run(profile="slow")
+    streamed: list[list[dict[str, Any]]] = []
+    reader = threading.Thread(target=lambda: streamed.append(s.events(run_id)))
+    reader.start()
+    # The stream is open while the run runs (so it reads the run's feed), then the run ends.
+    deadline = time.monotonic() + 60
+    while _metrics(s).get("toron_event_streams") != 1:
+        assert time.monotonic() < deadline, "the stream did not open"
+        time.sleep(0.05)
+    assert s.client("operator").post(f"/v1/test-runs/{run_id}/cancel").status_code == 202
+    reader.join(timeout=60)
+    live = streamed[0]
+    m = _metrics(s)
+    sent = len(seqs(live))
+    assert m["toron_events_sent_total"] == sent and m["toron_event_lag_seconds_count"] == sent, m
+    assert m["toron_event_lag_seconds_max"] > 0 and m["toron_event_lag_seconds_sum"] > 0, m
+    assert m["toron_event_lag_seconds_max"] <= m["toron_event_lag_seconds_sum"], m
+    assert s.stop() == 0
+    # Another process replays the finished run from its events file: sent, with no lag to measure.
+    again = serving.start(tmp_path, data=s.data, manifest=s.project / "testops.toml")
+    try:
+        assert seqs(again.events(run_id)) == seqs(live)
+        m = _metrics(again)
+        assert m["toron_events_sent_total"] == sent, m
+        assert (m["toron_event_lag_seconds_count"], m["toron_event_lag_seconds_max"]) == (0, 0), m
     finally:
         again.stop()
 

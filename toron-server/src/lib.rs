@@ -78,6 +78,13 @@ pub fn serve_blocking(config: Config, stop: Arc<AtomicBool>, listening: impl FnO
             for l in &live {
                 l.handle.cancel();
             }
+            // Remote runs too: their runners hear it at once and ship them cancelled, while the server
+            // still answers (bounded; those not shipped in time are recorded cancelled without results).
+            if let Some(remote) = &app_stop.remote {
+                if remote.stop(&app_stop) > 0 {
+                    remote.settle(&app_stop, SHUTDOWN_GRACE).await;
+                }
+            }
             let _ = tx.send(true);
         };
         if app.remote.is_some() {

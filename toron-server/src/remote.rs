@@ -106,6 +106,11 @@ struct RemoteRun {
     /// The run's liveness lock, held while it is unfinished.
     liveness: Option<std::fs::File>,
     cancel: bool,
+    /// A heartbeat answer told its runner of the cancel (a held heartbeat returns early only for news).
+    told: bool,
+    /// The runner's `gate.evaluated` (time, payload), held back: the server evaluates the gates again over
+    /// its own archive, where `last-go` and run-id baselines are (the runner's archive has no earlier run).
+    gate: Option<(String, Value)>,
 }
 
 #[derive(Debug)]
@@ -120,6 +125,11 @@ pub struct Remote {
     /// Warn when a run is still scheduled after this long (and again every as long).
     pub deadline: Duration,
     inner: Mutex<Inner>,
+    /// Bumped when a claimed run is cancelled or the server stops: wakes the heartbeats held open
+    /// (long-polled), so a runner hears of a cancel at once instead of at its next heartbeat.
+    changed: tokio::sync::watch::Sender<u64>,
+    /// The server is stopping: its runs end `cancelled`, and runners are told so.
+    stopping: std::sync::atomic::AtomicBool,
 }
 
 /// The answer to a heartbeat.
@@ -160,6 +170,8 @@ impl Remote {
                 leases: Leases::new(lease),
                 runs: BTreeMap::new(),
             }),
+            changed: tokio::sync::watch::Sender::new(0),
+            stopping: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -215,28 +227,64 @@ impl Remote {
             .register(token, name, jobs, Instant::now(), &now_wall())
     }
 
+    /// Wakes when a claimed run is cancelled or the server stops (subscribe before looking, so nothing is
+    /// missed between the look and the wait).
+    pub fn subscribe(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.changed.subscribe()
+    }
+
+    /// Whether the server is stopping.
+    pub fn stopping(&self) -> bool {
+        self.stopping.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    fn wake(&self) {
+        self.changed.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    /// The runs runner `id` holds that were cancelled (without renewing anything: a held heartbeat looks
+    /// again when woken), and whether one of them is news to the runner.
+    pub fn cancels_for(&self, id: &str) -> (Vec<String>, bool) {
+        let mut st = self.lock();
+        let held: Vec<String> = st
+            .leases
+            .runners()
+            .filter(|r| r.id == id)
+            .flat_map(|r| r.runs.iter().cloned())
+            .collect();
+        cancels(&mut st, &held)
+    }
+
     /// A heartbeat of runner `id`, which says it runs `running`.
     pub fn heartbeat(&self, id: &str, token: &str, running: &[String]) -> ApiResult<HeartbeatAck> {
+        self.beat(id, token, running).map(|(ack, _)| ack)
+    }
+
+    /// [`Remote::heartbeat`], and whether a cancel in it is news to the runner (a held heartbeat answers at
+    /// once only then: cancels it was told of are repeated, not waited for).
+    pub fn beat(&self, id: &str, token: &str, running: &[String]) -> ApiResult<(HeartbeatAck, bool)> {
         let mut st = self.lock();
         let held = st
             .leases
             .heartbeat(id, token, Instant::now(), &now_wall())
             .map_err(lease_error)?;
-        let cancel = held
-            .iter()
-            .filter(|r| st.runs.get(*r).is_some_and(|x| x.cancel))
-            .cloned()
-            .collect();
+        let (cancel, news) = cancels(&mut st, &held);
         let abandon = running.iter().filter(|r| !held.contains(r)).cloned().collect();
-        Ok(HeartbeatAck {
-            cancel,
-            abandon,
-            lease_seconds: st.leases.lease().as_secs_f64(),
-        })
+        Ok((
+            HeartbeatAck {
+                cancel,
+                abandon,
+                lease_seconds: st.leases.lease().as_secs_f64(),
+            },
+            news,
+        ))
     }
 
     /// The next queued run for runner `id`, leased to it.
     pub fn claim(&self, app: &App, id: &str, token: &str) -> ApiResult<Option<ClaimedRun>> {
+        if self.stopping() {
+            return Ok(None);
+        }
         let mut st = self.lock();
         let Some(run) = st
             .leases
@@ -261,6 +309,13 @@ impl Remote {
     /// Record and queue a run of `manifest` (named `name`): validated as an in-process run is, recorded
     /// `scheduled` with its `run.scheduled` event. Returns its id.
     pub fn start(&self, app: &App, manifest: &Manifest, req: &crate::api::runs::StartRun) -> ApiResult<String> {
+        if self.stopping() {
+            return Err(ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "stopping",
+                "the server is stopping: start the run again once it is back",
+            ));
+        }
         let datasets: Vec<String> = req.dataset.clone().into_iter().collect();
         if let Some(d) = datasets.first() {
             if !manifest.datasets.iter().any(|x| &x.name == d) {
@@ -330,6 +385,8 @@ impl Remote {
             progress: Progress::default(),
             liveness: Some(liveness),
             cancel: false,
+            told: false,
+            gate: None,
         };
         write_state(app, &id, &created, &meta, RunState::Scheduled, None)?;
         let seq = next_seq(&mut run);
@@ -347,8 +404,8 @@ impl Remote {
         Ok(id)
     }
 
-    /// Cancel a remote run: a queued one ends `cancelled` now; a claimed one is cancelled by its runner at its
-    /// next heartbeat. `false`: not a remote run of this server.
+    /// Cancel a remote run: a queued one ends `cancelled` now; a claimed one is cancelled by its runner, told
+    /// at once through its held heartbeat (or at its next one). `false`: not a remote run of this server.
     pub fn cancel(&self, app: &App, run: &str) -> bool {
         let mut st = self.lock();
         if !st.leases.tracks(run) {
@@ -362,8 +419,66 @@ impl Remote {
             }
         } else if let Some(r) = st.runs.get_mut(run) {
             r.cancel = true;
+            drop(st);
+            self.wake();
         }
         true
+    }
+
+    /// The server is stopping (SIGTERM, SIGINT): a deliberate stop, so its runs end `cancelled`, as
+    /// in-process runs do. Queued runs end now; claimed runs are cancelled and their runners told at once
+    /// (held heartbeats wake); [`Remote::settle`] then waits for them. Returns how many runs are claimed.
+    pub fn stop(&self, app: &App) -> usize {
+        self.stopping.store(true, std::sync::atomic::Ordering::SeqCst);
+        let mut st = self.lock();
+        let runs: Vec<String> = st.runs.keys().cloned().collect();
+        let mut queued = Vec::new();
+        let mut claimed = 0;
+        for run in runs {
+            if st.leases.is_queued(&run) {
+                st.leases.release(&run);
+                if let Some(r) = st.runs.remove(&run) {
+                    queued.push((run, r));
+                }
+            } else if let Some(r) = st.runs.get_mut(&run) {
+                r.cancel = true;
+                claimed += 1;
+            }
+        }
+        drop(st);
+        self.wake();
+        for (run, r) in queued {
+            end_without_result(app, &run, r, RunState::Cancelled, None, None);
+        }
+        claimed
+    }
+
+    /// After [`Remote::stop`]: wait (at most `grace`) for the runners to ship their cancelled runs, then
+    /// end those still out `cancelled` without their results (their runners did not answer in time; what
+    /// they send later is refused).
+    pub async fn settle(&self, app: &App, grace: Duration) {
+        let deadline = tokio::time::Instant::now() + grace;
+        while !self.lock().runs.is_empty() && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let mut st = self.lock();
+        let left: Vec<String> = st.runs.keys().cloned().collect();
+        let mut ended = Vec::new();
+        for run in left {
+            let runner = st.leases.lease_of(&run).map(|l| l.runner.clone());
+            st.leases.release(&run);
+            if let Some(r) = st.runs.remove(&run) {
+                ended.push((run, r, runner));
+            }
+        }
+        drop(st);
+        for (run, r, runner) in ended {
+            eprintln!(
+                "toron-server: run {run}: its runner did not ship it within {} s of the stop: recorded cancelled",
+                grace.as_secs()
+            );
+            end_without_result(app, &run, r, RunState::Cancelled, None, runner.as_deref());
+        }
     }
 
     /// Take a batch of a run's events from its runner; returns the last runner seq received.
@@ -398,6 +513,11 @@ impl Remote {
             r.runner_seq = e.seq;
             // The server wrote its own `run.scheduled`, and writes `run.finished` once the run is archived.
             if e.kind == "run.scheduled" || e.kind == "run.finished" {
+                continue;
+            }
+            // Written when the run is filed, with the server's verdict (see `RemoteRun::gate`).
+            if e.kind == "gate.evaluated" {
+                r.gate = Some((e.time.clone(), e.data.clone()));
                 continue;
             }
             started |= e.kind == "run.started";
@@ -532,6 +652,20 @@ impl Remote {
     }
 }
 
+/// Of the runs `held`, those cancelled, each marked told; and whether one had not been told yet.
+fn cancels(st: &mut Inner, held: &[String]) -> (Vec<String>, bool) {
+    let mut news = false;
+    let mut out = Vec::new();
+    for run in held {
+        if let Some(r) = st.runs.get_mut(run).filter(|r| r.cancel) {
+            news |= !r.told;
+            r.told = true;
+            out.push(run.clone());
+        }
+    }
+    (out, news)
+}
+
 fn next_seq(r: &mut RemoteRun) -> u64 {
     r.seq += 1;
     r.seq
@@ -551,7 +685,12 @@ fn end_without_result(
     error: Option<&str>,
     runner: Option<&str>,
 ) {
-    // Events first: whoever sees the run ended has all its events.
+    // Events first: whoever sees the run ended has all its events (the runner's verdict among them: the
+    // server has no result to evaluate its own).
+    if let Some((time, data)) = r.gate.take() {
+        let seq = next_seq(&mut r);
+        append_event_at(app, run, seq, "gate.evaluated", data, time);
+    }
     if error == Some(toron_core::runner::INTERRUPTED) {
         let seq = next_seq(&mut r);
         append_event(app, run, seq, "runner.lost", json!({ "runner": runner }));
@@ -594,11 +733,15 @@ fn write_state(
 }
 
 fn append_event(app: &App, run: &str, seq: u64, kind: &str, data: Value) {
+    append_event_at(app, run, seq, kind, data, now_wall());
+}
+
+fn append_event_at(app: &App, run: &str, seq: u64, kind: &str, data: Value, time: String) {
     let e = Event {
         seq,
         run: run.to_string(),
         kind: kind.to_string(),
-        time: now_wall(),
+        time,
         data,
     };
     if let Err(e) = append_lines(app, run, &format!("{}\n", e.to_json())) {
@@ -782,6 +925,34 @@ fn file_run(
         .manifests
         .iter()
         .find(|(_, m)| m.project.name == manifest_name(app, run));
+    // The verdict again, over the server's archive: baseline rules (`last-go`, a run id) compare with the
+    // server's runs, as the run's in-process verdict would. The runner's stands only without a manifest.
+    let (gate_time, runner_verdict) = r.gate.take().unzip();
+    if let Some((_, m)) = served {
+        result.verdict = toron_core::runner::evaluate_gates(&archive, m, run, result.profile.as_deref(), &result.kpis);
+        if matches!(result.state, RunState::Passed | RunState::Failed) {
+            result.state = if result.verdict.go {
+                RunState::Passed
+            } else {
+                RunState::Failed
+            };
+        }
+    }
+    if gate_time.is_some() || served.is_some() {
+        let data = match served {
+            Some(_) => serde_json::to_value(&result.verdict).unwrap_or(Value::Null),
+            None => runner_verdict.unwrap_or(Value::Null),
+        };
+        let seq = next_seq(r);
+        append_event_at(
+            app,
+            run,
+            seq,
+            "gate.evaluated",
+            data,
+            gate_time.unwrap_or_else(now_wall),
+        );
+    }
     let incident = served.and_then(|(_, m)| record_in_warroom(app, m, &result));
     result.incident = None;
     if let Some((i, kind, data)) = incident {

@@ -165,6 +165,8 @@ fn retry_http<T>(
 
 struct Active {
     handle: Option<Arc<RunHandle>>,
+    /// Cancelled by the server before its handle existed: cancelled as soon as it starts.
+    cancel: bool,
     /// The server no longer leases it to us: stop it, upload nothing.
     abandoned: Arc<AtomicBool>,
 }
@@ -326,6 +328,7 @@ fn claim(shared: &Shared) -> Option<Value> {
                 run_id.clone(),
                 Active {
                     handle: None,
+                    cancel: false,
                     abandoned: Arc::new(AtomicBool::new(false)),
                 },
             );
@@ -347,19 +350,49 @@ fn claim(shared: &Shared) -> Option<Value> {
     }
 }
 
+/// Heartbeats, long-polled: each asks the server to hold its answer for up to `every` unless one of this
+/// runner's runs is cancelled meanwhile, so a cancel arrives within a round trip, not at the next beat.
 fn heartbeats(shared: &Shared, every: Duration) {
+    let mut quick = true;
     while !shared.stop.load(Ordering::SeqCst) || !shared.active().is_empty() {
-        sleep_unless(&shared.stop, every);
-        if shared.stop.load(Ordering::SeqCst) {
-            // Still beating for the runs that finish on the way out, at the same pace.
+        let stopping = shared.stop.load(Ordering::SeqCst);
+        if stopping {
+            // Still beating for the runs that finish on the way out, at the same pace, unheld (the runner
+            // leaves as soon as they are shipped).
             std::thread::sleep(every.min(Duration::from_millis(500)));
+        } else if !quick {
+            // A beat's pause, cut short by a run claimed meanwhile: its held heartbeat starts at once.
+            let known: Vec<String> = shared.active().keys().cloned().collect();
+            let claimed = || shared.active().keys().any(|k| !known.contains(k));
+            let end = Instant::now() + every;
+            while !shared.stop.load(Ordering::SeqCst) && Instant::now() < end && !claimed() {
+                std::thread::sleep(Duration::from_millis(20).min(end.saturating_duration_since(Instant::now())));
+            }
         }
         let running: Vec<String> = shared.active().keys().cloned().collect();
         let id = shared.id();
-        match shared
-            .client
-            .post(&format!("/v1/runners/{id}/heartbeat"), &json!({ "running": running }))
-        {
+        // Held only while something runs: an idle runner has nothing to cancel.
+        let wait = if stopping || running.is_empty() {
+            0.0
+        } else {
+            every.as_secs_f64()
+        };
+        let sent = Instant::now();
+        let answer = shared.client.post(
+            &format!("/v1/runners/{id}/heartbeat"),
+            &json!({ "running": running, "wait_seconds": wait }),
+        );
+        // The next beat at once after a held answer (it already waited); after an unheld or failed one, a
+        // beat's pause (no busy loop against a server that is down).
+        // A quick answer with cancels is news the server had (it holds the next beat, told): beat again too.
+        quick = wait > 0.0
+            && match &answer {
+                Ok((200, ack)) => {
+                    sent.elapsed() >= every / 2 || ack["cancel"].as_array().is_some_and(|a| !a.is_empty())
+                }
+                _ => false,
+            };
+        match answer {
             Ok((200, ack)) => {
                 let ids = |k: &str| -> Vec<String> {
                     ack[k]
@@ -367,11 +400,16 @@ fn heartbeats(shared: &Shared, every: Duration) {
                         .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
                         .unwrap_or_default()
                 };
-                let active = shared.active();
+                let mut active = shared.active();
                 for run in ids("cancel") {
-                    if let Some(h) = active.get(&run).and_then(|a| a.handle.as_ref()) {
-                        eprintln!("toron-runner: run {run} was cancelled");
-                        h.cancel();
+                    if let Some(a) = active.get_mut(&run) {
+                        if !a.cancel {
+                            eprintln!("toron-runner: run {run} was cancelled");
+                        }
+                        a.cancel = true;
+                        if let Some(h) = &a.handle {
+                            h.cancel();
+                        }
                     }
                 }
                 for run in ids("abandon") {
@@ -470,8 +508,12 @@ fn execute_in(shared: &Shared, claim: &Value, run: &str, dir: &Path) -> Result<S
         let mut active = shared.active();
         let a = active.entry(run.to_string()).or_insert_with(|| Active {
             handle: None,
+            cancel: false,
             abandoned: Arc::new(AtomicBool::new(false)),
         });
+        if a.cancel {
+            handle.cancel();
+        }
         a.handle = Some(handle.clone());
         a.abandoned.clone()
     };

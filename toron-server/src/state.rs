@@ -55,10 +55,14 @@ pub struct Counters {
     pub streams: AtomicU64,
     /// Events sent on streams.
     pub events_sent: AtomicU64,
-    /// The largest delay, in microseconds, between an event being emitted and sent to a stream.
+    /// The largest delay, in microseconds, between an event reaching a live run's feed and its stream
+    /// handing it to the connection.
     pub max_lag_us: AtomicU64,
     /// The sum of those delays, for the mean.
     pub lag_sum_us: AtomicU64,
+    /// How many delays were measured: events sent live from a feed (a replay from the events file, of a
+    /// run that ended or runs elsewhere, has no delay to measure).
+    pub lag_samples: AtomicU64,
 }
 
 /// The server.

@@ -94,4 +94,4 @@ pub use protect::PiiFinding;
 pub use queue::{Queue, QueueStats};
 pub use refresh::{refresh_snapshots, refresh_snapshots_with, RefreshEntry, RefreshResult, RefreshStatus};
 pub use replay::{replay, replay_with, ReplayCase, ReplayDataset, ReplayOptions, ReplayResult, ReplayStatus};
-pub use run::{events_path, Run, RunHandle, RunIncident, RunOptions, RunOverview, RunResult, RunState};
+pub use run::{evaluate_gates, events_path, Run, RunHandle, RunIncident, RunOptions, RunOverview, RunResult, RunState};

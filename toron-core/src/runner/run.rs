@@ -764,25 +764,13 @@ impl Worker {
         }
         let duration = clock.elapsed().as_secs_f64();
         let kpis = Kpis::from_cases(&cases, has_coverage.then_some(&coverage), duration);
-        let mut baselines = Baselines::new(&self.archive, &self.manifest, &id, self.options.profile.as_deref());
-        let resolved = baselines.resolve(&self.manifest.gates);
-        let gates = &self.manifest.gates;
-        let verdict = {
-            let baselines = &baselines;
-            evaluate_with(gates, &kpis, |g| {
-                let i = gates.iter().position(|x| std::ptr::eq(x, g));
-                match i
-                    .and_then(|i| resolved.get(i))
-                    .ok_or_else(|| "the rule is not the manifest's".to_string())?
-                {
-                    Ok(tag) => match baselines.kpis(tag) {
-                        Some(kpis) => Ok(Baseline { run: tag, kpis }),
-                        None => Err(format!("the baseline run {tag:?} cannot be read")),
-                    },
-                    Err(why) => Err(why.clone()),
-                }
-            })
-        };
+        let verdict = evaluate_gates(
+            &self.archive,
+            &self.manifest,
+            &id,
+            self.options.profile.as_deref(),
+            &kpis,
+        );
         self.log
             .emit("gate.evaluated", serde_json::to_value(&verdict).unwrap_or(Value::Null));
         let unused_goldens = self.unused_goldens();
@@ -1075,6 +1063,36 @@ pub struct SeedOverride {
     pub seed: u64,
     /// Where it came from: `option` or `SIM_SEED`.
     pub source: String,
+}
+
+/// The verdict of the run `current`'s `kpis` under `manifest`'s gates, each baseline rule (`last-go` or a run
+/// id) resolved among the runs of `archive` (never `current` itself). A run computes it at its end; a server
+/// filing a run that ran elsewhere (a remote runner, whose own archive holds no earlier run) computes it
+/// again over its own archive, so both give the same verdict.
+pub fn evaluate_gates(
+    archive: &Archive,
+    manifest: &Manifest,
+    current: &str,
+    profile: Option<&str>,
+    kpis: &Kpis,
+) -> Verdict {
+    let mut baselines = Baselines::new(archive, manifest, current, profile);
+    let resolved = baselines.resolve(&manifest.gates);
+    let gates = &manifest.gates;
+    let baselines = &baselines;
+    evaluate_with(gates, kpis, |g| {
+        let i = gates.iter().position(|x| std::ptr::eq(x, g));
+        match i
+            .and_then(|i| resolved.get(i))
+            .ok_or_else(|| "the rule is not the manifest's".to_string())?
+        {
+            Ok(tag) => match baselines.kpis(tag) {
+                Some(kpis) => Ok(Baseline { run: tag, kpis }),
+                None => Err(format!("the baseline run {tag:?} cannot be read")),
+            },
+            Err(why) => Err(why.clone()),
+        }
+    })
 }
 
 /// The archived runs a baseline rule can compare with, newest first, read from the archive on first use.

@@ -256,6 +256,7 @@ impl StreamState {
         if let Some(at) = e.received {
             let lag = at.elapsed().as_micros() as u64;
             c.lag_sum_us.fetch_add(lag, Ordering::Relaxed);
+            c.lag_samples.fetch_add(1, Ordering::Relaxed);
             c.max_lag_us.fetch_max(lag, Ordering::Relaxed);
         }
     }

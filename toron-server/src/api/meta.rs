@@ -146,6 +146,8 @@ pub async fn metrics(State(app): State<AppState>) -> ApiResult<Response> {
     }
     let sent = c.events_sent.load(Ordering::Relaxed);
     let lag_sum = c.lag_sum_us.load(Ordering::Relaxed) as f64 / 1e6;
+    // Only live deliveries have a lag: the summary counts those, not the replayed events.
+    let lag_count = c.lag_samples.load(Ordering::Relaxed);
     let _ = write!(
         out,
         "# HELP toron_queue_depth Runs waiting for a runner.\n# TYPE toron_queue_depth gauge\ntoron_queue_depth {}\n\
@@ -153,9 +155,9 @@ pub async fn metrics(State(app): State<AppState>) -> ApiResult<Response> {
          # HELP toron_runs_running Runs running now.\n# TYPE toron_runs_running gauge\ntoron_runs_running {}\n\
          # HELP toron_event_streams Event streams open now.\n# TYPE toron_event_streams gauge\ntoron_event_streams {}\n\
          # HELP toron_events_sent_total Events sent on streams.\n# TYPE toron_events_sent_total counter\ntoron_events_sent_total {sent}\n\
-         # HELP toron_event_lag_seconds Delay from an event reaching the server to its sending on a stream.\n\
-         # TYPE toron_event_lag_seconds summary\ntoron_event_lag_seconds_sum {lag_sum}\ntoron_event_lag_seconds_count {sent}\n\
-         # HELP toron_event_lag_seconds_max The largest such delay.\n# TYPE toron_event_lag_seconds_max gauge\n\
+         # HELP toron_event_lag_seconds Delay from an event reaching a live run's feed to its stream handing it to the connection (replays from the events file are not counted).\n\
+         # TYPE toron_event_lag_seconds summary\ntoron_event_lag_seconds_sum {lag_sum}\ntoron_event_lag_seconds_count {lag_count}\n\
+         # HELP toron_event_lag_seconds_max The largest such delay (0 while the count is 0).\n# TYPE toron_event_lag_seconds_max gauge\n\
          toron_event_lag_seconds_max {}\n",
         stats.waiting,
         stats.runners,

@@ -51,6 +51,12 @@ pub struct Heartbeat {
     /// The runs the runner is running.
     #[serde(default)]
     pub running: Vec<String>,
+    /// Hold the answer up to this long (at most a third of the lease) unless one of its runs is cancelled
+    /// or the server stops meanwhile: a long poll, so cancels reach the runner at once. Default 0: answer
+    /// now.
+    #[serde(default)]
+    #[schema(minimum = 0)]
+    pub wait_seconds: Option<f64>,
 }
 
 /// `POST /v1/test-runs/{id}/events` (from a runner).
@@ -201,7 +207,34 @@ pub async fn heartbeat(
     JsonBody(req): JsonBody<Heartbeat>,
 ) -> ApiResult<Json<HeartbeatAck>> {
     who.require_runner("heartbeat")?;
-    remote(&app)?.heartbeat(&id, &who.name, &req.running).map(Json)
+    let remote = remote(&app)?;
+    let wait = match req.wait_seconds {
+        None => 0.0,
+        Some(w) if w.is_finite() && w >= 0.0 => w,
+        Some(w) => {
+            return Err(ApiError::invalid(
+                "wait_seconds",
+                format!("is {w} (expected a number of seconds, 0 or more)"),
+            ))
+        }
+    };
+    // Subscribed before looking: a cancel between the look and the wait still wakes it.
+    let mut changed = remote.subscribe();
+    changed.borrow_and_update();
+    let (mut ack, news) = remote.beat(&id, &who.name, &req.running)?;
+    // Held within the lease it just renewed, a third of it at most; at once with news.
+    let hold = std::time::Duration::from_secs_f64(wait.min(remote.lease().as_secs_f64() / 3.0));
+    if !news && ack.abandon.is_empty() && !hold.is_zero() && !remote.stopping() {
+        let deadline = tokio::time::Instant::now() + hold;
+        while let Ok(Ok(())) = tokio::time::timeout_at(deadline, changed.changed()).await {
+            let (cancel, news) = remote.cancels_for(&id);
+            ack.cancel = cancel;
+            if news || remote.stopping() {
+                break;
+            }
+        }
+    }
+    Ok(Json(ack))
 }
 
 /// A batch of a claimed run's events from its runner, in seq order; a batch sent again is taken once.
