@@ -280,6 +280,28 @@ def test_a_live_stream_cut_at_random_points_loses_and_doubles_nothing(server: Se
     assert again.status_code == 409 and "nothing to cancel" in again.json()["error"]["message"]
 
 
+def test_an_idle_live_stream_sends_keep_alive_comments_between_events(tmp_path: Path) -> None:
+    server = serving.start(tmp_path, "--keep-alive", "300ms")
+    try:
+        run_id = server.start_run(profile="slow")
+        lines: list[str] = []
+        with server.client("viewer").stream("GET", f"/v1/test-runs/{run_id}/events") as r:
+            assert r.headers["content-type"] == "text/event-stream"
+            assert r.headers["cache-control"] == "no-cache"
+            for line in r.iter_lines():
+                lines.append(line)
+                if lines.count(":keep-alive") >= 2:
+                    break
+        # The slow case's events came first; then silence, filled with comments that are no events.
+        assert lines.count(":keep-alive") >= 2, lines
+        records = serving.parse_sse(iter(lines))
+        assert seqs(records) == list(range(1, len(seqs(records)) + 1)) and seqs(records)
+        assert server.client("operator").post(f"/v1/test-runs/{run_id}/cancel").status_code == 202
+        assert server.wait(run_id)["state"] == "cancelled"
+    finally:
+        server.stop()
+
+
 def iter_records(lines: Iterator[str], records: int) -> Iterator[str]:
     """The lines of the first `records` events (the connection is dropped after them)."""
     done = 0

@@ -38,8 +38,8 @@ where
                 .spawn_scoped(scope, move || {
                     // Attached once, then detached for the work: the worker keeps one Python thread state for
                     // the whole call, so each callback into Python (a node of a simulation) re-attaches with it
-                    // instead of creating and destroying a thread state per call — that cost 5x a Python
-                    // node's own work (M/M/1 with a Python server: 28 us per customer before, see
+                    // instead of creating and destroying a thread state per call — that cost 3x a Python
+                    // node's own work (M/M/1 with a Python server: 28 us per customer before, 7 us after; see
                     // benches/README.md). The GIL stays free between callbacks, for Ctrl-C and other threads.
                     let done = Python::attach(|py| py.detach(|| work(cancel)));
                     // The receiver outlives the worker (it is joined below), so a failed send cannot happen.

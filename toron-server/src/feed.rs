@@ -3,8 +3,11 @@
 //! hundred subscribers cost five hundred positions, not five hundred threads, and none can miss or repeat an
 //! event: the feed keeps all of them until the run ends (then the archive's events file does).
 
+use axum::body::Bytes;
+use bytes::BytesMut;
+use std::fmt::Write as _;
 use std::sync::{Arc, RwLock};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use tokio::sync::watch;
 use toron_core::runner::{Event, RunHandle};
 
@@ -13,10 +16,11 @@ use toron_core::runner::{Event, RunHandle};
 pub struct FeedEvent {
     /// Its sequence number (the SSE `id:`).
     pub seq: u64,
-    /// Its type (the SSE `event:`).
-    pub kind: String,
-    /// The event as one line of JSON (the SSE `data:`, the same line as the events file).
-    pub json: Arc<str>,
+    /// Whether it is the run's last (`run.finished`).
+    pub last: bool,
+    /// The whole SSE frame (`id:` seq, `event:` type, `data:` the events file's JSON line, blank line),
+    /// rendered once for every stream: 500 subscribers copy bytes, they do not format 500 times.
+    pub frame: Bytes,
     /// When the feed got it (for the delivery lag in `/metrics`).
     pub received: Option<Instant>,
 }
@@ -24,11 +28,54 @@ pub struct FeedEvent {
 impl FeedEvent {
     /// From a core event.
     pub fn from_event(e: &Event, received: Option<Instant>) -> FeedEvent {
+        let json = e.to_json();
+        let mut frame = String::with_capacity(json.len() + e.kind.len() + 32);
+        let _ = write!(frame, "id: {}\nevent: {}\n", e.seq, e.kind);
+        // The events file's lines are single-line JSON; a line break would end the field, so each line gets
+        // its own `data:` (what SSE clients join back with a newline).
+        for line in json.lines() {
+            frame.push_str("data: ");
+            frame.push_str(line);
+            frame.push('\n');
+        }
+        frame.push('\n');
         FeedEvent {
             seq: e.seq,
-            kind: e.kind.clone(),
-            json: Arc::from(e.to_json()),
+            last: e.kind == "run.finished",
+            frame: Bytes::from(frame),
             received,
+        }
+    }
+}
+
+/// What [`Feed::copy_after`] appended.
+#[derive(Debug, Default, Clone, Copy, PartialEq)]
+pub struct Copied {
+    /// The seq of the last event appended (`after` when none was).
+    pub last_seq: u64,
+    /// Events appended.
+    pub events: u64,
+    /// Whether `run.finished` was among them.
+    pub finished: bool,
+    /// Lag samples (feed arrival to now) of the appended events.
+    pub lag_samples: u64,
+    /// Their sum, in microseconds.
+    pub lag_sum_us: u64,
+    /// Their maximum, in microseconds.
+    pub lag_max_us: u64,
+}
+
+impl Copied {
+    /// Account for one event appended at `now`.
+    pub fn add(&mut self, e: &FeedEvent, now: Instant) {
+        self.last_seq = e.seq;
+        self.events += 1;
+        self.finished |= e.last;
+        if let Some(at) = e.received {
+            let lag = now.saturating_duration_since(at).as_micros() as u64;
+            self.lag_samples += 1;
+            self.lag_sum_us += lag;
+            self.lag_max_us = self.lag_max_us.max(lag);
         }
     }
 }
@@ -70,6 +117,9 @@ impl Progress {
     }
 }
 
+/// The shortest time between two wake-ups of a run's streams.
+const COALESCE: Duration = Duration::from_millis(5);
+
 /// The events of one live run.
 #[derive(Debug)]
 pub struct Feed {
@@ -95,15 +145,24 @@ impl Feed {
                 let mut events = handle.events(0);
                 // The iterator waits for each event and ends after `run.finished`; those that came meanwhile
                 // join it in one batch (one lock and one wake-up of the streams).
+                let mut last_push: Option<Instant> = None;
                 while let Some(first) = events.next() {
+                    // Lags count from here: the coalescing wait below is part of them.
+                    let now = Instant::now();
+                    // Streams wake at most once per `COALESCE`: the events of that window go out in one batch,
+                    // so each of 500 streams makes one write for them instead of one per event (for the
+                    // server and for every client alike), for at most `COALESCE` of added lag.
+                    if let Some(wait) = last_push.and_then(|at| COALESCE.checked_sub(at.elapsed())) {
+                        std::thread::sleep(wait);
+                    }
                     let mut batch = vec![first];
                     batch.extend(events.ready(4096));
-                    let now = Instant::now();
                     {
                         let mut p = f.progress.lock().unwrap_or_else(|p| p.into_inner());
                         batch.iter().for_each(|e| p.see(e));
                     }
                     f.push(batch.iter().map(|e| FeedEvent::from_event(e, Some(now))).collect());
+                    last_push = Some(Instant::now());
                 }
                 f.tx.send_modify(|s| s.1 = true);
             })?;
@@ -119,12 +178,26 @@ impl Feed {
         self.tx.send_modify(|s| s.0 = n);
     }
 
-    /// The events after `after` (by seq), at most `max`.
-    pub fn after(&self, after: u64, max: usize) -> Vec<FeedEvent> {
+    /// Append the frames of the events after `after` (by seq) to `out`, up to about `max_bytes`, stopping after
+    /// `run.finished`. One read lock and one copy per batch: a stream's wake-up costs one write, however many
+    /// events came meanwhile.
+    pub fn copy_after(&self, after: u64, max_bytes: usize, out: &mut BytesMut) -> Copied {
         let events = self.events.read().unwrap_or_else(|p| p.into_inner());
+        let now = Instant::now();
+        let mut copied = Copied {
+            last_seq: after,
+            ..Copied::default()
+        };
         // Seqs are 1, 2, 3... with no gap: event `seq` is at index seq - 1.
         let from = usize::try_from(after).unwrap_or(usize::MAX).min(events.len());
-        events[from..].iter().take(max).cloned().collect()
+        for e in &events[from..] {
+            out.extend_from_slice(&e.frame);
+            copied.add(e, now);
+            if e.last || out.len() >= max_bytes {
+                break;
+            }
+        }
+        copied
     }
 
     /// How far the run is.
