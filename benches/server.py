@@ -128,7 +128,27 @@ def metric(client: httpx.Client, name: str) -> float:
     raise KeyError(name)
 
 
-def fan_out(base: str, pid: int, subscribers: int, procs: int, project: Path) -> dict[str, Any]:
+class Native:
+    """The subscribers in one native process (`toron-server/examples/sse_subscribers.rs`): each stream's
+    arrivals come back as a JSON line once every stream has ended."""
+
+    def __init__(self, binary: str, base: str, path: str, n: int, out: Path) -> None:
+        url = httpx.URL(base)
+        self.out = out
+        with out.open("wb") as f:  # the child keeps its own descriptor
+            self.proc = subprocess.Popen([binary, f"{url.host}:{url.port}", path, str(n)], stdout=f)
+
+    def results(self, timeout: float) -> list[list[tuple[int, float]]]:
+        self.proc.wait(timeout=timeout)
+        if self.proc.returncode != 0:
+            raise RuntimeError(f"sse_subscribers exited with {self.proc.returncode}")
+        with self.out.open("rb") as f:
+            return [[(int(s), float(t)) for s, t in json.loads(line)] for line in f]
+
+
+def fan_out(
+    base: str, pid: int, subscribers: int, procs: int, project: Path, native: str | None = None
+) -> dict[str, Any]:
     client = httpx.Client(base_url=base, timeout=60)
     rss_before = rss_kib(pid)
     (project / "go").unlink(missing_ok=True)
@@ -136,8 +156,15 @@ def fan_out(base: str, pid: int, subscribers: int, procs: int, project: Path) ->
     run_id = client.post("/v1/test-runs", json={"profile": "many", "jobs": 1}).json()["id"]
     queue: Any = mp.Queue()
     per = [subscribers // procs + (1 if i < subscribers % procs else 0) for i in range(procs)]
-    workers = [mp.Process(target=subscriber_process, args=(base, run_id, n, queue)) for n in per]
+    workers = (
+        [] if native else [mp.Process(target=subscriber_process, args=(base, run_id, n, queue)) for n in per]
+    )
     t0 = time.monotonic()
+    natives = (
+        Native(native, base, f"/v1/test-runs/{run_id}/events", subscribers, project / "arrivals.jsonl")
+        if native
+        else None
+    )
     for w in workers:
         w.start()
     rss_peak = rss_before
@@ -147,7 +174,7 @@ def fan_out(base: str, pid: int, subscribers: int, procs: int, project: Path) ->
         time.sleep(0.05)
     opened_s = time.monotonic() - t0
     (project / "go").touch()
-    results: list[list[tuple[int, float]]] = []
+    results: list[list[tuple[int, float]]] = natives.results(timeout=900) if natives else []
     deadline = time.monotonic() + 900
     while len(results) < subscribers and time.monotonic() < deadline:
         rss_peak = max(rss_peak, rss_kib(pid))
@@ -234,13 +261,22 @@ def main() -> None:
     p.add_argument("--submissions", type=int, default=200)
     p.add_argument("--concurrency", type=int, default=50)
     p.add_argument("--server-bin", help="a toron-server binary to run instead of `python -m toron serve`")
+    p.add_argument(
+        "--native-client",
+        metavar="BIN",
+        help="the subscribers in one native process instead of --procs Python ones: the sse_subscribers example "
+        "(cargo build --release -p toron-server --example sse_subscribers; target/release/examples/sse_subscribers)",
+    )
     args = p.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         proc, base = start_server(Path(tmp), args.cases, args.server_bin)
         try:
             # Several rounds: memory is flat when the RSS after a round stops growing with the rounds.
             for round_ in range(1, args.rounds + 1):
-                fan = fan_out(base, proc.pid, args.subscribers, args.procs, Path(tmp) / "project")
+                fan = fan_out(
+                    base, proc.pid, args.subscribers, args.procs, Path(tmp) / "project", args.native_client
+                )
+                fan["client"] = "native" if args.native_client else f"{args.procs} Python processes"
                 print(json.dumps({"fan_out": fan, "round": round_}, indent=1))
             sub = asyncio.run(submissions(base, args.submissions, args.concurrency))
             print(json.dumps({"submissions": sub}, indent=1))

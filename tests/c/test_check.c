@@ -117,7 +117,7 @@ static void test_simulation_checkers(void) {
   CHECK_STATUS(toron_shrink_json(kv_buggy, "{\"seed\": 3}", &shrunk), TORON_OK);
   CHECK(contains(shrunk, "\"invariant\":\"acknowledged_write_lost\""));
   CHECK(contains(shrunk, "\"toml\":\"# Shrunk by `toron shrink`"));
-  CHECK(contains(shrunk, "\"minimal\":{\"clients\":2,\"faults\":1,"));
+  CHECK(contains(shrunk, "\"minimal\":{\"clients\":1,\"faults\":1,\"requests\":3,"));
   toron_string_free(shrunk);
   shrunk = SENTINEL_STRING;
   CHECK_STATUS(toron_shrink_json(kv_buggy, "{\"max_runs\": 0}", &shrunk), TORON_INVALID_ARGUMENT);

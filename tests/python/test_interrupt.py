@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -34,12 +36,20 @@ timeout = "1h"
 CHILD = """
 import sys, time, toron
 scenario = toron.Scenario.from_str(sys.argv[1])
+# 40 writes of distinct values, all concurrent, then a read of a value none wrote: not linearizable, and the
+# search must first try every subset of the writes (2^40 configurations) at a budget it never reaches.
+n = 40
+HARD = [{"process": p, "type": "invoke", "f": "write", "value": p} for p in range(n)]
+HARD += [{"process": p, "type": "ok", "f": "write", "value": p} for p in range(n)]
+HARD += [{"process": n, "type": "invoke", "f": "read"}, {"process": n, "type": "ok", "f": "read", "value": -1}]
 call = sys.argv[2]
 print("ready", flush=True)
 started = time.monotonic()
 try:
     if call == "simulate":
         toron.simulate(scenario, seed=1)
+    elif call == "check":
+        toron.check_linearizable(HARD, model="register", budget=10**15)
     else:
         toron.sweep(scenario, [1, 2, 3, 4], threads=2)
 except KeyboardInterrupt:
@@ -50,7 +60,7 @@ print("finished", flush=True)
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a child process is POSIX")
-@pytest.mark.parametrize("call", ["simulate", "sweep"])
+@pytest.mark.parametrize("call", ["simulate", "sweep", "check"])
 def test_ctrl_c_stops_a_long_call_with_keyboard_interrupt(call: str) -> None:
     child = subprocess.Popen(
         [sys.executable, "-c", CHILD, ENDLESS, call],
@@ -80,6 +90,41 @@ def test_ctrl_c_stops_a_long_call_with_keyboard_interrupt(call: str) -> None:
     assert stopped < 10, stopped
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a child process is POSIX")
+def test_ctrl_c_stops_check_history_with_exit_130(tmp_path: Path) -> None:
+    """`toron check-history` of a history whose search would outlast any test, at a budget it never reaches:
+    Ctrl-C ends it with the command line's interrupted code, promptly, and no verdict is printed."""
+    n = 40
+    ops = [{"process": p, "type": "invoke", "f": "write", "value": p} for p in range(n)]
+    ops += [{"process": p, "type": "ok", "f": "write", "value": p} for p in range(n)]
+    ops += [{"process": n, "type": "invoke", "f": "read"}, {"process": n, "type": "ok", "f": "read", "value": -1}]
+    hard = tmp_path / "hard.json"
+    hard.write_text(json.dumps(ops))
+    child = subprocess.Popen(
+        [sys.executable, "-m", "toron", "check-history", str(hard), "--model", "register", "--budget", str(10**15)],
+        env=child_env(),
+        preexec_fn=default_sigint,  # noqa: PLW1509 (only signal.signal, before exec)
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        time.sleep(1.5)  # the interpreter is up and the search is running
+        assert child.poll() is None, "the check ended before the signal"
+        sent = time.monotonic()
+        child.send_signal(signal.SIGINT)
+        out, err = child.communicate(timeout=20)
+        stopped = time.monotonic() - sent
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    assert child.returncode == 130, (out, err)
+    assert "interrupted" in err
+    assert "linearizable" not in out
+    assert stopped < 10, stopped
+
+
 def test_simulate_releases_the_gil() -> None:
     """Another Python thread keeps running while a simulation runs in the background."""
     scenario = load("mm1")
@@ -105,6 +150,7 @@ def test_simulate_releases_the_gil() -> None:
 CTRL_C_TESTS = [
     "tests/python/test_interrupt.py::test_ctrl_c_stops_a_long_call_with_keyboard_interrupt",
     "tests/python/test_cli_run.py::test_ctrl_c_cancels_records_and_exits_130",
+    "tests/python/test_interrupt.py::test_ctrl_c_stops_check_history_with_exit_130",
 ]
 
 
@@ -137,4 +183,5 @@ def test_the_ctrl_c_tests_pass_when_started_with_sigint_ignored() -> None:
         check=False,
     )
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-2000:]
-    assert "3 passed" in out.stdout, out.stdout[-2000:]
+    # simulate, sweep and check through the module, run through the command line, check-history.
+    assert "5 passed" in out.stdout, out.stdout[-2000:]

@@ -8,8 +8,15 @@
 //!
 //! 1. drop each fault (last first);
 //! 2. move each fault earlier and shorten its duration (to millisecond steps, halving the cut on a miss);
-//! 3. fewer closed-loop clients;
-//! 4. an earlier stop: the violation's time, then a request limit as low as still reproduces.
+//! 3. move each fault to just after the earliest acknowledged client operation that still breaks it;
+//! 4. fewer closed-loop clients;
+//! 5. an earlier stop: the violation's time, then a request limit as low as still reproduces.
+//!
+//! Step 3 is what halving cannot do: whether a fault breaks an invariant depends on *what* it interrupts, not
+//! on how early it comes (a crash loses a write only inside the moments after the write was acknowledged), so
+//! its candidate times are the moments the system's state changed from a client's view: just after each `ok`
+//! of the failing run's history, earliest first. A reduction that loses the violation (fewer clients shift
+//! every request) gets the same retry with its own history before it is given up.
 //!
 //! Every candidate is a full simulation with the same seed, so a reduction is kept only when it reproduces by
 //! itself: the minimal scenario replays to the violation with `toron simulate` alone. Candidates that do not
@@ -155,6 +162,9 @@ fn one_line(s: &str) -> String {
     }
 }
 
+/// At most this many candidate times per fault when a fault is moved to just after an acknowledged operation.
+const RETIME_TRIES: usize = 24;
+
 struct Shrinker<'a> {
     seed: u64,
     invariant: String,
@@ -171,21 +181,111 @@ impl Shrinker<'_> {
         self.runs >= self.max_runs
     }
 
-    /// Simulate `spec`; `Some(outcome)` when it still violates the invariant.
-    fn reproduces(&mut self, spec: &ScenarioSpec) -> Result<Option<Outcome>> {
+    /// Simulate `spec` (recording the client history when asked); `None` when it does not validate.
+    fn simulate(&mut self, spec: &ScenarioSpec, history: bool) -> Result<Option<Outcome>> {
         let Ok(s) = Scenario::from_spec(spec.clone()) else {
             return Ok(None);
         };
         self.runs += 1;
-        let o = sim::simulate_with(
+        sim::simulate_with(
             &s,
             &SimOptions {
                 seed: Some(self.seed),
                 cancel: self.cancel,
+                history,
                 ..Default::default()
             },
-        )?;
-        Ok(o.violations.iter().any(|v| v.invariant == self.invariant).then_some(o))
+        )
+        .map(Some)
+    }
+
+    fn violates(&self, o: &Outcome) -> bool {
+        o.violations.iter().any(|v| v.invariant == self.invariant)
+    }
+
+    /// Simulate `spec`; `Some(outcome)` when it still violates the invariant.
+    fn reproduces(&mut self, spec: &ScenarioSpec) -> Result<Option<Outcome>> {
+        Ok(self.simulate(spec, false)?.filter(|o| self.violates(o)))
+    }
+
+    /// `spec` with one fault moved to just after an acknowledged client operation of `spec`'s own run, the
+    /// earliest such time that violates the invariant (earlier than the fault is now), and that run's outcome.
+    fn retimed(&mut self, spec: &ScenarioSpec) -> Result<Option<(ScenarioSpec, Outcome, String)>> {
+        if spec.faults.is_empty() || spec.load.is_none() || self.out_of_runs() {
+            return Ok(None);
+        }
+        let Some(run) = self.simulate(spec, true)? else {
+            return Ok(None);
+        };
+        if self.violates(&run) {
+            return Ok(Some((spec.clone(), run, String::new())));
+        }
+        // Just after each `ok`, rounded up to the next microsecond (scenario files stay readable).
+        let mut acked: Vec<u64> = run
+            .history
+            .iter()
+            .flat_map(|h| &h.ops)
+            .filter(|op| op.r#type == crate::check::OpType::Ok)
+            .filter_map(|op| op.time)
+            .map(|t| (t / 1_000 + 1) * 1_000)
+            .collect();
+        acked.dedup();
+        for i in 0..spec.faults.len() {
+            let at = spec.faults[i].at.0;
+            for &t in acked.iter().take_while(|&&t| t < at).take(RETIME_TRIES) {
+                if self.out_of_runs() {
+                    return Ok(None);
+                }
+                let mut candidate = spec.clone();
+                candidate.faults[i].at = Duration(t);
+                if let Some(o) = self.reproduces(&candidate)? {
+                    let what = format!(
+                        "fault[{i}] ({}) to just after an acknowledged operation: at {} -> {}",
+                        fault_text(&spec.faults[i]),
+                        Duration(at),
+                        Duration(t)
+                    );
+                    return Ok(Some((candidate, o, what)));
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    /// Step 3 on the best scenario so far.
+    fn retime_faults(&mut self) -> Result<bool> {
+        let best = self.best.clone();
+        match self.retimed(&best)? {
+            Some((spec, o, what)) if spec != self.best => {
+                self.best = spec;
+                self.best_outcome = o;
+                self.steps.push(what);
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
+    /// [`Shrinker::accept`], and when `spec` loses the violation, `spec` with a fault retimed
+    /// ([`Shrinker::retimed`]); the move is logged as its own step.
+    fn accept_retimed(&mut self, spec: ScenarioSpec) -> Result<bool> {
+        if self.accept(spec.clone())? {
+            return Ok(true);
+        }
+        if spec == self.best {
+            return Ok(false);
+        }
+        match self.retimed(&spec)? {
+            Some((spec, o, what)) => {
+                self.best = spec;
+                self.best_outcome = o;
+                if !what.is_empty() {
+                    self.steps.push(what);
+                }
+                Ok(true)
+            }
+            None => Ok(false),
+        }
     }
 
     /// Try `spec`; keep it when it reproduces.
@@ -217,6 +317,7 @@ impl Shrinker<'_> {
     fn lower(
         &mut self,
         min: u64,
+        retime: bool,
         get: impl Fn(&ScenarioSpec) -> Option<u64>,
         set: impl Fn(&mut ScenarioSpec, u64),
         describe: impl Fn(u64, u64) -> String,
@@ -230,7 +331,12 @@ impl Shrinker<'_> {
             let next = cur - cut;
             let mut spec = self.best.clone();
             set(&mut spec, next);
-            if self.accept(spec)? {
+            let kept = if retime {
+                self.accept_retimed(spec)?
+            } else {
+                self.accept(spec)?
+            };
+            if kept {
                 cur = next;
                 cut = cur.saturating_sub(min).min(cut);
             } else {
@@ -264,6 +370,7 @@ impl Shrinker<'_> {
             let what = fault_text(&self.best.faults[i]);
             changed |= self.lower(
                 0,
+                false,
                 |s| s.faults.get(i).map(|f| f.at.0 / MS),
                 |s, v| s.faults[i].at = Duration(v * MS),
                 |a, b| {
@@ -276,6 +383,7 @@ impl Shrinker<'_> {
             )?;
             changed |= self.lower(
                 1,
+                false,
                 |s| s.faults.get(i).and_then(|f| f.duration).map(|d| d.0.div_ceil(MS)),
                 |s, v| s.faults[i].duration = Some(Duration(v * MS)),
                 |a, b| {
@@ -293,6 +401,7 @@ impl Shrinker<'_> {
     fn fewer_clients(&mut self) -> Result<bool> {
         self.lower(
             1,
+            true,
             |s| {
                 s.load
                     .as_ref()
@@ -336,6 +445,7 @@ impl Shrinker<'_> {
             }
             changed |= self.lower(
                 1,
+                false,
                 |s| s.stop.requests,
                 |s, v| s.stop.requests = Some(v),
                 |a, b| format!("requests {a} -> {b}"),
@@ -420,6 +530,7 @@ pub fn shrink_with(
     loop {
         let mut changed = s.drop_faults()?;
         changed |= s.earlier_faults()?;
+        changed |= s.retime_faults()?;
         changed |= s.fewer_clients()?;
         changed |= s.earlier_stop()?;
         if !changed || s.out_of_runs() {

@@ -53,13 +53,14 @@ pub(crate) fn check_linearizable<'py>(
 ) -> PyResult<Bound<'py, PyAny>> {
     let model = ModelKind::parse(model).map_err(errors::map)?;
     let source = source(history)?;
-    let verdict = doorway::enter(py, move |_cancel| {
+    // Ctrl-C sets `cancel`, which the search looks at every few thousand steps: `KeyboardInterrupt` promptly.
+    let verdict = doorway::enter(py, move |cancel| {
         let history = match source {
             Source::Value(v) => History::from_value(&v)?,
             Source::Text(t) => History::parse(&t)?,
             Source::Path(p) => History::from_path(&p)?,
         };
-        check::check(&history, model, budget)
+        check::check_with(&history, model, budget, Some(cancel))
     })?;
     convert::from_value(py, &verdict.to_value())
 }

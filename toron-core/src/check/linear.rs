@@ -11,6 +11,7 @@
 //! order: the verdict and the counterexample depend only on the input.
 
 use std::hash::{BuildHasher, Hash};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::models::{MOp, Model};
 
@@ -58,15 +59,32 @@ enum Cursor {
     Info(u32),
 }
 
-/// Is this history linearizable? `steps` counts model steps tried, across calls; past `budget` the answer is
-/// [`Found::Unknown`].
+/// What bounds one search: the step budget, and a cancel flag (Ctrl-C) looked at every [`CANCEL_EVERY`] steps.
+#[derive(Clone, Copy)]
+pub(crate) struct Limit<'a> {
+    pub(crate) budget: u64,
+    pub(crate) cancel: Option<&'a AtomicBool>,
+}
+
+/// How many steps pass between two looks at the cancel flag: a few microseconds of search.
+const CANCEL_EVERY: u64 = 1 << 12;
+
+impl Limit<'_> {
+    /// Past the budget, or cancelled: the search stops with [`Found::Unknown`] (the caller tells the two apart).
+    fn reached(&self, steps: u64) -> bool {
+        steps > self.budget || (steps % CANCEL_EVERY == 0 && self.cancel.is_some_and(|c| c.load(Ordering::Relaxed)))
+    }
+}
+
+/// Is this history linearizable? `steps` counts model steps tried, across calls; past the budget (or once
+/// cancelled) the answer is [`Found::Unknown`].
 ///
 /// Indeterminate calls are kept apart: at each point the search first tries the completed calls, and an
 /// indeterminate one only when no completed call fits before the next return. The memo is keyed by the
 /// completed calls linearized and the state; a configuration is skipped when one with the same completed
 /// calls and state, and a *subset* of its indeterminate calls, was explored already (having applied fewer of
 /// them leaves every option open: any way on from the bigger set is a way on from the smaller one).
-pub(crate) fn search<M: Model>(calls: &[SCall<'_>], budget: u64, steps: &mut u64) -> Found {
+pub(crate) fn search<M: Model>(calls: &[SCall<'_>], limit: Limit<'_>, steps: &mut u64) -> Found {
     let n = calls.len();
     let must = calls.iter().filter(|c| c.complete.is_some()).count();
     if must == 0 {
@@ -214,7 +232,7 @@ pub(crate) fn search<M: Model>(calls: &[SCall<'_>], budget: u64, steps: &mut u64
         };
         let i = nodes[entry as usize].call as usize;
         *steps += 1;
-        if *steps > budget {
+        if limit.reached(*steps) {
             return Found::Unknown;
         }
         let next_cursor = |nodes: &[Node]| {

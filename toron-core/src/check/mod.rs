@@ -40,11 +40,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 pub use history::{Call, History, HistoryFormat, Op, OpType};
-use linear::{Found, SCall};
+use linear::{Found, Limit, SCall};
 pub use models::ModelKind;
 use models::{MOp, PCall, Partition, QueueModel, RegisterModel, SetModel};
 
-use crate::Result;
+use crate::{Error, ErrorKind, Result};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// The default step budget per partition: about a second of search on one core, and a memo table that stays
 /// within a few hundred MB on histories of a few thousand operations.
@@ -106,7 +107,22 @@ pub struct WindowOp {
 /// Check `history` against `model`. `budget` bounds the model steps per partition ([`DEFAULT_BUDGET`] when
 /// `None`). Errors: a history that does not pair up, or an op the model has no meaning for.
 pub fn check(history: &History, model: ModelKind, budget: Option<u64>) -> Result<Verdict> {
-    let budget = budget.unwrap_or(DEFAULT_BUDGET);
+    check_with(history, model, budget, None)
+}
+
+/// [`check`] with a cancel flag (Ctrl-C in Python and on the command line), looked at every few thousand steps
+/// of every partition's search: once it is set the check ends with [`ErrorKind::Cancelled`], never a verdict.
+pub fn check_with(
+    history: &History,
+    model: ModelKind,
+    budget: Option<u64>,
+    cancel: Option<&AtomicBool>,
+) -> Result<Verdict> {
+    let limit = Limit {
+        budget: budget.unwrap_or(DEFAULT_BUDGET),
+        cancel,
+    };
+    let budget = limit.budget;
     let calls = history.calls()?;
     let parts = models::partition(model, &calls)?;
     // Partitions are independent: checked in parallel, results kept in partition order.
@@ -114,11 +130,12 @@ pub fn check(history: &History, model: ModelKind, budget: Option<u64>) -> Result
         .par_iter()
         .map(|p| {
             let mut steps = 0;
-            let found = run(model, &scalls(&p.calls), budget, &mut steps);
+            let found = run(model, &scalls(&p.calls), limit, &mut steps);
             (found, steps)
         })
         .collect();
     let steps = results.iter().map(|r| r.1).sum();
+    cancelled(cancel, steps)?;
     let failed = results.iter().position(|r| r.0 == Found::NotLinearizable);
     let unknown = results.iter().position(|r| r.0 == Found::Unknown);
     let linearizable = match (failed, unknown) {
@@ -126,7 +143,8 @@ pub fn check(history: &History, model: ModelKind, budget: Option<u64>) -> Result
         (None, Some(_)) => None,
         (None, None) => Some(true),
     };
-    let counterexample = failed.map(|i| counterexample(model, &parts[i], &calls, budget));
+    let counterexample = failed.map(|i| counterexample(model, &parts[i], &calls, limit));
+    cancelled(cancel, steps)?;
     Ok(Verdict {
         linearizable,
         model: model.name().to_string(),
@@ -154,13 +172,23 @@ fn scalls(calls: &[PCall]) -> Vec<SCall<'_>> {
         .collect()
 }
 
-fn run(model: ModelKind, calls: &[SCall<'_>], budget: u64, steps: &mut u64) -> Found {
+fn cancelled(cancel: Option<&AtomicBool>, steps: u64) -> Result<()> {
+    if cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
+        return Err(Error::new(
+            ErrorKind::Cancelled,
+            format!("the linearizability check was cancelled after {steps} steps"),
+        ));
+    }
+    Ok(())
+}
+
+fn run(model: ModelKind, calls: &[SCall<'_>], limit: Limit<'_>, steps: &mut u64) -> Found {
     match model {
         ModelKind::Register | ModelKind::CasRegister | ModelKind::Kv => {
-            linear::search::<RegisterModel>(calls, budget, steps)
+            linear::search::<RegisterModel>(calls, limit, steps)
         }
-        ModelKind::Set => linear::search::<SetModel>(calls, budget, steps),
-        ModelKind::Queue => linear::search::<QueueModel>(calls, budget, steps),
+        ModelKind::Set => linear::search::<SetModel>(calls, limit, steps),
+        ModelKind::Queue => linear::search::<QueueModel>(calls, limit, steps),
     }
 }
 
@@ -188,7 +216,7 @@ fn prefix(calls: &[PCall], cut: usize) -> Vec<Item> {
         .collect()
 }
 
-fn verdict_of(model: ModelKind, calls: &[PCall], items: &[Item], budget: u64) -> Found {
+fn verdict_of(model: ModelKind, calls: &[PCall], items: &[Item], limit: Limit<'_>) -> Found {
     let s: Vec<SCall<'_>> = items
         .iter()
         .map(|it| SCall {
@@ -198,7 +226,7 @@ fn verdict_of(model: ModelKind, calls: &[PCall], items: &[Item], budget: u64) ->
         })
         .collect();
     let mut steps = 0;
-    run(model, &s, budget, &mut steps)
+    run(model, &s, limit, &mut steps)
 }
 
 fn produced(items: &[Item]) -> Vec<u32> {
@@ -220,7 +248,7 @@ fn explained(items: &[Item], written: &[u32]) -> bool {
     })
 }
 
-fn counterexample(model: ModelKind, part: &Partition, calls: &[Call], budget: u64) -> Counterexample {
+fn counterexample(model: ModelKind, part: &Partition, calls: &[Call], limit: Limit<'_>) -> Counterexample {
     let pc = &part.calls;
     let all = prefix(pc, usize::MAX);
     let written = produced(&all);
@@ -234,7 +262,7 @@ fn counterexample(model: ModelKind, part: &Partition, calls: &[Call], budget: u6
     while lo < hi {
         let mid = (lo + hi) / 2;
         checks += 1;
-        match verdict_of(model, pc, &prefix(pc, cuts[mid] + 1), budget) {
+        match verdict_of(model, pc, &prefix(pc, cuts[mid] + 1), limit) {
             Found::NotLinearizable => hi = mid,
             Found::Linearizable => lo = mid + 1,
             Found::Unknown => {
@@ -257,7 +285,7 @@ fn counterexample(model: ModelKind, part: &Partition, calls: &[Call], budget: u6
             candidate.extend_from_slice(&items[end..]);
             if explained(&candidate, &written) {
                 checks += 1;
-                match verdict_of(model, pc, &candidate, budget) {
+                match verdict_of(model, pc, &candidate, limit) {
                     Found::NotLinearizable => {
                         items = candidate;
                         removed = true;

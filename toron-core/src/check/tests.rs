@@ -260,3 +260,24 @@ fn search_agrees_with_exhaustive_search_on_random_histories() {
     }
     assert!(yes > 300 && no > 300, "{yes} linearizable, {no} not");
 }
+
+#[test]
+fn a_cancelled_check_is_an_error_never_a_verdict() {
+    // 30 concurrent writes, then a read of a value none wrote: 2^30 configurations before the answer.
+    let mut ops: Vec<Value> = (0..30)
+        .map(|p| json!({"process": p, "type": "invoke", "f": "write", "value": p}))
+        .collect();
+    ops.extend((0..30).map(|p| json!({"process": p, "type": "ok", "f": "write", "value": p})));
+    ops.push(json!({"process": 30, "type": "invoke", "f": "read"}));
+    ops.push(json!({"process": 30, "type": "ok", "f": "read", "value": -1}));
+    let cancel = std::sync::atomic::AtomicBool::new(true);
+    let e = check_with(
+        &h(Value::Array(ops)),
+        ModelKind::Register,
+        Some(u64::MAX),
+        Some(&cancel),
+    )
+    .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Cancelled, "{e}");
+    assert!(e.to_string().contains("cancelled after"), "{e}");
+}
