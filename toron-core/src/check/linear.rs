@@ -72,7 +72,8 @@ const CANCEL_EVERY: u64 = 1 << 12;
 impl Limit<'_> {
     /// Past the budget, or cancelled: the search stops with [`Found::Unknown`] (the caller tells the two apart).
     fn reached(&self, steps: u64) -> bool {
-        steps > self.budget || (steps % CANCEL_EVERY == 0 && self.cancel.is_some_and(|c| c.load(Ordering::Relaxed)))
+        steps > self.budget
+            || (steps.is_multiple_of(CANCEL_EVERY) && self.cancel.is_some_and(|c| c.load(Ordering::Relaxed)))
     }
 }
 
