@@ -183,3 +183,25 @@ fn shrinking_a_passing_seed_says_there_is_nothing_to_shrink() {
     assert_eq!(e.kind(), ErrorKind::InvalidArgument);
     assert!(e.message().contains("violates no invariant"), "{e}");
 }
+
+#[path = "../../benches/support/jepsen_log.rs"]
+mod jepsen_log;
+
+#[test]
+fn jepsen_etcd_histories_get_their_known_verdicts() {
+    // The 102 etcd histories of Knossos' and Porcupine's test data, from the todc-utils crate that cargo
+    // fetched for benches/check_peer.rs; 23 are linearizable, the rest not (ahorn's linearizability-checker).
+    let dir = jepsen_log::etcd_dir().unwrap();
+    let cases = jepsen_log::expected(&dir).unwrap();
+    assert_eq!(cases.len(), 102, "{}", dir.display());
+    let mut linearizable = 0;
+    for (n, want) in &cases {
+        let log = std::fs::read_to_string(dir.join(format!("etcd_{n}.log"))).unwrap();
+        let history = jepsen_log::toron_history(&log).unwrap();
+        let verdict = toron_core::check::check(&history, toron_core::check::ModelKind::CasRegister, None).unwrap();
+        assert_eq!(verdict.linearizable, Some(*want), "etcd_{n}: {}", verdict.text());
+        assert_eq!(verdict.counterexample.is_some(), !want, "etcd_{n}");
+        linearizable += usize::from(*want);
+    }
+    assert_eq!(linearizable, 23);
+}
