@@ -78,5 +78,7 @@ bench: setup python-build
 	$(PY) benches/runner.py
 	$(PY) benches/pii.py
 	$(PY) benches/fixtures.py
-	$(PY) benches/server.py
+	cargo build -q --release -p toron-server --bin toron-server --example sse_subscribers
+	$(PY) benches/server.py --server-bin target/release/toron-server \
+	  --native-client target/release/examples/sse_subscribers
 	$(PY) benches/check.py
