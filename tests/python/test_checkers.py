@@ -120,7 +120,12 @@ def test_shrink_from_python_replays_to_the_same_violation(tmp_path: Path) -> Non
     assert shrunk.invariant == "acknowledged_write_lost"
     # One crash just after one acknowledged write, one client, a handful of requests (from 4 faults, 8
     # clients and 10 650 requests); the same numbers as the Rust and C tests.
-    assert shrunk.original == {"faults": 4, "clients": 8, "requests": 10650, "virtual_time_ns": 20_000_000_000}
+    assert shrunk.original == {
+        "faults": 4,
+        "clients": 8,
+        "requests": 10650,
+        "virtual_time_ns": 20_000_000_000,
+    }
     assert (shrunk.minimal["faults"], shrunk.minimal["clients"]) == (1, 1)
     assert shrunk.minimal["requests"] <= 5
     assert shrunk.steps and shrunk.runs > len(shrunk.steps)
@@ -162,3 +167,31 @@ def test_toron_simulate_writes_the_history_for_check_history(tmp_path: Path) -> 
     check = toron_cli("check-history", str(history), "--model", "kv")
     assert check.returncode == 1, check.stdout + check.stderr
     assert "NOT linearizable" in check.stdout and "on key" in check.stdout
+
+
+def test_a_ray_pool_sweep_through_the_readme_adapter_equals_the_local_sweep() -> None:
+    """The README's Ray adapter (Ray has no `concurrent.futures.Executor`); runs where `toron[ray]` is
+    installed (not in CI: ray is large and optional, like the extra)."""
+    from concurrent.futures import Executor
+
+    ray = pytest.importorskip("ray")
+    ray_pool = pytest.importorskip("ray.util.multiprocessing")
+
+    class RayExecutor(Executor):
+        def __init__(self) -> None:
+            self.pool = ray_pool.Pool(2)
+
+        def map(self, fn, *iterables, timeout=None, chunksize=1):  # type: ignore[no-untyped-def]
+            return self.pool.starmap(fn, zip(*iterables))
+
+    scenario = toron.Scenario.from_file(SCENARIOS / "kv_buggy.toml")
+    seeds = [5, 3, 1, 4]
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    try:
+        executor = RayExecutor()
+        remote = toron.sweep(scenario, seeds, executor=executor)
+        executor.pool.terminate()
+    finally:
+        ray.shutdown()
+    assert [o.seed for o in remote] == seeds
+    assert remote == toron.sweep(scenario, seeds)
