@@ -10,7 +10,7 @@
 ## second, LTO'd build of the whole tree; benchmarks and `make demo` keep release.
 PY_PROFILE ?= release
 PY_BUILD_INPUTS := Cargo.toml Cargo.lock pyproject.toml \
-	$(shell find toron-core toron-py toron-server python/toron -type f \
+	$(shell find toron-core toron-py toron-ffi toron-server python/toron -type f \
 	  -not -path '*/__pycache__/*' -not -name '*.pyc' -not -path '*/proptest-regressions/*' 2>/dev/null | LC_ALL=C sort)
 
 python-build: setup $(VENV)/.toron-built-$(PY_PROFILE)

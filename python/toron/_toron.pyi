@@ -203,8 +203,11 @@ class Scenario:
     """A validated scenario, ready to simulate."""
 
     @staticmethod
-    def from_file(path: _PathLike, nodes: Mapping[str, Any] | None = None) -> Scenario:
-        """Read a scenario file (`.json` is JSON, anything else TOML); `python:` modules beside it import."""
+    def from_file(
+        path: _PathLike, nodes: Mapping[str, Any] | None = None, base_dir: _PathLike | None = None
+    ) -> Scenario:
+        """Read a scenario file (`.json` is JSON, anything else TOML); `python:` modules beside it (or in
+        `base_dir`) import, and a `c:` node's relative `library` is relative to the same directory."""
     @staticmethod
     def from_str(
         text: str, format: Literal["toml", "json"] = "toml", nodes: Mapping[str, Any] | None = None

@@ -47,19 +47,33 @@ impl PyScenario {
 #[pymethods]
 impl PyScenario {
     /// Read a scenario file (`.json` is JSON, anything else TOML). `python:` node modules beside the file
-    /// are importable. `nodes` binds node ids to `toron.Node` prototypes (see `from_dict`).
+    /// are importable, and a `c:` node's relative `library` is relative to it; `base_dir` names another
+    /// directory for both (a copy of a scenario written elsewhere). `nodes` binds node ids to `toron.Node`
+    /// prototypes (see `from_dict`).
     #[staticmethod]
-    #[pyo3(signature = (path, nodes = None))]
-    fn from_file(py: Python<'_>, path: PathBuf, nodes: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
-        let dir = path.parent().map(|p| {
-            if p.as_os_str().is_empty() {
-                PathBuf::from(".")
-            } else {
-                p.to_path_buf()
-            }
+    #[pyo3(signature = (path, nodes = None, base_dir = None))]
+    fn from_file(
+        py: Python<'_>,
+        path: PathBuf,
+        nodes: Option<&Bound<'_, PyDict>>,
+        base_dir: Option<PathBuf>,
+    ) -> PyResult<Self> {
+        let dir = base_dir.clone().or_else(|| {
+            path.parent().map(|p| {
+                if p.as_os_str().is_empty() {
+                    PathBuf::from(".")
+                } else {
+                    p.to_path_buf()
+                }
+            })
         });
         let inner = py
-            .detach(|| crate::node::loading_from(dir, || Scenario::from_path(&path)))
+            .detach(|| {
+                crate::node::loading_from(dir, || match &base_dir {
+                    Some(base) => Scenario::from_path_relative_to(&path, base),
+                    None => Scenario::from_path(&path),
+                })
+            })
             .map_err(errors::map)?;
         Self::with_nodes(inner, nodes)
     }

@@ -122,7 +122,8 @@ pub fn replay(archive_root: impl AsRef<Path>, run_id: &str) -> Result<ReplayResu
 /// and a flag that cancels the replay between simulations.
 #[derive(Debug, Clone, Default)]
 pub struct ReplayOptions<'a> {
-    /// `<worker...> simulate <scenario.json> --seed N --json` simulates in a separate process.
+    /// `<worker...> simulate <scenario.json> --seed N --json [--base-dir DIR]` simulates in a separate
+    /// process (see [`crate::runner::RunOptions::worker`]).
     pub worker: Option<Vec<String>>,
     /// Set it to stop: the replay ends with an `ErrorKind::Cancelled` error.
     pub cancel: Option<&'a AtomicBool>,

@@ -37,8 +37,9 @@ pub struct RunOptions {
     /// The archive directory (`None`: the manifest's `project.archive`).
     pub archive: Option<PathBuf>,
     /// The command that simulates a scenario in a separate process, for determinism cases with
-    /// `processes > 1`: it is called as `<worker...> simulate <scenario.json> --seed N --json` (the Python
-    /// package's `python -m toron` is one). `None`: the `TORON_WORKER` environment variable, if set.
+    /// `processes > 1`: it is called as `<worker...> simulate <scenario.json> --seed N --json`, followed by
+    /// `--base-dir DIR` (the scenario's directory) when it has `python:` or `c:` nodes (the Python package's
+    /// `python -m toron` is one). `None`: the `TORON_WORKER` environment variable, if set.
     pub worker: Option<Vec<String>>,
     /// Data sets (`[[dataset]]` names) generated for every case of the run, beside those each case names: the
     /// "synthetic data set" a run is started with.
