@@ -27,4 +27,4 @@ PYTEST_FLAGS ?= -n 2 --dist loadfile --durations=15
 test-python: python-build
 	$(PY) -m pytest -q $(PYTEST_FLAGS) tests/python
 	$(PY) -m mypy.stubtest toron._toron
-	$(PY) -m mypy --strict python/toron examples/python tests/python sim tools benches/runner.py
+	$(PY) -m mypy --strict python/toron examples/python examples/nodes tests/python sim tools benches/runner.py
