@@ -201,3 +201,9 @@ def test_a_missing_symbol_names_the_scenario_and_node_model(project: Path, tmp_p
     with pytest.raises(toron.ScenarioError) as e:
         toron.Scenario.from_file(scenario)
     assert e.value.field == "node[0].model"
+
+
+def test_replay_finds_the_outside_nodes_from_the_archive(report: dict[str, Any], project: Path) -> None:
+    run_id = report["run"]["id"]
+    r = toron_cli("replay", "--run-id", run_id, "--offline", cwd=project)
+    assert r.returncode == 0, r.stdout + r.stderr

@@ -1005,6 +1005,16 @@ fn archive_case(
                 }
             };
             m.insert("scenario_object".into(), json!(object));
+            // Outside models find their files (a `c:` library, `python:` modules) in the scenario's directory:
+            // a replay rebuilds the scenario from the archive with it.
+            let outside = s
+                .models()
+                .iter()
+                .any(|m| matches!(m, crate::models::ModelSpec::External(_)));
+            if let Some(dir) = s.base_dir().filter(|_| outside) {
+                let dir = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
+                m.insert("scenario_dir".into(), json!(dir.to_string_lossy()));
+            }
             rec = rec.scenario(sid);
         }
         let seeds: Vec<u64> = c

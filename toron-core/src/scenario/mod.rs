@@ -542,6 +542,18 @@ impl Scenario {
         Self::build(value, &mut source, None)
     }
 
+    /// [`Scenario::from_value`], with `base_dir` as the directory of its relative paths (a `c:` node's
+    /// `library`, `python:` modules): a scenario from a run archive keeps the directory of its file.
+    pub fn from_value_relative_to(value: &Value, base_dir: impl AsRef<Path>) -> Result<Self> {
+        let mut source = Source {
+            kind: ErrorKind::Scenario,
+            file: None,
+            text: None,
+            locations: None,
+        };
+        Self::build(value, &mut source, Some(base_dir.as_ref()))
+    }
+
     /// Build a scenario from a spec made in code.
     pub fn from_spec(spec: ScenarioSpec) -> Result<Self> {
         let value = serde_json::to_value(&spec).map_err(|e| Error::new(ErrorKind::Scenario, e.to_string()))?;
@@ -634,7 +646,8 @@ impl Scenario {
     }
 
     /// The directory a `c:` node's relative `library` and the modules of `python:` nodes are found in: the
-    /// file's directory ([`Scenario::from_path`]) or the one given ([`Scenario::from_path_relative_to`]);
+    /// file's directory ([`Scenario::from_path`]) or the one given ([`Scenario::from_path_relative_to`],
+    /// [`Scenario::from_value_relative_to`]);
     /// `None` for a scenario made from text or a value (relative libraries are then looked up from the
     /// current directory when the simulation starts).
     pub fn base_dir(&self) -> Option<&Path> {
