@@ -562,9 +562,10 @@ fn determinism_case(ctx: &CaseContext<'_>, suite: &str, case: &Case, stop: &Atom
 }
 
 /// Simulate `seed` in a separate process: `<worker...> simulate <scenario.json> --seed N --json [--base-dir
-/// DIR]`; returns the digest it printed. The scenario goes as JSON in the run's logs and, when it has `python:` or `c:`
-/// nodes, its directory ([`crate::scenario::Scenario::base_dir`], absolute) as `--base-dir`: a `c:` node's relative `library` and
-/// the modules of `python:` nodes are found there, not beside the copy.
+/// DIR]`; returns the digest it printed. The scenario goes as JSON in the run's logs and, when it has
+/// `python:` or `c:` nodes, its directory ([`crate::scenario::Scenario::base_dir`], absolute) as
+/// `--base-dir`: a `c:` node's relative `library` and the modules of `python:` nodes are found there, not
+/// beside the copy.
 fn simulate_in_process(
     ctx: &CaseContext<'_>,
     suite: &str,
