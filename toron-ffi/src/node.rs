@@ -501,7 +501,7 @@ pub unsafe extern "C" fn toron_scenario_set_node(
     userdata: *mut c_void,
 ) -> toron_status {
     boundary(|| {
-        register_once();
+        register_c_resolver();
         // SAFETY: the header's pointer rules.
         let scenario = unsafe { scenario.as_mut() }.ok_or_else(|| FfiError::null("scenario"))?;
         // SAFETY: as above.
@@ -528,10 +528,6 @@ pub unsafe extern "C" fn toron_scenario_set_node(
 pub fn register_c_resolver() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| registry::register("c", Arc::new(CResolver)));
-}
-
-pub(crate) fn register_once() {
-    register_c_resolver();
 }
 
 /// Loaded libraries, by path: kept open for the process's life, so a vtable read from one stays valid.
