@@ -213,9 +213,15 @@ class Scenario:
         text: str, format: Literal["toml", "json"] = "toml", nodes: Mapping[str, Any] | None = None
     ) -> Scenario: ...
     @staticmethod
-    def from_dict(d: Mapping[str, Any], nodes: Mapping[str, Any] | None = None) -> Scenario:
+    def from_dict(
+        d: Mapping[str, Any], nodes: Mapping[str, Any] | None = None, base_dir: _PathLike | None = None
+    ) -> Scenario:
         """Build from the file's structure; a value that is not JSON-like raises ScenarioError naming its path.
-        `nodes` binds node ids to toron.Node prototypes (deep-copied at each start and restart)."""
+        `nodes` binds node ids to toron.Node prototypes (deep-copied at each start and restart); `base_dir` is
+        the directory of `python:` modules and relative `c:` libraries."""
+    @property
+    def base_dir(self) -> str | None:
+        """The directory of `python:` modules and relative `c:` libraries: the file's, or the one given."""
     def to_dict(self) -> dict[str, Any]: ...
     @property
     def name(self) -> str: ...

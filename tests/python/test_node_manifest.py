@@ -207,3 +207,21 @@ def test_replay_finds_the_outside_nodes_from_the_archive(report: dict[str, Any],
     run_id = report["run"]["id"]
     r = toron_cli("replay", "--run-id", run_id, "--offline", cwd=project)
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_a_pickled_scenario_keeps_its_directory_for_a_process_pool(project: Path) -> None:
+    import multiprocessing
+    import pickle
+    from concurrent.futures import ProcessPoolExecutor
+
+    for name in ["echo_c_chaos.toml", "kv.toml"]:
+        s = toron.Scenario.from_file(project / name)
+        assert s.base_dir == str(project)
+        again = pickle.loads(pickle.dumps(s))
+        assert again.base_dir == s.base_dir
+        assert toron.simulate(again, 2).digest == toron.simulate(s, 2).digest
+    # Another process: it imports kvnode.py and opens build/libecho_node.so from the scenario's directory.
+    s = toron.Scenario.from_file(project / "kv.toml")
+    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
+        remote = toron.sweep(s, [1, 2], executor=pool)
+    assert [o.digest for o in remote] == [o.digest for o in toron.sweep(s, [1, 2])]

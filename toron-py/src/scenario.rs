@@ -89,10 +89,16 @@ impl PyScenario {
 
     /// Build a scenario from a dict of the file's structure (what `to_dict` returns). `nodes` binds node ids
     /// to `toron.Node` instances, which win over the nodes' models: each is a prototype, and every start and
-    /// restart of that node runs on a `copy.deepcopy` of it (the prototype itself never runs).
+    /// restart of that node runs on a `copy.deepcopy` of it (the prototype itself never runs). `base_dir` is
+    /// the directory of `python:` modules and relative `c:` libraries (a pickled scenario keeps its own).
     #[staticmethod]
-    #[pyo3(signature = (d, nodes = None))]
-    fn from_dict(d: &Bound<'_, PyAny>, nodes: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
+    #[pyo3(signature = (d, nodes = None, base_dir = None))]
+    fn from_dict(
+        py: Python<'_>,
+        d: &Bound<'_, PyAny>,
+        nodes: Option<&Bound<'_, PyDict>>,
+        base_dir: Option<PathBuf>,
+    ) -> PyResult<Self> {
         if !d.is_instance_of::<PyDict>() && d.cast::<pyo3::types::PyMapping>().is_err() {
             let type_name = d
                 .get_type()
@@ -106,8 +112,20 @@ impl PyScenario {
             ));
         }
         let value = convert::to_value(d)?;
-        let inner = Scenario::from_value(&value).map_err(errors::map)?;
+        let inner = match base_dir {
+            Some(dir) => py.detach(|| {
+                crate::node::loading_from(Some(dir.clone()), || Scenario::from_value_relative_to(&value, &dir))
+            }),
+            None => Scenario::from_value(&value),
+        }
+        .map_err(errors::map)?;
         Self::with_nodes(inner, nodes)
+    }
+
+    /// The directory of `python:` modules and relative `c:` libraries: the file's, or the one given.
+    #[getter]
+    fn base_dir(&self) -> Option<String> {
+        self.inner.base_dir().map(|d| d.to_string_lossy().into_owned())
     }
 
     /// The structure as a dict (round-trips through `from_dict`).
@@ -171,7 +189,8 @@ impl PyScenario {
         for (id, node) in &slf.get().bound {
             nodes.set_item(id, node.bind(py))?;
         }
-        let args = PyTuple::new(py, [slf.get().to_dict(py)?, nodes.into_any()])?;
+        let base_dir = slf.get().base_dir().into_pyobject(py)?.into_any();
+        let args = PyTuple::new(py, [slf.get().to_dict(py)?, nodes.into_any(), base_dir])?;
         PyTuple::new(py, [ctor, args.into_any()])
     }
 }
