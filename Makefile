@@ -41,13 +41,13 @@ test-rust:
 lint-check: setup
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
-	$(VENV)/bin/ruff check python tests/python examples/python benches sim tools
+	$(VENV)/bin/ruff check python tests/python examples/python examples/nodes benches sim tools
 
 ## lint / format: the operations guide's `make lint && make format`
 lint: lint-check
 format: setup
 	cargo fmt --all
-	$(VENV)/bin/ruff format python tests/python examples/python benches sim tools
+	$(VENV)/bin/ruff format python tests/python examples/python examples/nodes benches sim tools
 
 ## doc: rustdoc of the core with warnings as errors (broken links, missing docs)
 doc:

@@ -987,7 +987,8 @@ void toron_manifest_free(toron_manifest *manifest);
  * - `archive`: the run archive directory, relative to the manifest's directory (default: the manifest's
  *   `project.archive`, `.toron`);
  * - `worker`: the command that simulates in a separate process for determinism cases with `processes > 1`,
- *   called as `<worker...> simulate <scenario.json> --seed N --json`, e.g. `["python3", "-m", "toron"]`
+ *   called as `<worker...> simulate <scenario.json> --seed N --json` (and `--base-dir DIR`, the scenario's
+ *   directory, when it has `python:` or `c:` nodes), e.g. `["python3", "-m", "toron"]`
  *   (default: the `TORON_WORKER` environment variable, else such cases error saying so).
  *
  * The run gets its id (`toron_run_id`), writes its events to `<archive>/events/<run id>.events.ndjson`,

@@ -10,7 +10,7 @@
 ## second, LTO'd build of the whole tree; benchmarks and `make demo` keep release.
 PY_PROFILE ?= release
 PY_BUILD_INPUTS := Cargo.toml Cargo.lock pyproject.toml \
-	$(shell find toron-core toron-py toron-server python/toron -type f \
+	$(shell find toron-core toron-py toron-ffi toron-server python/toron -type f \
 	  -not -path '*/__pycache__/*' -not -name '*.pyc' -not -path '*/proptest-regressions/*' 2>/dev/null | LC_ALL=C sort)
 
 python-build: setup $(VENV)/.toron-built-$(PY_PROFILE)
@@ -27,4 +27,4 @@ PYTEST_FLAGS ?= -n 2 --dist loadfile --durations=15
 test-python: python-build
 	$(PY) -m pytest -q $(PYTEST_FLAGS) tests/python
 	$(PY) -m mypy.stubtest toron._toron
-	$(PY) -m mypy --strict python/toron examples/python tests/python sim tools benches/runner.py
+	$(PY) -m mypy --strict python/toron examples/python examples/nodes tests/python sim tools benches/runner.py

@@ -7,7 +7,8 @@
  *                                   and exits 1 if they differ.
  *
  * Built with -DTORON_ECHO_NODE_LIBRARY -shared -fPIC it is a node library instead: a scenario names it with
- * model = "c:echo_node" and library = "libecho_node.so" (mk/c.mk builds it so for tests/c/test_nodes.c).
+ * model = "c:echo_node" and library = "libecho_node.so" (mk/c.mk builds it so for tests/c/test_nodes.c, and
+ * examples/nodes runs it from its manifest, in the Python process of `toron run`).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -50,12 +51,25 @@ static int echo_message(toron_ctx *ctx, void *userdata, uint32_t src, const char
 
 #ifdef TORON_ECHO_NODE_LIBRARY
 
-/* The library's node: `const toron_node_vtable *echo_node(void)`, its state static (a library owns the
- * userdata of its `c:` models; toron never calls destroy for them). */
-static echo_state library_state;
+/* The library's node: `const toron_node_vtable *echo_node(void)`. A library owns the userdata of its `c:`
+ * models (toron never calls destroy for them), and one vtable serves every simulation of the process, which
+ * a sweep, a determinism case or a run's parallel cases run at once on several threads. A simulation runs on
+ * one thread from its on_start to its end, so the state is per thread, and these callbacks ignore
+ * `userdata` (NULL). */
+static _Thread_local echo_state library_state;
+
+static int library_start(toron_ctx *ctx, void *userdata) {
+  (void)userdata;
+  return echo_start(ctx, &library_state);
+}
+
+static int library_message(toron_ctx *ctx, void *userdata, uint32_t src, const char *body, size_t len) {
+  (void)userdata;
+  return echo_message(ctx, &library_state, src, body, len);
+}
 
 const toron_node_vtable *echo_node(void) {
-  static const toron_node_vtable vtable = {echo_start, echo_message, NULL, NULL, NULL, &library_state};
+  static const toron_node_vtable vtable = {library_start, library_message, NULL, NULL, NULL, NULL};
   return &vtable;
 }
 

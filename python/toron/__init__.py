@@ -55,6 +55,8 @@ every email, phone, card, SSN, IBAN, IP address, JWT, AWS key, private key and t
 
 from __future__ import annotations
 
+import ctypes
+import os
 from collections.abc import Iterable, Sequence
 from concurrent.futures import Executor
 from typing import Any, ClassVar, SupportsIndex
@@ -123,6 +125,25 @@ from toron._toron import (
     start_run,
     text_diff,
 )
+
+
+def _expose_c_api() -> None:
+    """Make the native module's C API visible to the C node libraries that ``c:<symbol>`` models name.
+
+    Such a library calls the ``toron_ctx_*`` functions by name and is not linked against anything: the
+    dynamic linker finds them in the process's global scope. The native module links the C API and exports
+    them, but Python opened it ``RTLD_LOCAL``; re-opening it ``RTLD_GLOBAL | RTLD_NOLOAD`` (the copy already
+    loaded, never a second one) adds it to the global scope, before any node library is opened. Linking
+    node libraries with ``-ltoron`` instead would load a second engine, whose ``toron_ctx_*`` would be handed
+    contexts of this one.
+    """
+    noload = getattr(os, "RTLD_NOLOAD", None)
+    path = getattr(_toron, "__file__", None)
+    if noload is not None and path is not None:
+        ctypes.CDLL(path, mode=noload | os.RTLD_GLOBAL)
+
+
+_expose_c_api()
 
 __all__ = [
     "Archive",

@@ -203,16 +203,25 @@ class Scenario:
     """A validated scenario, ready to simulate."""
 
     @staticmethod
-    def from_file(path: _PathLike, nodes: Mapping[str, Any] | None = None) -> Scenario:
-        """Read a scenario file (`.json` is JSON, anything else TOML); `python:` modules beside it import."""
+    def from_file(
+        path: _PathLike, nodes: Mapping[str, Any] | None = None, base_dir: _PathLike | None = None
+    ) -> Scenario:
+        """Read a scenario file (`.json` is JSON, anything else TOML); `python:` modules beside it (or in
+        `base_dir`) import, and a `c:` node's relative `library` is relative to the same directory."""
     @staticmethod
     def from_str(
         text: str, format: Literal["toml", "json"] = "toml", nodes: Mapping[str, Any] | None = None
     ) -> Scenario: ...
     @staticmethod
-    def from_dict(d: Mapping[str, Any], nodes: Mapping[str, Any] | None = None) -> Scenario:
+    def from_dict(
+        d: Mapping[str, Any], nodes: Mapping[str, Any] | None = None, base_dir: _PathLike | None = None
+    ) -> Scenario:
         """Build from the file's structure; a value that is not JSON-like raises ScenarioError naming its path.
-        `nodes` binds node ids to toron.Node prototypes (deep-copied at each start and restart)."""
+        `nodes` binds node ids to toron.Node prototypes (deep-copied at each start and restart); `base_dir` is
+        the directory of `python:` modules and relative `c:` libraries."""
+    @property
+    def base_dir(self) -> str | None:
+        """The directory of `python:` modules and relative `c:` libraries: the file's, or the one given."""
     def to_dict(self) -> dict[str, Any]: ...
     @property
     def name(self) -> str: ...

@@ -338,6 +338,13 @@ def _parser() -> argparse.ArgumentParser:
         "else JSON), for `toron check-history`",
     )
     m.add_argument("--json", action="store_true", help="print the whole outcome as JSON")
+    m.add_argument(
+        "--base-dir",
+        default=None,
+        metavar="DIR",
+        help="the directory of the scenario's python: modules and relative c: libraries (default: the "
+        "file's; a runner's worker gets the original scenario's)",
+    )
     m.set_defaults(run=_cmd_simulate)
 
     g = commands.add_parser(
@@ -489,7 +496,7 @@ def _cmd_reject(args: argparse.Namespace) -> int:
 
 
 def _cmd_simulate(args: argparse.Namespace) -> int:
-    scenario = toron.Scenario.from_file(args.scenario)
+    scenario = toron.Scenario.from_file(args.scenario, base_dir=args.base_dir)
     outcome = toron.simulate(scenario, seed=args.seed, trace=args.trace, history=args.history is not None)
     if args.history is not None:
         if outcome.history is None:

@@ -28,6 +28,8 @@ pub struct toron_manifest {
 #[no_mangle]
 pub unsafe extern "C" fn toron_manifest_from_path(path: *const c_char, out: *mut *mut toron_manifest) -> toron_status {
     boundary(|| {
+        // The manifest's scenarios may have `c:` nodes.
+        crate::node::register_c_resolver();
         // SAFETY: `path` is NULL or a NUL-terminated string (the header's pointer rules).
         let path = unsafe { borrow_str(path, "path") }?;
         check_out(out, "out")?;

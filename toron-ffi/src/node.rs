@@ -501,7 +501,7 @@ pub unsafe extern "C" fn toron_scenario_set_node(
     userdata: *mut c_void,
 ) -> toron_status {
     boundary(|| {
-        register_once();
+        register_c_resolver();
         // SAFETY: the header's pointer rules.
         let scenario = unsafe { scenario.as_mut() }.ok_or_else(|| FfiError::null("scenario"))?;
         // SAFETY: as above.
@@ -518,8 +518,14 @@ pub unsafe extern "C" fn toron_scenario_set_node(
     })
 }
 
-/// Register the `c:` resolver, once per process (the first `toron_scenario_*` call).
-pub(crate) fn register_once() {
+/// Register the resolver of `c:<symbol>` models in `toron_core::sim::registry`, once per process: the C
+/// library does it at the first `toron_scenario_*` or `toron_manifest_*` call, and the Python module at import
+/// (it links this crate as an rlib, so `toron run` simulates C nodes too).
+///
+/// A node library calls the `toron_ctx_*` functions by name, so they must be in the process's global symbol
+/// scope when it is opened: a C program linked with `-ltoron` has them there; the Python module, which Python
+/// opened with `RTLD_LOCAL`, puts itself there at import (`python/toron/__init__.py`).
+pub fn register_c_resolver() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| registry::register("c", Arc::new(CResolver)));
 }
@@ -589,20 +595,30 @@ impl CResolver {
     }
 }
 
+impl CResolver {
+    /// A relative `library` of a scenario without a directory (read from text or a value): where it is
+    /// depends on the current directory when the simulation starts, so it is checked then.
+    fn unplaced(m: &ExternalModel) -> bool {
+        m.base_dir.is_none()
+            && m.library
+                .as_deref()
+                .is_some_and(|l| l.contains('/') && Path::new(l).is_relative())
+    }
+}
+
 impl Resolver for CResolver {
-    fn check(&self, m: &ExternalModel) -> Result<(), String> {
-        match Self::lookup(m) {
-            // At load the scenario's directory is not known yet: a relative path is checked when it is built.
-            Err(_)
-                if m.base_dir.is_none()
-                    && m.library
-                        .as_deref()
-                        .is_some_and(|l| l.contains('/') && Path::new(l).is_relative()) =>
-            {
-                Ok(())
-            }
-            r => r.map(|_| ()),
+    fn check_library(&self, m: &ExternalModel) -> Result<(), String> {
+        if Self::unplaced(m) {
+            return Ok(());
         }
+        Self::open(&Self::path(m)?).map(|_| ())
+    }
+
+    fn check(&self, m: &ExternalModel) -> Result<(), String> {
+        if Self::unplaced(m) {
+            return Ok(());
+        }
+        Self::lookup(m).map(|_| ())
     }
 
     fn factory(&self, m: &ExternalModel) -> toron_core::Result<Arc<dyn NodeFactory>> {

@@ -32,7 +32,7 @@ impl toron_scenario {
 #[no_mangle]
 pub unsafe extern "C" fn toron_scenario_from_path(path: *const c_char, out: *mut *mut toron_scenario) -> toron_status {
     boundary(|| {
-        crate::node::register_once();
+        crate::node::register_c_resolver();
         // SAFETY: `path` is NULL or a NUL-terminated string (the header's pointer rules).
         let path = unsafe { borrow_str(path, "path") }?;
         check_out(out, "out")?;
@@ -55,7 +55,7 @@ pub unsafe extern "C" fn toron_scenario_from_str(
     out: *mut *mut toron_scenario,
 ) -> toron_status {
     boundary(|| {
-        crate::node::register_once();
+        crate::node::register_c_resolver();
         // SAFETY: `text` is NULL or a NUL-terminated string (the header's pointer rules).
         let text = unsafe { borrow_str(text, "text") }?;
         // SAFETY: as for `text`.

@@ -919,10 +919,12 @@ impl PyContext {
     }
 }
 
-/// Add the classes to the module and register the resolver of `python:` models.
+/// Add the classes to the module and register the resolvers of `python:` models and of `c:` models (the C
+/// library's, `toron_ffi`: see `python/toron/__init__.py` for how node libraries find its `toron_ctx_*`).
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyMessage>()?;
     m.add_class::<PyContext>()?;
     toron_core::sim::registry::register("python", Arc::new(PythonResolver));
+    toron_ffi::node::register_c_resolver();
     Ok(())
 }

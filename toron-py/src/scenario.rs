@@ -47,19 +47,33 @@ impl PyScenario {
 #[pymethods]
 impl PyScenario {
     /// Read a scenario file (`.json` is JSON, anything else TOML). `python:` node modules beside the file
-    /// are importable. `nodes` binds node ids to `toron.Node` prototypes (see `from_dict`).
+    /// are importable, and a `c:` node's relative `library` is relative to it; `base_dir` names another
+    /// directory for both (a copy of a scenario written elsewhere). `nodes` binds node ids to `toron.Node`
+    /// prototypes (see `from_dict`).
     #[staticmethod]
-    #[pyo3(signature = (path, nodes = None))]
-    fn from_file(py: Python<'_>, path: PathBuf, nodes: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
-        let dir = path.parent().map(|p| {
-            if p.as_os_str().is_empty() {
-                PathBuf::from(".")
-            } else {
-                p.to_path_buf()
-            }
+    #[pyo3(signature = (path, nodes = None, base_dir = None))]
+    fn from_file(
+        py: Python<'_>,
+        path: PathBuf,
+        nodes: Option<&Bound<'_, PyDict>>,
+        base_dir: Option<PathBuf>,
+    ) -> PyResult<Self> {
+        let dir = base_dir.clone().or_else(|| {
+            path.parent().map(|p| {
+                if p.as_os_str().is_empty() {
+                    PathBuf::from(".")
+                } else {
+                    p.to_path_buf()
+                }
+            })
         });
         let inner = py
-            .detach(|| crate::node::loading_from(dir, || Scenario::from_path(&path)))
+            .detach(|| {
+                crate::node::loading_from(dir, || match &base_dir {
+                    Some(base) => Scenario::from_path_relative_to(&path, base),
+                    None => Scenario::from_path(&path),
+                })
+            })
             .map_err(errors::map)?;
         Self::with_nodes(inner, nodes)
     }
@@ -75,10 +89,16 @@ impl PyScenario {
 
     /// Build a scenario from a dict of the file's structure (what `to_dict` returns). `nodes` binds node ids
     /// to `toron.Node` instances, which win over the nodes' models: each is a prototype, and every start and
-    /// restart of that node runs on a `copy.deepcopy` of it (the prototype itself never runs).
+    /// restart of that node runs on a `copy.deepcopy` of it (the prototype itself never runs). `base_dir` is
+    /// the directory of `python:` modules and relative `c:` libraries (a pickled scenario keeps its own).
     #[staticmethod]
-    #[pyo3(signature = (d, nodes = None))]
-    fn from_dict(d: &Bound<'_, PyAny>, nodes: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
+    #[pyo3(signature = (d, nodes = None, base_dir = None))]
+    fn from_dict(
+        py: Python<'_>,
+        d: &Bound<'_, PyAny>,
+        nodes: Option<&Bound<'_, PyDict>>,
+        base_dir: Option<PathBuf>,
+    ) -> PyResult<Self> {
         if !d.is_instance_of::<PyDict>() && d.cast::<pyo3::types::PyMapping>().is_err() {
             let type_name = d
                 .get_type()
@@ -92,8 +112,20 @@ impl PyScenario {
             ));
         }
         let value = convert::to_value(d)?;
-        let inner = Scenario::from_value(&value).map_err(errors::map)?;
+        let inner = match base_dir {
+            Some(dir) => py.detach(|| {
+                crate::node::loading_from(Some(dir.clone()), || Scenario::from_value_relative_to(&value, &dir))
+            }),
+            None => Scenario::from_value(&value),
+        }
+        .map_err(errors::map)?;
         Self::with_nodes(inner, nodes)
+    }
+
+    /// The directory of `python:` modules and relative `c:` libraries: the file's, or the one given.
+    #[getter]
+    fn base_dir(&self) -> Option<String> {
+        self.inner.base_dir().map(|d| d.to_string_lossy().into_owned())
     }
 
     /// The structure as a dict (round-trips through `from_dict`).
@@ -157,7 +189,8 @@ impl PyScenario {
         for (id, node) in &slf.get().bound {
             nodes.set_item(id, node.bind(py))?;
         }
-        let args = PyTuple::new(py, [slf.get().to_dict(py)?, nodes.into_any()])?;
+        let base_dir = slf.get().base_dir().into_pyobject(py)?.into_any();
+        let args = PyTuple::new(py, [slf.get().to_dict(py)?, nodes.into_any(), base_dir])?;
         PyTuple::new(py, [ctor, args.into_any()])
     }
 }

@@ -33,6 +33,10 @@ enum Command {
         /// Print the outcome as JSON (the only output there is; accepted for the worker protocol).
         #[arg(long)]
         json: bool,
+        /// The directory the scenario's relative paths (`c:` libraries, `python:` modules) are relative to,
+        /// instead of the file's: the runner's copy of a scenario keeps its original's directory.
+        #[arg(long)]
+        base_dir: Option<PathBuf>,
     },
 }
 
@@ -140,9 +144,14 @@ pub fn main_with_args(args: Vec<String>, stop: Arc<AtomicBool>, worker: Option<V
             scenario,
             seed,
             json: _,
+            base_dir,
         } => {
-            let outcome =
-                toron_core::scenario::Scenario::from_path(&scenario).and_then(|s| toron_core::sim::simulate(&s, seed));
+            use toron_core::scenario::Scenario;
+            let loaded = match &base_dir {
+                Some(dir) => Scenario::from_path_relative_to(&scenario, dir),
+                None => Scenario::from_path(&scenario),
+            };
+            let outcome = loaded.and_then(|s| toron_core::sim::simulate(&s, seed));
             match outcome {
                 Ok(o) => {
                     println!("{}", o.to_json());

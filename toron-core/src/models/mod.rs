@@ -43,7 +43,13 @@ impl ModelSpec {
 }
 
 /// Check a node's `model` and `params`; errors carry the field path under `node[i]`.
-pub(crate) fn parse_params(spec: &NodeSpec, node: &FieldPath) -> Result<ModelSpec, (FieldPath, String)> {
+/// `base_dir` is the scenario's directory, if known ([`Scenario::base_dir`]): outside models are checked
+/// against it (a relative `library`, a `python:` module beside the file).
+pub(crate) fn parse_params(
+    spec: &NodeSpec,
+    node: &FieldPath,
+    base_dir: Option<&std::path::Path>,
+) -> Result<ModelSpec, (FieldPath, String)> {
     let (model, params) = (spec.model.as_str(), &spec.params);
     let base = node.key("params");
     if let Some((prefix, target)) = model.split_once(':') {
@@ -67,9 +73,10 @@ pub(crate) fn parse_params(spec: &NodeSpec, node: &FieldPath) -> Result<ModelSpe
             target: target.to_string(),
             params: params.clone(),
             library: spec.library.clone(),
-            base_dir: None,
+            base_dir: base_dir.map(std::path::Path::to_path_buf),
         };
         if let Some(r) = registry::resolver(prefix) {
+            r.check_library(&m).map_err(|msg| (node.key("library"), msg))?;
             r.check(&m).map_err(|msg| (node.key("model"), msg))?;
         }
         return Ok(ModelSpec::External(m));
@@ -148,7 +155,7 @@ pub(crate) fn factories(scenario: &Scenario) -> crate::Result<Vec<Arc<dyn NodeFa
                         ));
                     };
                     let mut m = m.clone();
-                    m.base_dir = scenario.file().and_then(|f| f.parent()).map(std::path::Path::to_path_buf);
+                    m.base_dir = scenario.base_dir().map(std::path::Path::to_path_buf);
                     r.factory(&m)?
                 }
             })

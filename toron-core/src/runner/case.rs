@@ -561,8 +561,11 @@ fn determinism_case(ctx: &CaseContext<'_>, suite: &str, case: &Case, stop: &Atom
     });
 }
 
-/// Simulate `seed` in a separate process: `<worker...> simulate <scenario.json> --seed N --json`; returns the
-/// digest it printed.
+/// Simulate `seed` in a separate process: `<worker...> simulate <scenario.json> --seed N --json [--base-dir
+/// DIR]`; returns the digest it printed. The scenario goes as JSON in the run's logs and, when it has
+/// `python:` or `c:` nodes, its directory ([`crate::scenario::Scenario::base_dir`], absolute) as
+/// `--base-dir`: a `c:` node's relative `library` and the modules of `python:` nodes are found there, not
+/// beside the copy.
 fn simulate_in_process(
     ctx: &CaseContext<'_>,
     suite: &str,
@@ -596,6 +599,16 @@ fn simulate_in_process(
         seed.to_string(),
         "--json".to_string(),
     ]);
+    // Only for outside models, which alone look for files there: a worker of scenarios without them need not
+    // know the option.
+    let outside = scenario
+        .models()
+        .iter()
+        .any(|m| matches!(m, crate::models::ModelSpec::External(_)));
+    if let Some(base) = scenario.base_dir().filter(|_| outside) {
+        let base = std::path::absolute(base).map_err(|e| format!("cannot resolve the scenario's directory: {e}"))?;
+        argv.extend(["--base-dir".to_string(), base.to_string_lossy().into_owned()]);
+    }
     let log = dir.join(format!("{suite}.{}.process-{seed}-{n}", case.name));
     let out = run_command(&argv, &BTreeMap::new(), ctx.manifest.root(), ctx.cancel, Some(&log))
         .map_err(|e| format!("worker {}: {e}", argv.join(" ")))?;

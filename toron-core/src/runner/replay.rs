@@ -122,7 +122,8 @@ pub fn replay(archive_root: impl AsRef<Path>, run_id: &str) -> Result<ReplayResu
 /// and a flag that cancels the replay between simulations.
 #[derive(Debug, Clone, Default)]
 pub struct ReplayOptions<'a> {
-    /// `<worker...> simulate <scenario.json> --seed N --json` simulates in a separate process.
+    /// `<worker...> simulate <scenario.json> --seed N --json [--base-dir DIR]` simulates in a separate
+    /// process (see [`crate::runner::RunOptions::worker`]).
     pub worker: Option<Vec<String>>,
     /// Set it to stop: the replay ends with an `ErrorKind::Cancelled` error.
     pub cancel: Option<&'a AtomicBool>,
@@ -310,7 +311,11 @@ fn replay_case(
         .get("scenario_object")
         .and_then(Value::as_str)
         .ok_or_else(|| bad("its scenario"))?;
-    let scenario = Scenario::from_value(&archive.get(&ObjectId::parse(object)?)?)?;
+    let value = archive.get(&ObjectId::parse(object)?)?;
+    let scenario = match meta.get("scenario_dir").and_then(Value::as_str) {
+        Some(dir) => Scenario::from_value_relative_to(&value, dir)?,
+        None => Scenario::from_value(&value)?,
+    };
     let seeds: Vec<u64> = serde_json::from_value(meta.get("seeds").cloned().ok_or_else(|| bad("its seeds"))?)
         .map_err(|_| bad("its seeds as integers"))?;
     let field = |k: &str| meta.get(k).cloned().unwrap_or(Value::Null);

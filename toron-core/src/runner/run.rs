@@ -37,8 +37,9 @@ pub struct RunOptions {
     /// The archive directory (`None`: the manifest's `project.archive`).
     pub archive: Option<PathBuf>,
     /// The command that simulates a scenario in a separate process, for determinism cases with
-    /// `processes > 1`: it is called as `<worker...> simulate <scenario.json> --seed N --json` (the Python
-    /// package's `python -m toron` is one). `None`: the `TORON_WORKER` environment variable, if set.
+    /// `processes > 1`: it is called as `<worker...> simulate <scenario.json> --seed N --json`, followed by
+    /// `--base-dir DIR` (the scenario's directory) when it has `python:` or `c:` nodes (the Python package's
+    /// `python -m toron` is one). `None`: the `TORON_WORKER` environment variable, if set.
     pub worker: Option<Vec<String>>,
     /// Data sets (`[[dataset]]` names) generated for every case of the run, beside those each case names: the
     /// "synthetic data set" a run is started with.
@@ -1004,6 +1005,16 @@ fn archive_case(
                 }
             };
             m.insert("scenario_object".into(), json!(object));
+            // Outside models find their files (a `c:` library, `python:` modules) in the scenario's directory:
+            // a replay rebuilds the scenario from the archive with it.
+            let outside = s
+                .models()
+                .iter()
+                .any(|m| matches!(m, crate::models::ModelSpec::External(_)));
+            if let Some(dir) = s.base_dir().filter(|_| outside) {
+                let dir = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
+                m.insert("scenario_dir".into(), json!(dir.to_string_lossy()));
+            }
             rec = rec.scenario(sid);
         }
         let seeds: Vec<u64> = c

@@ -72,7 +72,8 @@ pub struct NodeSpec {
     /// The model's parameters (checked by the model).
     #[serde(default = "empty_object", skip_serializing_if = "is_empty_object")]
     pub params: Value,
-    /// The shared library a `c:<symbol>` model is found in (relative to the scenario's file).
+    /// The shared library a `c:<symbol>` model is found in: a relative path with a `/` is relative to the
+    /// scenario's directory ([`Scenario::base_dir`]), a bare name is looked up as `dlopen` does.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub library: Option<String>,
 }
@@ -351,6 +352,8 @@ pub struct Scenario {
     spec: ScenarioSpec,
     models: Vec<ModelSpec>,
     file: Option<PathBuf>,
+    /// [`Scenario::base_dir`].
+    base_dir: Option<PathBuf>,
     /// [`Scenario::id`], computed once: runs ask for it per case, and cases share a scenario.
     id: String,
     /// Nodes bound to a factory in code ([`Scenario::set_node`]), by node id.
@@ -499,7 +502,25 @@ impl Scenario {
             Some(ext) if ext.eq_ignore_ascii_case("json") => Format::Json,
             _ => Format::Toml,
         };
-        let mut s = Self::parse(&text, format, Some(path))?;
+        let base = path
+            .parent()
+            .map(|p| if p.as_os_str().is_empty() { Path::new(".") } else { p });
+        let mut s = Self::parse(&text, format, Some(path), base)?;
+        s.file = Some(path.to_path_buf());
+        Ok(s)
+    }
+
+    /// Read a scenario file whose relative paths (a `c:` node's `library`, the modules of `python:` nodes)
+    /// are relative to `base_dir` instead of the file's directory: a copy written elsewhere (the scenario a
+    /// runner hands to a worker process) keeps its original's directory.
+    pub fn from_path_relative_to(path: impl AsRef<Path>, base_dir: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|e| Error::read(&e, path))?;
+        let format = match path.extension().and_then(|e| e.to_str()) {
+            Some(ext) if ext.eq_ignore_ascii_case("json") => Format::Json,
+            _ => Format::Toml,
+        };
+        let mut s = Self::parse(&text, format, Some(path), Some(base_dir.as_ref()))?;
         s.file = Some(path.to_path_buf());
         Ok(s)
     }
@@ -507,7 +528,7 @@ impl Scenario {
     /// Parse a scenario from text.
     #[allow(clippy::should_implement_trait, reason = "takes a format argument, unlike FromStr")]
     pub fn from_str(text: &str, format: Format) -> Result<Self> {
-        Self::parse(text, format, None)
+        Self::parse(text, format, None, None)
     }
 
     /// Build a scenario from a JSON-like value (the structure of the file).
@@ -518,7 +539,19 @@ impl Scenario {
             text: None,
             locations: None,
         };
-        Self::build(value, &mut source)
+        Self::build(value, &mut source, None)
+    }
+
+    /// [`Scenario::from_value`], with `base_dir` as the directory of its relative paths (a `c:` node's
+    /// `library`, `python:` modules): a scenario from a run archive keeps the directory of its file.
+    pub fn from_value_relative_to(value: &Value, base_dir: impl AsRef<Path>) -> Result<Self> {
+        let mut source = Source {
+            kind: ErrorKind::Scenario,
+            file: None,
+            text: None,
+            locations: None,
+        };
+        Self::build(value, &mut source, Some(base_dir.as_ref()))
     }
 
     /// Build a scenario from a spec made in code.
@@ -527,7 +560,7 @@ impl Scenario {
         Self::from_value(&value)
     }
 
-    fn parse(text: &str, format: Format, file: Option<&Path>) -> Result<Self> {
+    fn parse(text: &str, format: Format, file: Option<&Path>, base_dir: Option<&Path>) -> Result<Self> {
         let with_file = |e: Error| match file {
             Some(f) => e.with_file(f),
             None => e,
@@ -545,13 +578,13 @@ impl Scenario {
             text: Some((text, format)),
             locations,
         };
-        Self::build(&value, &mut source)
+        Self::build(&value, &mut source, base_dir)
     }
 
-    fn build(value: &Value, source: &mut Source<'_>) -> Result<Self> {
+    fn build(value: &Value, source: &mut Source<'_>, base_dir: Option<&Path>) -> Result<Self> {
         let root = FieldPath::default();
         let spec: ScenarioSpec = typed(value, &root).map_err(|(p, m)| source.error(&p, m))?;
-        let models = validate(&spec).map_err(|(p, m)| source.error(&p, m))?;
+        let models = validate(&spec, base_dir).map_err(|(p, m)| source.error(&p, m))?;
         // serde_json's map is ordered by key, so this text is stable.
         let text = serde_json::to_string(&spec).unwrap_or_default();
         Ok(Scenario {
@@ -559,6 +592,7 @@ impl Scenario {
             spec,
             models,
             file: source.file.map(Path::to_path_buf),
+            base_dir: base_dir.map(Path::to_path_buf),
             bindings: Bindings::default(),
         })
     }
@@ -611,6 +645,15 @@ impl Scenario {
         self.file.as_deref()
     }
 
+    /// The directory a `c:` node's relative `library` and the modules of `python:` nodes are found in: the
+    /// file's directory ([`Scenario::from_path`]) or the one given ([`Scenario::from_path_relative_to`],
+    /// [`Scenario::from_value_relative_to`]);
+    /// `None` for a scenario made from text or a value (relative libraries are then looked up from the
+    /// current directory when the simulation starts).
+    pub fn base_dir(&self) -> Option<&Path> {
+        self.base_dir.as_deref()
+    }
+
     /// The structure as a JSON value (round-trips through [`Scenario::from_value`]).
     pub fn to_value(&self) -> Value {
         serde_json::to_value(&self.spec).unwrap_or(Value::Null)
@@ -629,7 +672,7 @@ impl Scenario {
 
 type Invalid = (FieldPath, String);
 
-fn validate(spec: &ScenarioSpec) -> std::result::Result<Vec<ModelSpec>, Invalid> {
+fn validate(spec: &ScenarioSpec, base_dir: Option<&Path>) -> std::result::Result<Vec<ModelSpec>, Invalid> {
     let root = FieldPath::default();
     if spec.stop.requests.is_none() && spec.stop.time.is_none() && spec.stop.events.is_none() {
         return Err((
@@ -668,7 +711,7 @@ fn validate(spec: &ScenarioSpec) -> std::result::Result<Vec<ModelSpec>, Invalid>
     let mut models = Vec::with_capacity(spec.nodes.len());
     for (i, n) in spec.nodes.iter().enumerate() {
         let p = root.key("node").index(i);
-        let m = crate::models::parse_params(n, &p)?;
+        let m = crate::models::parse_params(n, &p, base_dir)?;
         for (field, id) in m.references() {
             if !known(id) {
                 return Err(unknown(p.key("params").key(field), id));
@@ -710,6 +753,18 @@ fn validate(spec: &ScenarioSpec) -> std::result::Result<Vec<ModelSpec>, Invalid>
     Ok(models)
 }
 
+/// Whether the load talks to a node of this model as to a key-value store (gets and puts of keys, reads
+/// checked against acknowledged writes): the built-in `kv`, and nodes of outside models (`python:`, `c:`)
+/// when the load gives `reads` — their protocol is theirs to choose, and `reads` is how a scenario says it is
+/// the key-value one.
+pub(crate) fn speaks_kv(model: &ModelSpec, load: &LoadSpec) -> bool {
+    match model {
+        ModelSpec::Kv(_) => true,
+        ModelSpec::External(_) => load.reads.is_some(),
+        _ => false,
+    }
+}
+
 /// `[invariants]` and `[expect]`.
 fn validate_checks(spec: &ScenarioSpec, models: &[ModelSpec]) -> std::result::Result<(), Invalid> {
     let root = FieldPath::default();
@@ -721,7 +776,7 @@ fn validate_checks(spec: &ScenarioSpec, models: &[ModelSpec]) -> std::result::Re
                 spec.nodes
                     .iter()
                     .position(|n| n.id == *t)
-                    .is_some_and(|i| matches!(models[i], ModelSpec::Kv(_)))
+                    .is_some_and(|i| speaks_kv(&models[i], l))
             })
         });
         if !kv_load {
@@ -785,7 +840,7 @@ fn validate_load(
             spec.nodes
                 .iter()
                 .position(|n| n.id == **t)
-                .is_some_and(|i| matches!(models[i], ModelSpec::Kv(_)))
+                .is_some_and(|i| speaks_kv(&models[i], load))
         })
         .count();
     if kv_targets != 0 && kv_targets != targets.len() {
@@ -795,7 +850,12 @@ fn validate_load(
         ));
     }
     if load.reads.is_some() && kv_targets == 0 {
-        return Err((p.key("reads"), "reads applies only to kv targets".into()));
+        return Err((
+            p.key("reads"),
+            "reads applies only to kv targets (model = \"kv\", or python:/c: nodes, which it makes key-value \
+             targets)"
+                .into(),
+        ));
     }
     let forbid = |field: &str, present: bool, mode: &str| -> std::result::Result<(), Invalid> {
         if present {

@@ -8,7 +8,6 @@ use super::kernel::{Core, EventKind};
 use super::node::{Body, Message, Op, Reply, Time};
 use super::outcome::LatencySummary;
 use crate::check::{self, OpType};
-use crate::models::ModelSpec;
 use crate::rng::Stream;
 use crate::scenario::{Arrivals, Dist, LoadMode, LoadSpec, Scenario};
 use hdrhistogram::Histogram;
@@ -211,15 +210,15 @@ impl Load {
             .filter_map(|id| scenario.node_index(id))
             .map(|i| i as u32)
             .collect();
-        let kv = targets.first().and_then(|&t| match &scenario.models()[t as usize] {
-            ModelSpec::Kv(_) => Some(KvChecker {
+        let kv = targets
+            .first()
+            .filter(|&&t| crate::scenario::speaks_kv(&scenario.models()[t as usize], spec))
+            .map(|_| KvChecker {
                 reads: spec.reads.map_or(0.5, |p| p.0),
                 next_key: 1,
                 acked: BTreeMap::new(),
                 recent: VecDeque::with_capacity(RECENT_KEYS),
-            }),
-            _ => None,
-        });
+            });
         let n_clients = match spec.mode {
             LoadMode::Open => 1,
             LoadMode::Closed => spec.clients.unwrap_or(1),

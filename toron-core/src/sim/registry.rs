@@ -27,7 +27,8 @@ pub struct ExternalModel {
     pub params: Value,
     /// The node's `library` (a shared library for `c:` models), as written.
     pub library: Option<String>,
-    /// The directory of the scenario's file, which a relative `library` is resolved against.
+    /// The scenario's directory ([`crate::scenario::Scenario::base_dir`]), which a relative `library` is
+    /// resolved against; `None` when the scenario has none (read from text or a value).
     pub base_dir: Option<PathBuf>,
 }
 
@@ -43,6 +44,11 @@ pub trait Resolver: Send + Sync {
     /// Check the node when its scenario is loaded (the module imports, the symbol exists); the message says
     /// what is wrong and what was expected, and is reported at the node's `model` field.
     fn check(&self, _model: &ExternalModel) -> Result<(), String> {
+        Ok(())
+    }
+    /// Check the node's `library` when its scenario is loaded (it opens); called before [`Resolver::check`],
+    /// its message is reported at the node's `library` field.
+    fn check_library(&self, _model: &ExternalModel) -> Result<(), String> {
         Ok(())
     }
     /// The node's factory, when a simulation starts.
