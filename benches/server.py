@@ -20,6 +20,7 @@ import asyncio
 import contextlib
 import json
 import multiprocessing as mp
+import os
 import queue as queue_mod
 import re
 import statistics
@@ -60,7 +61,11 @@ def rss_kib(pid: int) -> int:
     return 0
 
 
-def start_server(tmp: Path, cases: int, server_bin: str | None = None) -> tuple[subprocess.Popen[str], str]:
+def start_server(
+    tmp: Path, cases: int, server_bin: str | None = None, remote_runner: bool = False
+) -> tuple[subprocess.Popen[str], str, subprocess.Popen[str] | None]:
+    """The server, and with `remote_runner` a `runner` process (niced: a runner on a machine of its own
+    does not take the server's CPU) that runs the runs instead of the server's embedded runner."""
     project = tmp / "project"
     project.mkdir()
     (project / "echo.toml").write_text(ECHO.read_text())
@@ -69,11 +74,30 @@ def start_server(tmp: Path, cases: int, server_bin: str | None = None) -> tuple[
     head = [server_bin] if server_bin else [sys.executable, "-m", "toron"]
     argv = [*head, "serve", "--addr", "127.0.0.1:0", "--data", str(tmp / "data")]
     argv += ["--manifest", str(project / "testops.toml"), "--insecure-localhost", "--rate-limit", "100000"]
+    # Loopback callers without a token are the maintainer (--insecure-localhost); the runner has its own.
+    secret = "bench-runner-token-0123456789"
+    if remote_runner:
+        tokens = tmp / "tokens.toml"
+        tokens.write_text(f'[[token]]\nname = "bench-runner"\nrole = "runner"\ntoken = "{secret}"\n')
+        argv += ["--runners", "0", "--tokens", str(tokens)]
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=project)
     assert proc.stdout is not None
     line = proc.stdout.readline()
     assert "listening on" in line, line
-    return proc, line.rsplit(" ", 1)[-1].strip()
+    base = line.rsplit(" ", 1)[-1].strip()
+    runner = None
+    if remote_runner:
+        token = tmp / "runner.token"
+        token.write_text(secret + "\n")
+        runner = subprocess.Popen(
+            [*head, "runner", "--server", base, "--token-file", str(token), "--poll-seconds", "0.05"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            cwd=project,
+            preexec_fn=lambda: os.nice(10),  # noqa: PLW1509 (only os.nice, before exec)
+        )
+    return proc, base, runner
 
 
 # One `id:` line of an SSE frame.
@@ -267,9 +291,15 @@ def main() -> None:
         help="the subscribers in one native process instead of --procs Python ones: the sse_subscribers example "
         "(cargo build --release -p toron-server --example sse_subscribers; target/release/examples/sse_subscribers)",
     )
+    p.add_argument(
+        "--remote-runner",
+        action="store_true",
+        help="run the runs on a `runner` process at nice 10 (`serve --runners 0`), as runners on machines of "
+        "their own: the server's CPU is its own",
+    )
     args = p.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        proc, base = start_server(Path(tmp), args.cases, args.server_bin)
+        proc, base, runner = start_server(Path(tmp), args.cases, args.server_bin, args.remote_runner)
         try:
             # Several rounds: memory is flat when the RSS after a round stops growing with the rounds.
             for round_ in range(1, args.rounds + 1):
@@ -281,8 +311,10 @@ def main() -> None:
             sub = asyncio.run(submissions(base, args.submissions, args.concurrency))
             print(json.dumps({"submissions": sub}, indent=1))
         finally:
-            proc.terminate()
-            proc.wait(timeout=60)
+            for p_ in (runner, proc):
+                if p_ is not None:
+                    p_.terminate()
+                    p_.wait(timeout=60)
     sys.stdout.flush()
 
 

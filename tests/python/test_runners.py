@@ -12,6 +12,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -186,6 +187,39 @@ def test_a_runner_picks_up_a_run_started_over_the_api_and_the_archive_has_it_all
         local.stop()
     assert remote_run == local_run
     assert until("the runner idle again", lambda: runners(server)[runner.id]["state"] == "idle")
+
+
+def test_a_remote_runs_streams_read_its_feed_live_not_its_events_file(cluster: Cluster) -> None:
+    """A stream of a remote runner's run gets the events as the runner uploads them, from the run's feed (the
+    lag metric counts only such live deliveries; a stream polling the events file would count none), and
+    ends with run.finished, every seq once."""
+    server = cluster.server
+    cluster.runner("alpha")
+    run_id = server.start_run(profile="slow")
+    until(
+        "the slow run running",
+        lambda: server.client("viewer").get(f"/v1/test-runs/{run_id}").json()["state"] == "running",
+    )
+    streamed: list[list[dict[str, Any]]] = []
+    reader = threading.Thread(target=lambda: streamed.append(server.events(run_id)))
+    reader.start()
+
+    def metrics() -> dict[str, float]:
+        text = server.client("viewer").get("/metrics").text
+        return {
+            ln.split()[0]: float(ln.split()[-1]) for ln in text.splitlines() if ln and not ln.startswith("#")
+        }
+
+    until("the stream open", lambda: metrics().get("toron_event_streams") == 1)
+    assert server.client("operator").post(f"/v1/test-runs/{run_id}/cancel").status_code == 202
+    reader.join(timeout=60)
+    stream = streamed[0]
+    seqs = [int(e["id"]) for e in stream if "id" in e]
+    assert seqs == list(range(1, len(seqs) + 1)) and stream[-1]["event"] == "run.finished"
+    assert [e["data"] for e in stream if "data" in e] == events_of(server, run_id)
+    m = metrics()
+    assert m["toron_event_lag_seconds_count"] >= 1, m  # at least the cancel's events came live
+    assert m["toron_events_sent_total"] == len(seqs), m
 
 
 def _archived_run(server: Server, run_id: str) -> dict[str, Any]:

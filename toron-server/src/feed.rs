@@ -124,6 +124,8 @@ const COALESCE: Duration = Duration::from_millis(5);
 #[derive(Debug)]
 pub struct Feed {
     events: RwLock<Vec<FeedEvent>>,
+    /// [`Feed::push_ordered`]'s events that came before one they follow (held until the gap is filled).
+    early: std::sync::Mutex<std::collections::BTreeMap<u64, FeedEvent>>,
     progress: std::sync::Mutex<Progress>,
     /// (events so far, finished).
     tx: watch::Sender<(usize, bool)>,
@@ -135,6 +137,7 @@ impl Feed {
         let (tx, _) = watch::channel((0, false));
         let feed = Arc::new(Feed {
             events: RwLock::new(Vec::new()),
+            early: Default::default(),
             progress: Default::default(),
             tx,
         });
@@ -167,6 +170,39 @@ impl Feed {
                 f.tx.send_modify(|s| s.1 = true);
             })?;
         Ok(feed)
+    }
+
+    /// An empty feed filled by [`Feed::push_ordered`]: a remote runner's run, whose events reach the server over
+    /// HTTP. Without it each of its streams would poll and re-read the run's events file (500 streams of a
+    /// 1 000-case run: seconds of lag and 700 MB, benches/README.md).
+    pub fn manual() -> Arc<Feed> {
+        let (tx, _) = watch::channel((0, false));
+        Arc::new(Feed {
+            events: RwLock::new(Vec::new()),
+            early: Default::default(),
+            progress: Default::default(),
+            tx,
+        })
+    }
+
+    /// Add events in seq order, whatever order their appends came in: one at or before the last held is
+    /// dropped (a file read and an append may overlap), one after a gap waits for the gap to fill. The feed is
+    /// finished once `run.finished` is in.
+    pub fn push_ordered(&self, batch: impl IntoIterator<Item = FeedEvent>) {
+        let (n, finished) = {
+            let mut events = self.events.write().unwrap_or_else(|p| p.into_inner());
+            let mut early = self.early.lock().unwrap_or_else(|p| p.into_inner());
+            for e in batch {
+                if e.seq > events.len() as u64 {
+                    early.insert(e.seq, e);
+                }
+            }
+            while let Some(e) = early.remove(&(events.len() as u64 + 1)) {
+                events.push(e);
+            }
+            (events.len(), events.last().is_some_and(|e| e.last))
+        };
+        self.tx.send_modify(|s| *s = (n, s.1 || finished));
     }
 
     fn push(&self, batch: Vec<FeedEvent>) {
@@ -213,5 +249,39 @@ impl Feed {
     /// A receiver that wakes when events come or the run ends.
     pub fn subscribe(&self) -> watch::Receiver<(usize, bool)> {
         self.tx.subscribe()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(seq: u64, kind: &str) -> FeedEvent {
+        let e = Event {
+            seq,
+            run: "run-1".into(),
+            kind: kind.into(),
+            time: "2026-12-04T00:00:00Z".into(),
+            data: serde_json::json!({}),
+        };
+        FeedEvent::from_event(&e, None)
+    }
+
+    #[test]
+    fn a_manual_feed_holds_events_in_seq_order_once_and_finishes_with_run_finished() {
+        let feed = Feed::manual();
+        feed.push_ordered([event(1, "run.scheduled"), event(3, "case.finished")]);
+        let mut out = BytesMut::new();
+        // 3 waits for 2; 1 is there.
+        assert_eq!(feed.copy_after(0, usize::MAX, &mut out).last_seq, 1);
+        // An overlap (1 again) is dropped, the gap fills, run.finished ends it.
+        feed.push_ordered([event(1, "run.scheduled"), event(2, "case.started"), event(4, "run.finished")]);
+        assert!(feed.finished());
+        out.clear();
+        let copied = feed.copy_after(0, usize::MAX, &mut out);
+        assert_eq!((copied.events, copied.last_seq, copied.finished), (4, 4, true));
+        let text = String::from_utf8(out.to_vec()).unwrap();
+        let ids: Vec<&str> = text.lines().filter(|l| l.starts_with("id: ")).collect();
+        assert_eq!(ids, ["id: 1", "id: 2", "id: 3", "id: 4"]);
     }
 }

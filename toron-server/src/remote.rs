@@ -11,7 +11,7 @@
 //! dies shows `errored (interrupted)` after the restart, since the server held its liveness lock.
 
 use crate::error::{ApiError, ApiResult};
-use crate::feed::Progress;
+use crate::feed::{Feed, FeedEvent, Progress};
 use crate::leases::{Expired, LeaseError, Leases};
 use crate::state::{check_run_id, App};
 use axum::http::StatusCode;
@@ -493,7 +493,7 @@ impl Remote {
                 runner: id.to_string(),
             }));
         };
-        let mut lines = String::new();
+        let mut out: Vec<Event> = Vec::new();
         let mut started = false;
         for (i, e) in events.iter().enumerate() {
             if e.seq <= r.runner_seq {
@@ -530,13 +530,12 @@ impl Remote {
                 data: e.data.clone(),
             };
             see(&mut r.progress, &ev);
-            lines.push_str(&ev.to_json());
-            lines.push('\n');
+            out.push(ev);
         }
         let last = r.runner_seq;
         let (created, meta) = (r.created.clone(), r.meta.clone());
         drop(st);
-        append_lines(app, run, &lines)?;
+        append_events(app, run, &out)?;
         if started {
             write_state(app, run, &created, &meta, RunState::Running, None)?;
         }
@@ -744,22 +743,43 @@ fn append_event_at(app: &App, run: &str, seq: u64, kind: &str, data: Value, time
         time,
         data,
     };
-    if let Err(e) = append_lines(app, run, &format!("{}\n", e.to_json())) {
+    if let Err(e) = append_events(app, run, std::slice::from_ref(&e)) {
         eprintln!("toron-server: {e}");
     }
 }
 
-fn append_lines(app: &App, run: &str, lines: &str) -> ApiResult<()> {
-    if lines.is_empty() {
+/// Append a remote run's events to its events file (the one source of truth), then to its feed, which its
+/// live streams read: the feed is made on the run's first append (from the file, so it starts at seq 1 even
+/// after a restart of the server) and dropped once `run.finished` is in.
+fn append_events(app: &App, run: &str, events: &[Event]) -> ApiResult<()> {
+    if events.is_empty() {
         return Ok(());
     }
+    let lines: String = events.iter().map(|e| format!("{}\n", e.to_json())).collect();
     let path = events_path(&app.dirs.archive, run);
     std::fs::OpenOptions::new()
         .create(true)
         .append(true)
         .open(&path)
         .and_then(|mut f| f.write_all(lines.as_bytes()))
-        .map_err(|e| ApiError::internal(format!("{}: cannot append to the event log: {e}", path.display())))
+        .map_err(|e| ApiError::internal(format!("{}: cannot append to the event log: {e}", path.display())))?;
+    let now = Instant::now();
+    let mut feeds = app.remote_feeds.lock().unwrap_or_else(|p| p.into_inner());
+    let feed = match feeds.get(run) {
+        Some(f) => f.clone(),
+        None => {
+            let f = Feed::manual();
+            let held = toron_core::runner::read_events(&path).unwrap_or_default();
+            f.push_ordered(held.iter().map(|e| FeedEvent::from_event(e, None)));
+            feeds.insert(run.to_string(), f.clone());
+            f
+        }
+    };
+    feed.push_ordered(events.iter().map(|e| FeedEvent::from_event(e, Some(now))));
+    if feed.finished() {
+        feeds.remove(run);
+    }
+    Ok(())
 }
 
 fn liveness_path(archive: &Path, run: &str) -> PathBuf {

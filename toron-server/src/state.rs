@@ -86,6 +86,8 @@ pub struct App {
     pub remote: Option<crate::remote::Remote>,
     /// Runs of this process not yet finished.
     pub live: Mutex<BTreeMap<String, Arc<LiveRun>>>,
+    /// The feeds of remote runners' runs not yet finished (filled as their events are appended).
+    pub remote_feeds: Mutex<BTreeMap<String, Arc<Feed>>>,
     /// `/metrics` counters.
     pub counters: Counters,
     /// When the server started.
@@ -192,6 +194,7 @@ impl App {
             tokens,
             limiter,
             live: Mutex::new(BTreeMap::new()),
+            remote_feeds: Mutex::new(BTreeMap::new()),
             counters: Counters::default(),
             started: std::time::Instant::now(),
         })
@@ -222,6 +225,14 @@ impl App {
     /// A live run of this process.
     pub fn live(&self, id: &str) -> Option<Arc<LiveRun>> {
         self.live.lock().unwrap_or_else(|p| p.into_inner()).get(id).cloned()
+    }
+
+    /// The feed of a run still going: this process's, or a remote runner's.
+    pub fn feed(&self, id: &str) -> Option<Arc<Feed>> {
+        self.live(id).map(|l| l.feed.clone()).or_else(|| {
+            let feeds = self.remote_feeds.lock().unwrap_or_else(|p| p.into_inner());
+            feeds.get(id).cloned()
+        })
     }
 
     /// Identify a caller by bearer token (`None` with `--insecure-localhost`: everyone is `localhost`).

@@ -111,10 +111,11 @@ pub async fn stream(
             })?,
         None => q.after.unwrap_or(0),
     };
-    let source = match app.live(&id) {
-        Some(live) => Source::Feed {
-            rx: live.feed.subscribe(),
-            feed: live.feed.clone(),
+    // A run of this process, or a remote runner's run still going: its feed; else its events file.
+    let source = match app.feed(&id) {
+        Some(feed) => Source::Feed {
+            rx: feed.subscribe(),
+            feed,
         },
         None => {
             let app2 = app.clone();
