@@ -225,3 +225,74 @@ def test_a_pickled_scenario_keeps_its_directory_for_a_process_pool(project: Path
     with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
         remote = toron.sweep(s, [1, 2], executor=pool)
     assert [o.digest for o in remote] == [o.digest for o in toron.sweep(s, [1, 2])]
+
+
+NOISY = '''\
+"""An echo node that draws from Python's own `random` instead of `ctx.random()`: not reproducible."""
+import random
+
+import toron
+
+
+class Noisy(toron.Node):
+    def on_message(self, ctx: toron.Context, src: str, msg: toron.Message) -> None:
+        ctx.log(f"jitter {random.random():.9f}")
+        ctx.reply(msg, {"type": "ok"})
+'''
+
+NOISY_SCENARIO = """\
+name = "noisy"
+seed = 1
+stop = { requests = 50 }
+
+[[node]]
+id = "server"
+model = "python:noisy:Noisy"
+
+[network]
+latency = { dist = "constant", value = "1ms" }
+
+[load]
+mode = "closed"
+clients = 2
+target = "server"
+"""
+
+NOISY_MANIFEST = """\
+[project]
+name = "noisy"
+
+[profiles]
+full = ["hardening"]
+
+[[suite]]
+name = "hardening"
+
+[[suite.case]]
+name = "noisy-repeat"
+kind = "determinism"
+scenario = "noisy.toml"
+seeds = [1]
+repeats = 2
+threads = [1, 2]
+"""
+
+
+def test_a_node_that_uses_pythons_random_instead_of_ctx_is_caught_by_a_determinism_case(
+    tmp_path: Path,
+) -> None:
+    """The issue's promise: a node calling `random.random()` instead of `ctx.random()` fails a determinism case
+    of the manifest, and the report names the first divergent event (a `log` record of the node)."""
+    (tmp_path / "noisy.py").write_text(NOISY)
+    (tmp_path / "noisy.toml").write_text(NOISY_SCENARIO)
+    (tmp_path / "testops.toml").write_text(NOISY_MANIFEST)
+    r = toron_cli("run", "--profile", "full", cwd=tmp_path)
+    assert r.returncode == 1, r.stdout + r.stderr  # NO-GO
+    drift_file = json.loads((tmp_path / "reports" / "determinism.json").read_text())
+    assert drift_file["deterministic"] is False
+    (case,) = drift_file["cases"]
+    assert case["case"] == "hardening/noisy-repeat" and case["deterministic"] is False, case
+    drift = case["drift"]
+    assert drift is not None, case
+    text = json.dumps(drift)
+    assert "jitter" in text and "log" in text, drift
