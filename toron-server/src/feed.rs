@@ -275,7 +275,11 @@ mod tests {
         // 3 waits for 2; 1 is there.
         assert_eq!(feed.copy_after(0, usize::MAX, &mut out).last_seq, 1);
         // An overlap (1 again) is dropped, the gap fills, run.finished ends it.
-        feed.push_ordered([event(1, "run.scheduled"), event(2, "case.started"), event(4, "run.finished")]);
+        feed.push_ordered([
+            event(1, "run.scheduled"),
+            event(2, "case.started"),
+            event(4, "run.finished"),
+        ]);
         assert!(feed.finished());
         out.clear();
         let copied = feed.copy_after(0, usize::MAX, &mut out);
