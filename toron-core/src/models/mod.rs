@@ -10,155 +10,74 @@ pub mod echo;
 pub mod kv;
 pub mod queue;
 
-use crate::scenario::{typed, FieldPath, NodeSpec, Scenario};
-use crate::sim::registry::{self, ExternalModel};
+use crate::scenario::{typed, FieldPath, LoadSpec, Scenario};
+use crate::sim::registry::Model;
 use crate::sim::{Node, NodeFactory};
-use crate::{Error, ErrorKind};
+use serde_json::Value;
 use std::sync::Arc;
 
-/// A node's model with its checked parameters.
-#[derive(Debug, Clone, PartialEq)]
-pub enum ModelSpec {
-    /// `model = "echo"`.
-    Echo(echo::EchoParams),
-    /// `model = "queue"`.
-    Queue(queue::QueueParams),
-    /// `model = "kv"`.
-    Kv(kv::KvParams),
-    /// `model = "python:..."` or `"c:..."`: built by the resolver of its prefix ([`registry`]).
-    External(ExternalModel),
+/// Register the built-in models with the kernel's table ([`crate::sim::registry`]), in the order messages
+/// list them.
+pub(crate) fn register(add: &mut dyn FnMut(&'static str, crate::sim::registry::CheckParams)) {
+    add("echo", check_echo);
+    add("queue", check_queue);
+    add("kv", check_kv);
 }
 
-/// The model names, for error messages.
-pub const MODELS: &[&str] = &["echo", "queue", "kv"];
+type Checked = Result<Arc<dyn Model>, (FieldPath, String)>;
 
-impl ModelSpec {
-    /// Node ids the parameters refer to, as (field, id), so the scenario can check they exist.
-    pub fn references(&self) -> Vec<(&'static str, &str)> {
-        match self {
-            ModelSpec::Kv(p) => vec![("peer", p.peer.as_str())],
-            _ => Vec::new(),
-        }
-    }
+fn check_echo(params: &Value, base: &FieldPath) -> Checked {
+    let p: echo::EchoParams = typed(params, base)?;
+    Ok(Arc::new(p))
 }
 
-/// Check a node's `model` and `params`; errors carry the field path under `node[i]`.
-/// `base_dir` is the scenario's directory, if known ([`Scenario::base_dir`]): outside models are checked
-/// against it (a relative `library`, a `python:` module beside the file).
-pub(crate) fn parse_params(
-    spec: &NodeSpec,
-    node: &FieldPath,
-    base_dir: Option<&std::path::Path>,
-) -> Result<ModelSpec, (FieldPath, String)> {
-    let (model, params) = (spec.model.as_str(), &spec.params);
-    let base = node.key("params");
-    if let Some((prefix, target)) = model.split_once(':') {
-        if !registry::PREFIXES.contains(&prefix) {
-            return Err((
-                node.key("model"),
-                format!(
-                    "unknown model prefix {prefix:?} in {model:?} (expected one of: {}, or a built-in model: {})",
-                    registry::PREFIXES
-                        .iter()
-                        .map(|p| format!("{p}:..."))
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                    MODELS.join(", ")
-                ),
-            ));
-        }
-        let m = ExternalModel {
-            node: spec.id.clone(),
-            prefix: prefix.to_string(),
-            target: target.to_string(),
-            params: params.clone(),
-            library: spec.library.clone(),
-            base_dir: base_dir.map(std::path::Path::to_path_buf),
-        };
-        if let Some(r) = registry::resolver(prefix) {
-            r.check_library(&m).map_err(|msg| (node.key("library"), msg))?;
-            r.check(&m).map_err(|msg| (node.key("model"), msg))?;
-        }
-        return Ok(ModelSpec::External(m));
+fn check_queue(params: &Value, base: &FieldPath) -> Checked {
+    let p: queue::QueueParams = typed(params, base)?;
+    if p.servers == 0 {
+        return Err((base.key("servers"), "servers is 0 (expected a positive integer)".into()));
     }
-    if spec.library.is_some() {
+    p.service.validate().map_err(|m| (base.key("service"), m))?;
+    Ok(Arc::new(p))
+}
+
+fn check_kv(params: &Value, base: &FieldPath) -> Checked {
+    let p: kv::KvParams = typed(params, base)?;
+    if p.failover_timeout.0 == 0 || p.heartbeat.0 == 0 {
         return Err((
-            node.key("library"),
-            format!("library is only for models of a shared library (`c:<symbol>`), not {model:?}"),
+            base.key("heartbeat"),
+            "heartbeat and failover_timeout must be positive".into(),
         ));
     }
-    match model {
-        "echo" => typed(params, &base).map(ModelSpec::Echo),
-        "queue" => {
-            let p: queue::QueueParams = typed(params, &base)?;
-            if p.servers == 0 {
-                return Err((base.key("servers"), "servers is 0 (expected a positive integer)".into()));
-            }
-            p.service.validate().map_err(|m| (base.key("service"), m))?;
-            Ok(ModelSpec::Queue(p))
-        }
-        "kv" => {
-            let p: kv::KvParams = typed(params, &base)?;
-            if p.failover_timeout.0 == 0 || p.heartbeat.0 == 0 {
-                return Err((
-                    base.key("heartbeat"),
-                    "heartbeat and failover_timeout must be positive".into(),
-                ));
-            }
-            Ok(ModelSpec::Kv(p))
-        }
-        other => Err((
-            node.key("model"),
-            format!(
-                "unknown model {other:?} (expected one of: {}, or python:pkg.module:Class, c:<symbol>)",
-                MODELS.join(", ")
-            ),
-        )),
+    Ok(Arc::new(p))
+}
+
+impl Model for echo::EchoParams {
+    fn factory(&self, _scenario: &Scenario) -> crate::Result<Arc<dyn NodeFactory>> {
+        let p = self.clone();
+        Ok(Arc::new(move || Box::new(echo::Echo::new(p.clone())) as Box<dyn Node>))
     }
 }
 
-/// One factory per node of the scenario, in node order: the node's binding
-/// ([`Scenario::set_node`]) if it has one, else its model's.
-pub(crate) fn factories(scenario: &Scenario) -> crate::Result<Vec<Arc<dyn NodeFactory>>> {
-    scenario
-        .models()
-        .iter()
-        .zip(&scenario.spec().nodes)
-        .map(|(m, node)| -> crate::Result<Arc<dyn NodeFactory>> {
-            if let Some(f) = scenario.binding(&node.id) {
-                return Ok(f);
-            }
-            Ok(match m {
-                ModelSpec::Echo(p) => {
-                    let p = p.clone();
-                    Arc::new(move || Box::new(echo::Echo::new(p.clone())) as Box<dyn Node>)
-                }
-                ModelSpec::Queue(p) => {
-                    let p = p.clone();
-                    Arc::new(move || Box::new(queue::Queue::new(p.clone())) as Box<dyn Node>)
-                }
-                ModelSpec::Kv(p) => {
-                    let cfg = Arc::new(kv::KvConfig::new(p, scenario));
-                    Arc::new(move || Box::new(kv::Kv::new(cfg.clone())) as Box<dyn Node>)
-                }
-                ModelSpec::External(m) => {
-                    let Some(r) = registry::resolver(&m.prefix) else {
-                        return Err(Error::new(
-                            ErrorKind::Node,
-                            format!(
-                                "node {:?}: model {:?} cannot be built in this process: nothing is registered for `{}:` \
-                                 models (Python nodes need the toron Python module, C nodes the C library)",
-                                m.node,
-                                m.model(),
-                                m.prefix
-                            ),
-                        ));
-                    };
-                    let mut m = m.clone();
-                    m.base_dir = scenario.base_dir().map(std::path::Path::to_path_buf);
-                    r.factory(&m)?
-                }
-            })
-        })
-        .collect()
+impl Model for queue::QueueParams {
+    fn factory(&self, _scenario: &Scenario) -> crate::Result<Arc<dyn NodeFactory>> {
+        let p = self.clone();
+        Ok(Arc::new(move || {
+            Box::new(queue::Queue::new(p.clone())) as Box<dyn Node>
+        }))
+    }
+}
+
+impl Model for kv::KvParams {
+    fn references(&self) -> Vec<(&'static str, &str)> {
+        vec![("peer", self.peer.as_str())]
+    }
+
+    fn speaks_kv(&self, _load: &LoadSpec) -> bool {
+        true
+    }
+
+    fn factory(&self, scenario: &Scenario) -> crate::Result<Arc<dyn NodeFactory>> {
+        let cfg = Arc::new(kv::KvConfig::new(self, scenario));
+        Ok(Arc::new(move || Box::new(kv::Kv::new(cfg.clone())) as Box<dyn Node>))
+    }
 }

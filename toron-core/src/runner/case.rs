@@ -601,10 +601,7 @@ fn simulate_in_process(
     ]);
     // Only for outside models, which alone look for files there: a worker of scenarios without them need not
     // know the option.
-    let outside = scenario
-        .models()
-        .iter()
-        .any(|m| matches!(m, crate::models::ModelSpec::External(_)));
+    let outside = scenario.models().iter().any(|m| m.external().is_some());
     if let Some(base) = scenario.base_dir().filter(|_| outside) {
         let base = std::path::absolute(base).map_err(|e| format!("cannot resolve the scenario's directory: {e}"))?;
         argv.extend(["--base-dir".to_string(), base.to_string_lossy().into_owned()]);

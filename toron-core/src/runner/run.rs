@@ -1007,10 +1007,7 @@ fn archive_case(
             m.insert("scenario_object".into(), json!(object));
             // Outside models find their files (a `c:` library, `python:` modules) in the scenario's directory:
             // a replay rebuilds the scenario from the archive with it.
-            let outside = s
-                .models()
-                .iter()
-                .any(|m| matches!(m, crate::models::ModelSpec::External(_)));
+            let outside = s.models().iter().any(|m| m.external().is_some());
             if let Some(dir) = s.base_dir().filter(|_| outside) {
                 let dir = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
                 m.insert("scenario_dir".into(), json!(dir.to_string_lossy()));

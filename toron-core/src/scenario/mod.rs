@@ -12,7 +12,7 @@
 pub(crate) mod locate;
 pub mod units;
 
-use crate::models::ModelSpec;
+use crate::sim::registry::{self, Model};
 use crate::sim::NodeFactory;
 use crate::{Error, ErrorKind, Result};
 use locate::Locations;
@@ -350,7 +350,7 @@ pub const CLIENT: &str = "client";
 #[derive(Debug, Clone)]
 pub struct Scenario {
     spec: ScenarioSpec,
-    models: Vec<ModelSpec>,
+    models: Vec<Arc<dyn Model>>,
     file: Option<PathBuf>,
     /// [`Scenario::base_dir`].
     base_dir: Option<PathBuf>,
@@ -636,7 +636,7 @@ impl Scenario {
     }
 
     /// The validated model of each node, in node order.
-    pub fn models(&self) -> &[ModelSpec] {
+    pub fn models(&self) -> &[Arc<dyn Model>] {
         &self.models
     }
 
@@ -672,7 +672,7 @@ impl Scenario {
 
 type Invalid = (FieldPath, String);
 
-fn validate(spec: &ScenarioSpec, base_dir: Option<&Path>) -> std::result::Result<Vec<ModelSpec>, Invalid> {
+fn validate(spec: &ScenarioSpec, base_dir: Option<&Path>) -> std::result::Result<Vec<Arc<dyn Model>>, Invalid> {
     let root = FieldPath::default();
     if spec.stop.requests.is_none() && spec.stop.time.is_none() && spec.stop.events.is_none() {
         return Err((
@@ -711,7 +711,7 @@ fn validate(spec: &ScenarioSpec, base_dir: Option<&Path>) -> std::result::Result
     let mut models = Vec::with_capacity(spec.nodes.len());
     for (i, n) in spec.nodes.iter().enumerate() {
         let p = root.key("node").index(i);
-        let m = crate::models::parse_params(n, &p, base_dir)?;
+        let m = registry::check(n, &p, base_dir)?;
         for (field, id) in m.references() {
             if !known(id) {
                 return Err(unknown(p.key("params").key(field), id));
@@ -757,16 +757,12 @@ fn validate(spec: &ScenarioSpec, base_dir: Option<&Path>) -> std::result::Result
 /// checked against acknowledged writes): the built-in `kv`, and nodes of outside models (`python:`, `c:`)
 /// when the load gives `reads` — their protocol is theirs to choose, and `reads` is how a scenario says it is
 /// the key-value one.
-pub(crate) fn speaks_kv(model: &ModelSpec, load: &LoadSpec) -> bool {
-    match model {
-        ModelSpec::Kv(_) => true,
-        ModelSpec::External(_) => load.reads.is_some(),
-        _ => false,
-    }
+pub(crate) fn speaks_kv(model: &Arc<dyn Model>, load: &LoadSpec) -> bool {
+    model.speaks_kv(load)
 }
 
 /// `[invariants]` and `[expect]`.
-fn validate_checks(spec: &ScenarioSpec, models: &[ModelSpec]) -> std::result::Result<(), Invalid> {
+fn validate_checks(spec: &ScenarioSpec, models: &[Arc<dyn Model>]) -> std::result::Result<(), Invalid> {
     let root = FieldPath::default();
     if let Some(name) = &spec.invariants.linearizable {
         let p = root.key("invariants").key("linearizable");
@@ -813,7 +809,7 @@ fn validate_checks(spec: &ScenarioSpec, models: &[ModelSpec]) -> std::result::Re
 fn validate_load(
     load: &LoadSpec,
     spec: &ScenarioSpec,
-    models: &[ModelSpec],
+    models: &[Arc<dyn Model>],
     known: &dyn Fn(&str) -> bool,
     unknown: &dyn Fn(FieldPath, &str) -> Invalid,
 ) -> std::result::Result<(), Invalid> {

@@ -87,7 +87,7 @@ pub fn simulate_with(scenario: &Scenario, options: &SimOptions<'_>) -> Result<Ou
         }
         None => None,
     };
-    let factories = crate::models::factories(scenario)?;
+    let factories = registry::factories(scenario)?;
     kernel::run(
         scenario,
         kernel::RunConfig {
