@@ -33,16 +33,21 @@ rate = "0.9/s"
 timeout = "1h"
 """
 
+# A history whose check outlasts any test: 40 writes of distinct values, all concurrent, then a read of a value
+# none wrote. Not linearizable, and the search must first try every subset of the writes (2^40
+# configurations), at a budget (10^15 steps) it never reaches.
+HARD = [{"process": p, "type": "invoke", "f": "write", "value": p} for p in range(40)]
+HARD += [{"process": p, "type": "ok", "f": "write", "value": p} for p in range(40)]
+HARD += [
+    {"process": 40, "type": "invoke", "f": "read"},
+    {"process": 40, "type": "ok", "f": "read", "value": -1},
+]
+
 CHILD = """
-import sys, time, toron
+import json, sys, time, toron
 scenario = toron.Scenario.from_str(sys.argv[1])
-# 40 writes of distinct values, all concurrent, then a read of a value none wrote: not linearizable, and the
-# search must first try every subset of the writes (2^40 configurations) at a budget it never reaches.
-n = 40
-HARD = [{"process": p, "type": "invoke", "f": "write", "value": p} for p in range(n)]
-HARD += [{"process": p, "type": "ok", "f": "write", "value": p} for p in range(n)]
-HARD += [{"process": n, "type": "invoke", "f": "read"}, {"process": n, "type": "ok", "f": "read", "value": -1}]
 call = sys.argv[2]
+HARD = json.loads(sys.argv[3])
 print("ready", flush=True)
 started = time.monotonic()
 try:
@@ -59,11 +64,11 @@ print("finished", flush=True)
 """
 
 
-@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a child process is POSIX")
-@pytest.mark.parametrize("call", ["simulate", "sweep", "check"])
-def test_ctrl_c_stops_a_long_call_with_keyboard_interrupt(call: str) -> None:
+def ctrl_c(argv: list[str], settle: float, ready: bool = False) -> tuple[int, str, str, float]:
+    """Start `argv`, wait `settle` seconds (after its `ready` line, if it prints one), send SIGINT; its exit
+    code, output, and the seconds it took to stop."""
     child = subprocess.Popen(
-        [sys.executable, "-c", CHILD, ENDLESS, call],
+        argv,
         env=child_env(),
         preexec_fn=default_sigint,  # noqa: PLW1509 (only signal.signal, before exec)
         stdout=subprocess.PIPE,
@@ -71,10 +76,11 @@ def test_ctrl_c_stops_a_long_call_with_keyboard_interrupt(call: str) -> None:
         text=True,
     )
     try:
-        assert child.stdout is not None
-        assert child.stdout.readline().strip() == "ready"
-        time.sleep(0.5)  # well inside the call by now
-        assert child.poll() is None, "the run ended before the signal"
+        if ready:
+            assert child.stdout is not None
+            assert child.stdout.readline().strip() == "ready"
+        time.sleep(settle)  # well inside the call by now
+        assert child.poll() is None, "the call ended before the signal"
         sent = time.monotonic()
         child.send_signal(signal.SIGINT)
         out, err = child.communicate(timeout=20)
@@ -83,7 +89,16 @@ def test_ctrl_c_stops_a_long_call_with_keyboard_interrupt(call: str) -> None:
         if child.poll() is None:
             child.kill()
             child.wait()
-    assert child.returncode == 42, (out, err)
+    return child.returncode, out, err, stopped
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a child process is POSIX")
+@pytest.mark.parametrize("call", ["simulate", "sweep", "check"])
+def test_ctrl_c_stops_a_long_call_with_keyboard_interrupt(call: str) -> None:
+    code, out, err, stopped = ctrl_c(
+        [sys.executable, "-c", CHILD, ENDLESS, call, json.dumps(HARD)], 0.5, ready=True
+    )
+    assert code == 42, (out, err)
     assert "interrupted after" in out
     # "Promptly": the poll interval is 20 ms and the core checks its flag every 65 536 events; seconds
     # would mean the signal was only seen when the run ended (which is hours away here).
@@ -94,32 +109,22 @@ def test_ctrl_c_stops_a_long_call_with_keyboard_interrupt(call: str) -> None:
 def test_ctrl_c_stops_check_history_with_exit_130(tmp_path: Path) -> None:
     """`toron check-history` of a history whose search would outlast any test, at a budget it never reaches:
     Ctrl-C ends it with the command line's interrupted code, promptly, and no verdict is printed."""
-    n = 40
-    ops = [{"process": p, "type": "invoke", "f": "write", "value": p} for p in range(n)]
-    ops += [{"process": p, "type": "ok", "f": "write", "value": p} for p in range(n)]
-    ops += [{"process": n, "type": "invoke", "f": "read"}, {"process": n, "type": "ok", "f": "read", "value": -1}]
     hard = tmp_path / "hard.json"
-    hard.write_text(json.dumps(ops))
-    child = subprocess.Popen(
-        [sys.executable, "-m", "toron", "check-history", str(hard), "--model", "register", "--budget", str(10**15)],
-        env=child_env(),
-        preexec_fn=default_sigint,  # noqa: PLW1509 (only signal.signal, before exec)
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        time.sleep(1.5)  # the interpreter is up and the search is running
-        assert child.poll() is None, "the check ended before the signal"
-        sent = time.monotonic()
-        child.send_signal(signal.SIGINT)
-        out, err = child.communicate(timeout=20)
-        stopped = time.monotonic() - sent
-    finally:
-        if child.poll() is None:
-            child.kill()
-            child.wait()
-    assert child.returncode == 130, (out, err)
+    hard.write_text(json.dumps(HARD))
+    argv = [
+        sys.executable,
+        "-m",
+        "toron",
+        "check-history",
+        str(hard),
+        "--model",
+        "register",
+        "--budget",
+        str(10**15),
+    ]
+    # 1.5 s: the interpreter is up and the search is running.
+    code, out, err, stopped = ctrl_c(argv, 1.5)
+    assert code == 130, (out, err)
     assert "interrupted" in err
     assert "linearizable" not in out
     assert stopped < 10, stopped

@@ -181,8 +181,9 @@ impl Shrinker<'_> {
         self.runs >= self.max_runs
     }
 
-    /// Simulate `spec` (recording the client history when asked); `None` when it does not validate.
-    fn simulate(&mut self, spec: &ScenarioSpec, history: bool) -> Result<Option<Outcome>> {
+    /// Simulate `spec`, recording the client history (retiming reads it; recording never changes the run);
+    /// `None` when it does not validate.
+    fn simulate(&mut self, spec: &ScenarioSpec) -> Result<Option<Outcome>> {
         let Ok(s) = Scenario::from_spec(spec.clone()) else {
             return Ok(None);
         };
@@ -192,7 +193,7 @@ impl Shrinker<'_> {
             &SimOptions {
                 seed: Some(self.seed),
                 cancel: self.cancel,
-                history,
+                history: true,
                 ..Default::default()
             },
         )
@@ -205,31 +206,13 @@ impl Shrinker<'_> {
 
     /// Simulate `spec`; `Some(outcome)` when it still violates the invariant.
     fn reproduces(&mut self, spec: &ScenarioSpec) -> Result<Option<Outcome>> {
-        Ok(self.simulate(spec, false)?.filter(|o| self.violates(o)))
+        Ok(self.simulate(spec)?.filter(|o| self.violates(o)))
     }
 
-    /// `spec` with one fault moved to just after an acknowledged client operation of `spec`'s own run, the
-    /// earliest such time that violates the invariant (earlier than the fault is now), and that run's outcome.
-    fn retimed(&mut self, spec: &ScenarioSpec) -> Result<Option<(ScenarioSpec, Outcome, String)>> {
-        if spec.faults.is_empty() || spec.load.is_none() || self.out_of_runs() {
-            return Ok(None);
-        }
-        let Some(run) = self.simulate(spec, true)? else {
-            return Ok(None);
-        };
-        if self.violates(&run) {
-            return Ok(Some((spec.clone(), run, String::new())));
-        }
-        // Just after each `ok`, rounded up to the next microsecond (scenario files stay readable).
-        let mut acked: Vec<u64> = run
-            .history
-            .iter()
-            .flat_map(|h| &h.ops)
-            .filter(|op| op.r#type == crate::check::OpType::Ok)
-            .filter_map(|op| op.time)
-            .map(|t| (t / 1_000 + 1) * 1_000)
-            .collect();
-        acked.dedup();
+    /// `spec` with one fault moved to just after an acknowledged client operation of `spec`'s own run
+    /// (`acked`, from [`acked_times`]), the earliest such time that violates the invariant (earlier than the
+    /// fault is now), with that run's outcome and the step that says so.
+    fn retimed(&mut self, spec: &ScenarioSpec, acked: &[u64]) -> Result<Option<(ScenarioSpec, Outcome, String)>> {
         for i in 0..spec.faults.len() {
             let at = spec.faults[i].at.0;
             for &t in acked.iter().take_while(|&&t| t < at).take(RETIME_TRIES) {
@@ -252,36 +235,40 @@ impl Shrinker<'_> {
         Ok(None)
     }
 
-    /// Step 3 on the best scenario so far.
+    /// Step 3 on the best scenario so far, from the history of its own run.
     fn retime_faults(&mut self) -> Result<bool> {
         let best = self.best.clone();
-        match self.retimed(&best)? {
-            Some((spec, o, what)) if spec != self.best => {
+        let acked = acked_times(&self.best_outcome);
+        match self.retimed(&best, &acked)? {
+            Some((spec, o, what)) => {
                 self.best = spec;
                 self.best_outcome = o;
                 self.steps.push(what);
                 Ok(true)
             }
-            _ => Ok(false),
+            None => Ok(false),
         }
     }
 
-    /// [`Shrinker::accept`], and when `spec` loses the violation, `spec` with a fault retimed
-    /// ([`Shrinker::retimed`]); the move is logged as its own step.
+    /// [`Shrinker::accept`], and when `spec` loses the violation, `spec` with a fault retimed from the history
+    /// of that same run ([`Shrinker::retimed`]); the move is logged as its own step.
     fn accept_retimed(&mut self, spec: ScenarioSpec) -> Result<bool> {
-        if self.accept(spec.clone())? {
-            return Ok(true);
-        }
-        if spec == self.best {
+        if self.out_of_runs() || spec == self.best {
             return Ok(false);
         }
-        match self.retimed(&spec)? {
+        let Some(o) = self.simulate(&spec)? else {
+            return Ok(false);
+        };
+        if self.violates(&o) {
+            self.best = spec;
+            self.best_outcome = o;
+            return Ok(true);
+        }
+        match self.retimed(&spec, &acked_times(&o))? {
             Some((spec, o, what)) => {
                 self.best = spec;
                 self.best_outcome = o;
-                if !what.is_empty() {
-                    self.steps.push(what);
-                }
+                self.steps.push(what);
                 Ok(true)
             }
             None => Ok(false),
@@ -460,6 +447,21 @@ impl Shrinker<'_> {
             .iter()
             .find(|v| v.invariant == self.invariant)
     }
+}
+
+/// The moments just after each `ok` of a run's client history, rounded up to the next microsecond (scenario
+/// files stay readable), in time order.
+fn acked_times(o: &Outcome) -> Vec<u64> {
+    let mut acked: Vec<u64> = o
+        .history
+        .iter()
+        .flat_map(|h| &h.ops)
+        .filter(|op| op.r#type == crate::check::OpType::Ok)
+        .filter_map(|op| op.time)
+        .map(|t| (t / 1_000 + 1) * 1_000)
+        .collect();
+    acked.dedup();
+    acked
 }
 
 fn fault_text(f: &crate::scenario::FaultSpec) -> String {

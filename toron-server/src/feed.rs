@@ -134,13 +134,7 @@ pub struct Feed {
 impl Feed {
     /// Start copying `handle`'s events into a new feed, on a thread of its own.
     pub fn follow(handle: Arc<RunHandle>) -> std::io::Result<Arc<Feed>> {
-        let (tx, _) = watch::channel((0, false));
-        let feed = Arc::new(Feed {
-            events: RwLock::new(Vec::new()),
-            early: Default::default(),
-            progress: Default::default(),
-            tx,
-        });
+        let feed = Feed::manual();
         let f = feed.clone();
         std::thread::Builder::new()
             .name(format!("feed-{}", handle.id()))
@@ -172,8 +166,8 @@ impl Feed {
         Ok(feed)
     }
 
-    /// An empty feed filled by [`Feed::push_ordered`]: a remote runner's run, whose events reach the server over
-    /// HTTP. Without it each of its streams would poll and re-read the run's events file (500 streams of a
+    /// An empty feed: [`Feed::follow`] fills it from a run of this process, [`Feed::push_ordered`] with a remote
+    /// runner's run, whose events reach the server over HTTP. Without it each of its streams would poll and re-read the run's events file (500 streams of a
     /// 1 000-case run: seconds of lag and 700 MB, benches/README.md).
     pub fn manual() -> Arc<Feed> {
         let (tx, _) = watch::channel((0, false));

@@ -753,14 +753,6 @@ fn validate(spec: &ScenarioSpec, base_dir: Option<&Path>) -> std::result::Result
     Ok(models)
 }
 
-/// Whether the load talks to a node of this model as to a key-value store (gets and puts of keys, reads
-/// checked against acknowledged writes): the built-in `kv`, and nodes of outside models (`python:`, `c:`)
-/// when the load gives `reads` — their protocol is theirs to choose, and `reads` is how a scenario says it is
-/// the key-value one.
-pub(crate) fn speaks_kv(model: &Arc<dyn Model>, load: &LoadSpec) -> bool {
-    model.speaks_kv(load)
-}
-
 /// `[invariants]` and `[expect]`.
 fn validate_checks(spec: &ScenarioSpec, models: &[Arc<dyn Model>]) -> std::result::Result<(), Invalid> {
     let root = FieldPath::default();
@@ -772,7 +764,7 @@ fn validate_checks(spec: &ScenarioSpec, models: &[Arc<dyn Model>]) -> std::resul
                 spec.nodes
                     .iter()
                     .position(|n| n.id == *t)
-                    .is_some_and(|i| speaks_kv(&models[i], l))
+                    .is_some_and(|i| models[i].speaks_kv(l))
             })
         });
         if !kv_load {
@@ -836,7 +828,7 @@ fn validate_load(
             spec.nodes
                 .iter()
                 .position(|n| n.id == **t)
-                .is_some_and(|i| speaks_kv(&models[i], load))
+                .is_some_and(|i| models[i].speaks_kv(load))
         })
         .count();
     if kv_targets != 0 && kv_targets != targets.len() {

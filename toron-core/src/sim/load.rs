@@ -212,7 +212,7 @@ impl Load {
             .collect();
         let kv = targets
             .first()
-            .filter(|&&t| crate::scenario::speaks_kv(&scenario.models()[t as usize], spec))
+            .filter(|&&t| scenario.models()[t as usize].speaks_kv(spec))
             .map(|_| KvChecker {
                 reads: spec.reads.map_or(0.5, |p| p.0),
                 next_key: 1,

@@ -81,7 +81,8 @@ pub trait Model: Send + Sync + std::fmt::Debug {
         Vec::new()
     }
     /// Whether the load talks to nodes of this model as to a key-value store (gets and puts of keys, reads
-    /// checked against acknowledged writes).
+    /// checked against acknowledged writes): the built-in `kv`, and outside models when the load gives
+    /// `reads` (their protocol is theirs to choose; `reads` is how a scenario says it is the key-value one).
     fn speaks_kv(&self, load: &LoadSpec) -> bool {
         let _ = load;
         false
