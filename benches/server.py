@@ -54,9 +54,11 @@ def manifest(cases: int) -> str:
     return "\n".join(out)
 
 
-def rss_kib(pid: int) -> int:
+def rss_kib(pid: int, field: str = "VmRSS") -> int:
+    """The process's resident memory (`VmRSS`), or one part of it: `RssAnon` (the heap, stacks: what a
+    leak grows) or `RssFile` (pages of the binary and files, which grow as code first runs)."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(f"{field}:"):
             return int(line.split()[1])
     return 0
 
@@ -239,7 +241,13 @@ def fan_out(
         "server_lag_samples": int(server_count),
         "server_lag_mean_ms": round(server_mean * 1000, 2),
         "server_lag_max_ms": round(server_max * 1000, 2),
-        "rss_kib": {"before": rss_before, "peak": rss_peak, "after": rss_kib(pid)},
+        "rss_kib": {
+            "before": rss_before,
+            "peak": rss_peak,
+            "after": rss_kib(pid),
+            "anon_after": rss_kib(pid, "RssAnon"),
+            "file_after": rss_kib(pid, "RssFile"),
+        },
     }
 
 

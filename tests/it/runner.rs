@@ -319,3 +319,38 @@ fn bad_options_fail_before_anything_runs() {
     assert_eq!(e.kind(), toron_core::ErrorKind::InvalidArgument);
     assert!(!dir.join(".toron").exists());
 }
+
+/// `RunOptions::nice` lowers the run's priority, and the commands it starts inherit it (so a server's requests
+/// and streams go first): a command case checks its own nice value.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_niced_run_runs_its_commands_niced() {
+    let nice_now = |cmd: &mut std::process::Command| -> i32 {
+        let out = cmd.output().unwrap();
+        String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
+    };
+    let base = nice_now(&mut std::process::Command::new("nice"));
+    let expected = (base + 5).min(19);
+    let dir = Scratch::new("run-nice");
+    let text = format!(
+        "[project]\nname = \"nice\"\n\n[[suite]]\nname = \"s\"\n\n[[suite.case]]\nname = \"niced\"\n\
+         kind = \"command\"\nargv = [\"sh\", \"-c\", \"test \\\"$(nice)\\\" = {expected}\"]\n"
+    );
+    let m = Manifest::from_str(&text, &dir).unwrap();
+    let outcome = |nice: i32| {
+        let opts = RunOptions {
+            nice,
+            check: true,
+            ..Default::default()
+        };
+        Run::start(&m, opts).unwrap().wait().unwrap().cases[0].outcome
+    };
+    assert_eq!(outcome(5), CaseOutcome::Passed);
+    if expected != base {
+        assert_eq!(
+            outcome(0),
+            CaseOutcome::Failed,
+            "without nice the command runs at {base}"
+        );
+    }
+}

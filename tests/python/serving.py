@@ -41,6 +41,7 @@ quick = ["quick"]
 slow = ["slow"]
 bad = ["bad"]
 data = ["data"]
+niced = ["niced"]
 
 [[suite]]
 name = "quick"
@@ -79,6 +80,15 @@ name = "data"
 name = "customers"
 kind = "command"
 argv = ["sh", "-c", "ls \\"$TORON_DATASET_CUSTOMERS\\""]
+
+[[suite]]
+name = "niced"
+
+# Prints the nice value its command runs at (`serve --run-nice`).
+[[suite.case]]
+name = "priority"
+kind = "command"
+argv = ["nice"]
 
 [[dataset]]
 name = "customers"

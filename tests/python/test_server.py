@@ -5,6 +5,7 @@ nothing lost or doubled, and a restart (or a kill -9) that loses nothing."""
 from __future__ import annotations
 
 import json
+import os
 import random
 import subprocess
 import sys
@@ -209,7 +210,7 @@ def test_bad_requests_name_the_field_and_what_was_expected(server: Server) -> No
     e = error({"profile": "quick", "sede": 1})
     assert e["field"] == "sede" and "unknown field `sede`" in e["message"]
     e = error({"profile": "nope"})
-    assert e["field"] == "profile" and "expected one of: bad, data, quick, slow" in e["message"]
+    assert e["field"] == "profile" and "expected one of: bad, data, niced, quick, slow" in e["message"]
     e = error({"seed": -1})
     assert e["field"] == "seed"
     # Above 2^53 the archive cannot record the seed exactly: refused here, not an errored run later.
@@ -551,3 +552,21 @@ def test_the_server_refuses_to_start_without_tokens(tmp_path: Path) -> None:
         base + ["--runners", "x"], capture_output=True, text=True, env=env, timeout=60, check=False
     )
     assert r.returncode == 2 and "--runners" in r.stderr
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the nice value is per thread only on Linux")
+def test_runs_run_below_the_servers_priority_so_serving_goes_first(tmp_path: Path) -> None:
+    def run_nice(*args: str) -> int:
+        s = serving.start(tmp_path / f"nice{len(args)}", *args)
+        try:
+            run = s.start_run(profile="niced")
+            assert s.wait(run)["state"] == "passed"
+            report = s.client("viewer").get(f"/v1/reports/{run}").json()
+            return int(report["cases"][0]["attempts"][0]["stdout"])
+        finally:
+            s.stop()
+
+    base = os.nice(0)  # the server's own: it inherits this process's
+    assert run_nice() == min(base + 10, 19)
+    assert run_nice("--run-nice", "3") == min(base + 3, 19)
+    assert run_nice("--run-nice", "0") == base

@@ -713,6 +713,7 @@ fn start(
         worker: default_worker(py)?,
         datasets: names_arg(datasets, "datasets")?,
         queue: None,
+        nice: 0,
     };
     let manifest = manifest_arg(py, manifest)?;
     let handle = py

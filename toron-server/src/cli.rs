@@ -84,6 +84,10 @@ struct ServeArgs {
     /// How often idle event streams send a keep-alive comment.
     #[arg(long, default_value = "15s", value_parser = duration)]
     keep_alive: std::time::Duration,
+    /// Lower the CPU priority of runs by this nice increment (0-19; 0: leave it), so that requests and event
+    /// streams are served first when the cores are busy (Linux; the commands of a run inherit it).
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(i32).range(0..=19))]
+    run_nice: i32,
 }
 
 #[derive(clap::Args, Debug)]
@@ -112,6 +116,10 @@ struct RunnerArgs {
     /// A file written once registered and removed on exit, for a readiness probe.
     #[arg(long)]
     ready_file: Option<PathBuf>,
+    /// Lower the CPU priority of runs by this nice increment (0-19; 0: leave it), so that heartbeats and
+    /// uploads go first when the cores are busy (Linux; the commands of a run inherit it).
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(i32).range(0..=19))]
+    run_nice: i32,
 }
 
 fn seconds(text: &str) -> Result<f64, String> {
@@ -197,6 +205,7 @@ pub fn main_with_args(args: Vec<String>, stop: Arc<AtomicBool>, worker: Option<V
                     .unwrap_or_else(|| std::env::temp_dir().join(format!("toron-runner-{}", std::process::id()))),
                 poll: std::time::Duration::from_secs_f64(a.poll_seconds),
                 ready_file: a.ready_file,
+                run_nice: a.run_nice,
                 worker,
             };
             match crate::runner::run_runner(config, stop) {
@@ -225,6 +234,7 @@ pub fn main_with_args(args: Vec<String>, stop: Arc<AtomicBool>, worker: Option<V
             config.lease = std::time::Duration::from_secs_f64(a.lease_seconds);
             config.upload_limit = a.upload_limit;
             config.keep_alive = a.keep_alive;
+            config.run_nice = a.run_nice;
             if std::env::var_os(toron_core::runner::WORKER_ENV).is_none() {
                 config.worker = worker;
             }

@@ -40,6 +40,9 @@ pub struct Config {
     pub keep_alive: Duration,
     /// The worker command of determinism cases with `processes > 1` (`None`: `TORON_WORKER`).
     pub worker: Option<Vec<String>>,
+    /// The nice increment of in-process runs (see [`toron_core::runner::RunOptions::nice`]): serving requests
+    /// and event streams goes first when the cores are busy.
+    pub run_nice: i32,
 }
 
 impl Config {
@@ -61,6 +64,7 @@ impl Config {
             schedule_warning: Duration::from_secs(60),
             keep_alive: Duration::from_secs(15),
             worker: None,
+            run_nice: 10,
         }
     }
 }

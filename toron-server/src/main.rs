@@ -1,5 +1,9 @@
 //! The `toron-server` binary: `toron-server serve [flags]` (the same flags as `toron serve`).
 
+/// The allocator of `toron serve` (the Python module's), so that both servers behave alike: see Cargo.toml.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     // This binary is its own worker for determinism cases that simulate in separate processes.

@@ -33,6 +33,8 @@ pub struct RunnerConfig {
     pub poll: Duration,
     /// Written once registered, removed on exit: a readiness probe looks for it.
     pub ready_file: Option<PathBuf>,
+    /// The nice increment of runs (see [`RunOptions::nice`]).
+    pub run_nice: i32,
     /// The worker command of determinism cases with `processes > 1` (`None`: `TORON_WORKER`).
     pub worker: Option<Vec<String>>,
 }
@@ -501,6 +503,7 @@ fn execute_in(shared: &Shared, claim: &Value, run: &str, dir: &Path) -> Result<S
         archive: Some(archive.clone()),
         datasets: claim["dataset"].as_str().map(str::to_string).into_iter().collect(),
         worker: shared.config.worker.clone(),
+        nice: shared.config.run_nice,
         ..Default::default()
     };
     let handle = Arc::new(Run::start(&manifest, options).map_err(|e| e.to_string())?);

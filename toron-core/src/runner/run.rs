@@ -47,6 +47,11 @@ pub struct RunOptions {
     /// The admission queue the run waits in before it takes the archive's run slot (a server's runner pool):
     /// runs start in submission order and wait without a `schedule_timeout` (see [`super::Queue`]).
     pub queue: Option<super::Queue>,
+    /// Lower the run's CPU priority by this much (a nice increment; 0: leave it). A server sets it so that
+    /// answering requests and feeding event streams goes before running cases when the cores are busy. On
+    /// Linux the run's thread is lowered, and every thread and command it starts inherits it; elsewhere the
+    /// nice value is per process, and nothing is changed.
+    pub nice: i32,
 }
 
 /// Where a run is.
@@ -330,6 +335,21 @@ impl Run {
     }
 }
 
+/// Lower the calling thread's CPU priority by `nice` (at most to 19), on Linux, where the nice value is per
+/// thread and inherited by the threads and processes the thread starts. A refusal (a sandbox) is ignored: the
+/// run is only less polite.
+fn lower_priority(nice: i32) {
+    #[cfg(target_os = "linux")]
+    if nice > 0 {
+        let me = Some(rustix::thread::gettid());
+        if let Ok(now) = rustix::process::getpriority_process(me) {
+            let _ = rustix::process::setpriority_process(me, now.saturating_add(nice).min(19));
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = nice;
+}
+
 /// Where a run's events are appended: `<archive>/events/<run id>.events.ndjson`, beside the run's directory
 /// (which the archive reserves for its manifest). Captured command output is under `<archive>/logs/<run id>/`.
 pub fn events_path(archive_root: &std::path::Path, run_id: &str) -> PathBuf {
@@ -451,6 +471,7 @@ impl Worker {
     fn run(mut self) -> RunResult {
         // Whatever happens below, consumers of the events see the end of the stream.
         let _close = CloseOnDrop(self.log.clone());
+        lower_priority(self.options.nice);
         let clock = Instant::now();
         let (turn, slot) = match self.place.take() {
             None => {

@@ -300,6 +300,7 @@ pub async fn start(
         datasets: req.dataset.clone().into_iter().collect(),
         queue: Some(app.queue.clone()),
         worker: app.config.worker.clone(),
+        nice: app.config.run_nice,
         ..Default::default()
     };
     let app2 = app.clone();
