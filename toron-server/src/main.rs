@@ -5,6 +5,8 @@
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
+    // Runs of this binary simulate `c:` nodes too, as `toron serve` does (the Python module registers it).
+    toron::node::register_c_resolver();
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     // This binary is its own worker for determinism cases that simulate in separate processes.
     let worker = std::env::current_exe().ok().map(|exe| vec![exe.display().to_string()]);
