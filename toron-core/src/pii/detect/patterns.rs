@@ -88,10 +88,9 @@ const IBAN_MIN_LEN: usize = 15;
 /// (its run found by walking both ways, then the search goes on `min_len` bytes past the run's end). Most
 /// of a log is letters, hex and base64: about one byte in `min_len` is read instead of all of them (the
 /// byte-by-byte loop took ~12 % of a scrub of the benchmark corpus).
-fn class_runs(text: &[u8], class: &[bool; 256], min_len: usize) -> Vec<(usize, usize)> {
+fn class_runs(text: &[u8], class: &[bool; 256], min_len: usize, mut f: impl FnMut(usize, usize)) {
     debug_assert!(min_len >= 1);
     let n = text.len();
-    let mut runs = Vec::new();
     // No run starts before `low`: text[low - 1] is outside the class (or `low` is 0).
     let mut low = 0usize;
     let mut p = min_len - 1;
@@ -100,50 +99,92 @@ fn class_runs(text: &[u8], class: &[bool; 256], min_len: usize) -> Vec<(usize, u
             p += min_len;
             continue;
         }
-        let mut s = p;
-        while s > low && class[text[s - 1] as usize] {
-            s -= 1;
-        }
-        let mut e = p + 1;
-        while e < n && class[text[e] as usize] {
-            e += 1;
-        }
+        let (s, e) = run_around(text, class, low, p, p + 1);
         if e - s >= min_len {
-            runs.push((s, e));
+            f(s, e);
         }
         low = e + 1;
         p = e + min_len;
     }
-    runs
+}
+
+/// The maximal run of `class` bytes holding `at..to` (all of the class), not reaching before `low`.
+fn run_around(text: &[u8], class: &[bool; 256], low: usize, at: usize, to: usize) -> (usize, usize) {
+    let mut s = at;
+    while s > low && class[text[s - 1] as usize] {
+        s -= 1;
+    }
+    let mut e = to;
+    while e < text.len() && class[text[e] as usize] {
+        e += 1;
+    }
+    (s, e)
 }
 
 /// The maximal runs of digits and [`NUMERIC_PUNCT`] of `text` at least [`NUMERIC_MIN_LEN`] long with at
-/// least `min` digits (`min` >= 1). Every match of a numeric pattern lies inside one such run (the patterns
-/// have no anchors or look-around, and match no other byte), so searching each run finds exactly what
-/// searching the whole text would.
-fn numeric_runs(text: &[u8], min: usize) -> Vec<Run> {
+/// least `min` digits (`min` >= 1), in order. Every match of a numeric pattern lies inside one such run (the
+/// patterns have no anchors or look-around, and match no other byte), so searching each run finds exactly
+/// what searching the whole text would.
+fn numeric_runs(text: &[u8], min: usize, mut f: impl FnMut(Run)) {
     debug_assert!(min >= 1);
-    class_runs(text, &NUMERIC_BYTE, NUMERIC_MIN_LEN)
-        .into_iter()
-        .filter_map(|(start, end)| {
-            let digits = text[start..end].iter().filter(|b| b.is_ascii_digit()).count();
-            (digits >= min).then_some(Run { start, end, digits })
-        })
-        .collect()
+    class_runs(text, &NUMERIC_BYTE, NUMERIC_MIN_LEN, |start, end| {
+        let digits = text[start..end].iter().filter(|b| b.is_ascii_digit()).count();
+        if digits >= min {
+            f(Run { start, end, digits });
+        }
+    });
 }
 
-/// The maximal runs of [`IBAN_BYTE`] bytes of `text` that can hold an IBAN match: at least
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGH: u64 = 0x8080_8080_8080_8080;
+
+/// The high bit of each byte of `x7` (bytes under 0x80) whose value is in `lo..hi` (`1 <= lo < hi <= 0x80`):
+/// adding `0x80 - n` sets a byte's high bit when it is at least `n`, and never carries into the next byte.
+fn in_range(x7: u64, lo: u8, hi: u8) -> u64 {
+    let ge = |n: u8| x7.wrapping_add((0x80 - u64::from(n)) * ONES) & HIGH;
+    ge(lo) & !ge(hi)
+}
+
+/// The high bit of each of the eight bytes of `x` that is an [`IBAN_BYTE`] (`0-9`, `A-Z`, space).
+fn iban_bytes(x: u64) -> u64 {
+    let x7 = x & !HIGH;
+    (in_range(x7, b'0', b'9' + 1) | in_range(x7, b'A', b'Z' + 1) | in_range(x7, b' ', b' ' + 1)) & !(x & HIGH)
+}
+
+/// The maximal runs of [`IBAN_BYTE`] bytes of `text` that can hold an IBAN match, in order: at least
 /// [`IBAN_MIN_LEN`] long, with two capital letters followed by two digits somewhere (how a match starts).
 /// Searching these runs finds exactly what searching the whole text would, without running the pattern
 /// over the rest (it cost ~10 % of a scrub of the benchmark corpus).
-fn iban_runs(text: &[u8]) -> Vec<(usize, usize)> {
-    let mut runs = class_runs(text, &IBAN_BYTE, IBAN_MIN_LEN);
-    runs.retain(|&(s, e)| {
-        text[s..e].windows(4).any(|w| {
-            w[0].is_ascii_uppercase() && w[1].is_ascii_uppercase() && w[2].is_ascii_digit() && w[3].is_ascii_digit()
-        })
-    });
-    runs
+///
+/// A run that long holds eight bytes in a row starting at a multiple of eight from where the last run
+/// ended, so only those tiles are tested, eight bytes at once ([`iban_bytes`]); a run is looked for around
+/// a tile of eight IBAN bytes only (rare in base64, where a byte-by-byte look at the class took twice as
+/// long).
+fn iban_runs(text: &[u8], mut f: impl FnMut(usize, usize)) {
+    const TILE: usize = 8;
+    const _: () = assert!(IBAN_MIN_LEN >= 2 * TILE - 1);
+    let n = text.len();
+    let mut low = 0usize;
+    let mut k = 0usize;
+    while k + TILE <= n {
+        let mut tile = [0u8; TILE];
+        tile.copy_from_slice(&text[k..k + TILE]);
+        if iban_bytes(u64::from_le_bytes(tile)) != HIGH {
+            k += TILE;
+            continue;
+        }
+        let (s, e) = run_around(text, &IBAN_BYTE, low, k, k + TILE);
+        let starts = || {
+            text[s..e].windows(4).any(|w| {
+                w[0].is_ascii_uppercase() && w[1].is_ascii_uppercase() && w[2].is_ascii_digit() && w[3].is_ascii_digit()
+            })
+        };
+        if e - s >= IBAN_MIN_LEN && starts() {
+            f(s, e);
+        }
+        low = e + 1;
+        k = e + 1;
+    }
 }
 
 /// A byte an IPv6 match can hold: hex digits, `:`, `.` and the brackets.
@@ -515,42 +556,37 @@ impl Patterns {
     }
 
     pub(crate) fn find(&self, text: &[u8], out: &mut Vec<Candidate>) {
-        let min = self.detectors.iter().filter_map(|d| d.min_digits).min();
-        let runs = min.map(|m| numeric_runs(text, m)).unwrap_or_default();
+        // The numeric detectors share one pass over the runs.
+        let mut numeric: Vec<&Detector> = Vec::new();
         for d in &self.detectors {
             if let Some((b, _)) = d.needs {
                 if memchr::memchr(b, text).is_none() {
                     continue;
                 }
             }
-            match d.kind {
-                Kind::Ipv6 => {
+            match (d.kind, d.min_digits) {
+                (Kind::Ipv6, _) => {
                     for (s, e) in ipv6_runs(text) {
                         search(d, text, s, e, out);
                     }
-                    continue;
                 }
-                Kind::Iban => {
-                    for (s, e) in iban_runs(text) {
-                        search(d, text, s, e, out);
-                    }
-                    continue;
-                }
-                _ => {}
-            }
-            match d.min_digits {
-                None => search(d, text, 0, text.len(), out),
-                Some(m) => {
-                    for r in runs.iter().filter(|r| r.digits >= m) {
-                        let holds =
-                            |&(b, k): &(u8, usize)| text[r.start..r.end].iter().filter(|&&c| c == b).count() >= k;
-                        if d.needs.as_ref().is_none_or(holds) {
-                            search(d, text, r.start, r.end, out);
-                        }
-                    }
-                }
+                (Kind::Iban, _) => iban_runs(text, |s, e| search(d, text, s, e, out)),
+                (_, None) => search(d, text, 0, text.len(), out),
+                (_, Some(_)) => numeric.push(d),
             }
         }
+        let Some(min) = numeric.iter().filter_map(|d| d.min_digits).min() else {
+            return;
+        };
+        numeric_runs(text, min, |r| {
+            let run = &text[r.start..r.end];
+            for d in &numeric {
+                let holds = |&(b, k): &(u8, usize)| run.iter().filter(|&&c| c == b).count() >= k;
+                if r.digits >= d.min_digits.unwrap_or(0) && d.needs.as_ref().is_none_or(holds) {
+                    search(d, text, r.start, r.end, out);
+                }
+            }
+        });
     }
 }
 
@@ -591,7 +627,7 @@ mod tests {
         for d in p.detectors.iter().filter(|d| d.min_digits.is_some()) {
             let (mut whole, mut by_runs) = (Vec::new(), Vec::new());
             search(d, text, 0, text.len(), &mut whole);
-            for r in numeric_runs(text, d.min_digits.unwrap()) {
+            for r in runs_of(text, d.min_digits.unwrap()) {
                 search(d, text, r.start, r.end, &mut by_runs);
             }
             assert!(!whole.is_empty(), "{:?} finds something in the sample", d.kind);
@@ -625,6 +661,31 @@ mod tests {
             }
         }
         runs
+    }
+
+    fn runs_of(text: &[u8], min: usize) -> Vec<Run> {
+        let mut runs = Vec::new();
+        numeric_runs(text, min, |r| runs.push(r));
+        runs
+    }
+
+    /// Eight bytes at once, the same class as byte by byte: every byte value at every position, among bytes
+    /// in the class and bytes outside it.
+    #[test]
+    fn iban_bytes_match_the_table() {
+        for fill in [b'A', b'a', 0xC3] {
+            for b in 0..=255u8 {
+                for pos in 0..8 {
+                    let mut bytes = [fill; 8];
+                    bytes[pos] = b;
+                    let m = iban_bytes(u64::from_le_bytes(bytes));
+                    for (i, &c) in bytes.iter().enumerate() {
+                        assert_eq!(m >> (8 * i + 7) & 1 == 1, IBAN_BYTE[c as usize], "{c:#x} at {i}");
+                    }
+                    assert_eq!(m & !HIGH, 0);
+                }
+            }
+        }
     }
 
     /// A pseudo-random text of `n` bytes drawn from `alphabet` (xorshift, seeded).
@@ -668,9 +729,21 @@ mod tests {
                 let t = mix(n, alphabet, 0x9e37_79b9_7f4a_7c15 + k as u64);
                 for min in [1, 2, 3, 7, 15] {
                     for class in [&NUMERIC_BYTE, &IBAN_BYTE] {
-                        assert_eq!(class_runs(&t, class, min), reference(&t, class, min), "n {n} min {min}");
+                        let mut runs = Vec::new();
+                        class_runs(&t, class, min, |s, e| runs.push((s, e)));
+                        assert_eq!(runs, reference(&t, class, min), "n {n} min {min}");
                     }
                 }
+                // The IBAN runs: those of the class at least IBAN_MIN_LEN long that hold a start.
+                let mut runs = Vec::new();
+                iban_runs(&t, |s, e| runs.push((s, e)));
+                let mut want = reference(&t, &IBAN_BYTE, IBAN_MIN_LEN);
+                want.retain(|&(s, e)| {
+                    t[s..e]
+                        .windows(4)
+                        .any(|w| w[..2].iter().all(u8::is_ascii_uppercase) && w[2..].iter().all(u8::is_ascii_digit))
+                });
+                assert_eq!(runs, want, "n {n}");
             }
         }
     }
@@ -750,10 +823,7 @@ mod tests {
         ];
         for t in texts {
             for min in [1, 4, 8, 9, 10, 12] {
-                let got: Vec<_> = numeric_runs(t, min)
-                    .iter()
-                    .map(|r| (r.start, r.end, r.digits))
-                    .collect();
+                let got: Vec<_> = runs_of(t, min).iter().map(|r| (r.start, r.end, r.digits)).collect();
                 assert_eq!(
                     got,
                     numeric_runs_reference(t, min),
@@ -765,10 +835,7 @@ mod tests {
         // A pseudo-random mix of digits, punctuation and letters.
         let t = mix(20_000, b"0123456789 .-()+abcXYZ:_", 0x9e37_79b9_7f4a_7c15);
         for min in [1, 4, 9, 12] {
-            let got: Vec<_> = numeric_runs(&t, min)
-                .iter()
-                .map(|r| (r.start, r.end, r.digits))
-                .collect();
+            let got: Vec<_> = runs_of(&t, min).iter().map(|r| (r.start, r.end, r.digits)).collect();
             assert_eq!(got, numeric_runs_reference(&t, min), "min {min}");
         }
     }
