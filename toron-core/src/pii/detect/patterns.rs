@@ -14,8 +14,10 @@ struct Detector {
     kind: Kind,
     re: Regex,
     check: Check,
-    /// A byte the text must contain for the pattern to be worth running (`@` for e-mail).
-    needs: Option<u8>,
+    /// A byte every match holds, and how many times at least (`@` once for e-mail, `.` three times for
+    /// IPv4). The text must hold it for the pattern to be worth running; a numeric pattern runs only on the
+    /// runs that hold it that often.
+    needs: Option<(u8, usize)>,
     /// For the numeric patterns (phone, card, SSN, IPv4), whose matches hold only digits and
     /// [`NUMERIC_PUNCT`]: the fewest digits a match has. Such a pattern is run only on the runs of those
     /// bytes with that many digits ([`numeric_runs`]), not over the whole text: most of a log is letters,
@@ -50,35 +52,139 @@ const NUMERIC_CLASS: [u8; 256] = {
     c
 };
 
-/// The maximal runs of digits and [`NUMERIC_PUNCT`] of `text` with at least `min` digits (`min` >= 1). Every
-/// match of a numeric pattern lies inside one run (the patterns have no anchors or look-around, and match no
-/// other byte), so searching each run finds exactly what searching the whole text would.
-///
-/// One pass without a data-dependent branch per byte: hex ids, hashes and base64 alternate digits and
-/// letters every few bytes, and a loop that branched at each run's start and end mispredicted on most of
-/// them (the old loop took ~20 % of a scrub of the benchmark corpus).
-fn numeric_runs(text: &[u8], min: usize) -> Vec<Run> {
-    debug_assert!(min >= 1);
-    let mut runs = Vec::new();
-    let (mut start, mut digits) = (0usize, 0usize);
-    for (i, &b) in text.iter().enumerate() {
-        let c = NUMERIC_CLASS[b as usize];
-        let ends = c == 0;
-        // Rare: a run with enough digits ends here.
-        if ends & (digits >= min) {
-            runs.push(Run { start, end: i, digits });
+/// The bytes of [`NUMERIC_CLASS`] (digits and [`NUMERIC_PUNCT`]).
+const NUMERIC_BYTE: [bool; 256] = {
+    let mut c = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        c[i] = NUMERIC_CLASS[i] != 0;
+        i += 1;
+    }
+    c
+};
+
+/// The shortest match of a numeric pattern: IPv4's `1.2.3.4` (NANP takes 12 bytes, E.164 9, SSN 11, cards
+/// 13; the test `numeric_patterns_match_nothing_shorter` checks it). Only runs this long are looked at.
+const NUMERIC_MIN_LEN: usize = 7;
+
+/// The bytes an IBAN match can hold: `A-Z`, `0-9` and the space of grouped IBANs.
+const IBAN_BYTE: [bool; 256] = {
+    let mut c = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        c[i] = b.is_ascii_uppercase() || b.is_ascii_digit() || b == b' ';
+        i += 1;
+    }
+    c
+};
+
+/// The shortest IBAN match: two letters, two check digits and eleven more characters.
+const IBAN_MIN_LEN: usize = 15;
+
+/// The maximal runs `start..end` of bytes of `class` at least `min_len` long, found by looking at every
+/// `min_len`-th byte only: a run that long holds one of them, so a byte outside the class there rules out
+/// every run through the `min_len - 1` bytes before it. Only a byte inside the class is looked around
+/// (its run found by walking both ways, then the search goes on `min_len` bytes past the run's end). Most
+/// of a log is letters, hex and base64: about one byte in `min_len` is read instead of all of them (the
+/// byte-by-byte loop took ~12 % of a scrub of the benchmark corpus).
+fn class_runs(text: &[u8], class: &[bool; 256], min_len: usize, mut f: impl FnMut(usize, usize)) {
+    debug_assert!(min_len >= 1);
+    let n = text.len();
+    // No run starts before `low`: text[low - 1] is outside the class (or `low` is 0).
+    let mut low = 0usize;
+    let mut p = min_len - 1;
+    while p < n {
+        if !class[text[p] as usize] {
+            p += min_len;
+            continue;
         }
-        digits = if ends { 0 } else { digits + usize::from(c == 1) };
-        start = if ends { i + 1 } else { start };
+        let (s, e) = run_around(text, class, low, p, p + 1);
+        if e - s >= min_len {
+            f(s, e);
+        }
+        low = e + 1;
+        p = e + min_len;
     }
-    if digits >= min {
-        runs.push(Run {
-            start,
-            end: text.len(),
-            digits,
-        });
+}
+
+/// The maximal run of `class` bytes holding `at..to` (all of the class), not reaching before `low`.
+fn run_around(text: &[u8], class: &[bool; 256], low: usize, at: usize, to: usize) -> (usize, usize) {
+    let mut s = at;
+    while s > low && class[text[s - 1] as usize] {
+        s -= 1;
     }
-    runs
+    let mut e = to;
+    while e < text.len() && class[text[e] as usize] {
+        e += 1;
+    }
+    (s, e)
+}
+
+/// The maximal runs of digits and [`NUMERIC_PUNCT`] of `text` at least [`NUMERIC_MIN_LEN`] long with at
+/// least `min` digits (`min` >= 1), in order. Every match of a numeric pattern lies inside one such run (the
+/// patterns have no anchors or look-around, and match no other byte), so searching each run finds exactly
+/// what searching the whole text would.
+fn numeric_runs(text: &[u8], min: usize, mut f: impl FnMut(Run)) {
+    debug_assert!(min >= 1);
+    class_runs(text, &NUMERIC_BYTE, NUMERIC_MIN_LEN, |start, end| {
+        let digits = text[start..end].iter().filter(|b| b.is_ascii_digit()).count();
+        if digits >= min {
+            f(Run { start, end, digits });
+        }
+    });
+}
+
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGH: u64 = 0x8080_8080_8080_8080;
+
+/// The high bit of each byte of `x7` (bytes under 0x80) whose value is in `lo..hi` (`1 <= lo < hi <= 0x80`):
+/// adding `0x80 - n` sets a byte's high bit when it is at least `n`, and never carries into the next byte.
+fn in_range(x7: u64, lo: u8, hi: u8) -> u64 {
+    let ge = |n: u8| x7.wrapping_add((0x80 - u64::from(n)) * ONES) & HIGH;
+    ge(lo) & !ge(hi)
+}
+
+/// The high bit of each of the eight bytes of `x` that is an [`IBAN_BYTE`] (`0-9`, `A-Z`, space).
+fn iban_bytes(x: u64) -> u64 {
+    let x7 = x & !HIGH;
+    (in_range(x7, b'0', b'9' + 1) | in_range(x7, b'A', b'Z' + 1) | in_range(x7, b' ', b' ' + 1)) & !(x & HIGH)
+}
+
+/// The maximal runs of [`IBAN_BYTE`] bytes of `text` that can hold an IBAN match, in order: at least
+/// [`IBAN_MIN_LEN`] long, with two capital letters followed by two digits somewhere (how a match starts).
+/// Searching these runs finds exactly what searching the whole text would, without running the pattern
+/// over the rest (it cost ~10 % of a scrub of the benchmark corpus).
+///
+/// A run that long holds eight bytes in a row starting at a multiple of eight from where the last run
+/// ended, so only those tiles are tested, eight bytes at once ([`iban_bytes`]); a run is looked for around
+/// a tile of eight IBAN bytes only (rare in base64, where a byte-by-byte look at the class took twice as
+/// long).
+fn iban_runs(text: &[u8], mut f: impl FnMut(usize, usize)) {
+    const TILE: usize = 8;
+    const _: () = assert!(IBAN_MIN_LEN >= 2 * TILE - 1);
+    let n = text.len();
+    let mut low = 0usize;
+    let mut k = 0usize;
+    while k + TILE <= n {
+        let mut tile = [0u8; TILE];
+        tile.copy_from_slice(&text[k..k + TILE]);
+        if iban_bytes(u64::from_le_bytes(tile)) != HIGH {
+            k += TILE;
+            continue;
+        }
+        let (s, e) = run_around(text, &IBAN_BYTE, low, k, k + TILE);
+        let starts = || {
+            text[s..e].windows(4).any(|w| {
+                w[0].is_ascii_uppercase() && w[1].is_ascii_uppercase() && w[2].is_ascii_digit() && w[3].is_ascii_digit()
+            })
+        };
+        if e - s >= IBAN_MIN_LEN && starts() {
+            f(s, e);
+        }
+        low = e + 1;
+        k = e + 1;
+    }
 }
 
 /// A byte an IPv6 match can hold: hex digits, `:`, `.` and the brackets.
@@ -86,11 +192,12 @@ fn is_ipv6_byte(b: u8) -> bool {
     b.is_ascii_hexdigit() || matches!(b, b':' | b'.' | b'[' | b']')
 }
 
-/// The maximal runs of [`is_ipv6_byte`] bytes of `text` holding at least two `:`, found from the colons
-/// (memchr) rather than byte by byte. Every IPv6 match lies inside one such run, and a match the check
-/// accepts parses as an address, which has two colons at least: searching these runs gives exactly the
-/// candidates searching the whole text does, without running the pattern over the prose, hashes and
-/// base64 in between (it cost ~15 % of a scrub of the benchmark corpus).
+/// The maximal runs of [`is_ipv6_byte`] bytes of `text` holding `::` or at least six `:`, found from the
+/// colons (memchr) rather than byte by byte. Every IPv6 match lies inside one such run, and a match the
+/// check accepts parses as an address, which either abbreviates with `::` or has all its eight groups (seven
+/// colons; six before a dotted quad): searching these runs gives exactly the candidates searching the whole
+/// text does, without running the pattern over the prose, hashes and base64 in between (it cost ~15 % of a
+/// scrub of the benchmark corpus), nor over each timestamp's `00:26:53.938`.
 fn ipv6_runs(text: &[u8]) -> Vec<(usize, usize)> {
     let mut runs = Vec::new();
     let mut done = 0usize;
@@ -108,7 +215,7 @@ fn ipv6_runs(text: &[u8]) -> Vec<(usize, usize)> {
             colons += usize::from(text[e] == b':');
             e += 1;
         }
-        if colons >= 2 {
+        if colons >= 6 || (colons >= 2 && memchr::memmem::find(&text[s..e], b"::").is_some()) {
             runs.push((s, e));
         }
         done = e;
@@ -411,17 +518,17 @@ fn token(t: &[u8], s: usize, e: usize) -> Option<(usize, usize)> {
 
 impl Patterns {
     pub(crate) fn new(kinds: &[Kind]) -> Patterns {
-        type Row = (Kind, &'static str, Check, Option<u8>, Option<usize>);
+        type Row = (Kind, &'static str, Check, Option<(u8, usize)>, Option<usize>);
         let table: [Row; 11] = [
             (Kind::PrivateKey, "", |_, _, _| None, None, None),
-            (Kind::Email, EMAIL, email, Some(b'@'), None),
+            (Kind::Email, EMAIL, email, Some((b'@', 1)), None),
             (Kind::Phone, NANP, nanp, None, Some(10)),
-            (Kind::Phone, E164, e164, Some(b'+'), Some(8)),
+            (Kind::Phone, E164, e164, Some((b'+', 1)), Some(8)),
             (Kind::Card, CARD, card, None, Some(12)),
-            (Kind::Ssn, SSN, ssn, Some(b'-'), Some(9)),
+            (Kind::Ssn, SSN, ssn, Some((b'-', 2)), Some(9)),
             (Kind::Iban, IBAN, iban, None, None),
-            (Kind::Ipv4, IPV4, ipv4, Some(b'.'), Some(4)),
-            (Kind::Ipv6, IPV6, ipv6, Some(b':'), None),
+            (Kind::Ipv4, IPV4, ipv4, Some((b'.', 3)), Some(4)),
+            (Kind::Ipv6, IPV6, ipv6, Some((b':', 1)), None),
             (Kind::Jwt, JWT, jwt, None, None),
             (Kind::AwsKey, AWS, alnum_bounded, None, None),
         ];
@@ -449,29 +556,37 @@ impl Patterns {
     }
 
     pub(crate) fn find(&self, text: &[u8], out: &mut Vec<Candidate>) {
-        let min = self.detectors.iter().filter_map(|d| d.min_digits).min();
-        let runs = min.map(|m| numeric_runs(text, m)).unwrap_or_default();
+        // The numeric detectors share one pass over the runs.
+        let mut numeric: Vec<&Detector> = Vec::new();
         for d in &self.detectors {
-            if let Some(b) = d.needs {
+            if let Some((b, _)) = d.needs {
                 if memchr::memchr(b, text).is_none() {
                     continue;
                 }
             }
-            if d.kind == Kind::Ipv6 {
-                for (s, e) in ipv6_runs(text) {
-                    search(d, text, s, e, out);
-                }
-                continue;
-            }
-            match d.min_digits {
-                None => search(d, text, 0, text.len(), out),
-                Some(m) => {
-                    for r in runs.iter().filter(|r| r.digits >= m) {
-                        search(d, text, r.start, r.end, out);
+            match (d.kind, d.min_digits) {
+                (Kind::Ipv6, _) => {
+                    for (s, e) in ipv6_runs(text) {
+                        search(d, text, s, e, out);
                     }
                 }
+                (Kind::Iban, _) => iban_runs(text, |s, e| search(d, text, s, e, out)),
+                (_, None) => search(d, text, 0, text.len(), out),
+                (_, Some(_)) => numeric.push(d),
             }
         }
+        let Some(min) = numeric.iter().filter_map(|d| d.min_digits).min() else {
+            return;
+        };
+        numeric_runs(text, min, |r| {
+            let run = &text[r.start..r.end];
+            for d in &numeric {
+                let holds = |&(b, k): &(u8, usize)| run.iter().filter(|&&c| c == b).count() >= k;
+                if r.digits >= d.min_digits.unwrap_or(0) && d.needs.as_ref().is_none_or(holds) {
+                    search(d, text, r.start, r.end, out);
+                }
+            }
+        });
     }
 }
 
@@ -512,7 +627,7 @@ mod tests {
         for d in p.detectors.iter().filter(|d| d.min_digits.is_some()) {
             let (mut whole, mut by_runs) = (Vec::new(), Vec::new());
             search(d, text, 0, text.len(), &mut whole);
-            for r in numeric_runs(text, d.min_digits.unwrap()) {
+            for r in runs_of(text, d.min_digits.unwrap()) {
                 search(d, text, r.start, r.end, &mut by_runs);
             }
             assert!(!whole.is_empty(), "{:?} finds something in the sample", d.kind);
@@ -520,7 +635,8 @@ mod tests {
         }
     }
 
-    /// The byte-by-byte loop `numeric_runs` replaced, kept as the reference it must agree with.
+    /// The byte-by-byte loop `numeric_runs` replaced (less the runs shorter than [`NUMERIC_MIN_LEN`]), kept
+    /// as the reference it must agree with.
     fn numeric_runs_reference(text: &[u8], min: usize) -> Vec<(usize, usize, usize)> {
         let mut runs = Vec::new();
         let (mut i, n) = (0, text.len());
@@ -540,15 +656,162 @@ mod tests {
                 digits += usize::from(NUMERIC_CLASS[text[i] as usize] == 1);
                 i += 1;
             }
-            if digits >= min {
+            if digits >= min && i - start >= NUMERIC_MIN_LEN {
                 runs.push((start, i, digits));
             }
         }
         runs
     }
 
+    fn runs_of(text: &[u8], min: usize) -> Vec<Run> {
+        let mut runs = Vec::new();
+        numeric_runs(text, min, |r| runs.push(r));
+        runs
+    }
+
+    /// Eight bytes at once, the same class as byte by byte: every byte value at every position, among bytes
+    /// in the class and bytes outside it.
     #[test]
-    fn branchless_numeric_runs_match_the_reference() {
+    fn iban_bytes_match_the_table() {
+        for fill in [b'A', b'a', 0xC3] {
+            for b in 0..=255u8 {
+                for pos in 0..8 {
+                    let mut bytes = [fill; 8];
+                    bytes[pos] = b;
+                    let m = iban_bytes(u64::from_le_bytes(bytes));
+                    for (i, &c) in bytes.iter().enumerate() {
+                        assert_eq!(m >> (8 * i + 7) & 1 == 1, IBAN_BYTE[c as usize], "{c:#x} at {i}");
+                    }
+                    assert_eq!(m & !HIGH, 0);
+                }
+            }
+        }
+    }
+
+    /// A pseudo-random text of `n` bytes drawn from `alphabet` (xorshift, seeded).
+    fn mix(n: usize, alphabet: &[u8], seed: u64) -> Vec<u8> {
+        let mut x = seed;
+        (0..n)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                alphabet[(x % alphabet.len() as u64) as usize]
+            })
+            .collect()
+    }
+
+    #[test]
+    fn class_runs_match_a_byte_by_byte_scan() {
+        let reference = |t: &[u8], class: &[bool; 256], min: usize| {
+            let mut runs = Vec::new();
+            let mut i = 0;
+            while i < t.len() {
+                if !class[t[i] as usize] {
+                    i += 1;
+                    continue;
+                }
+                let s = i;
+                while i < t.len() && class[t[i] as usize] {
+                    i += 1;
+                }
+                if i - s >= min {
+                    runs.push((s, i));
+                }
+            }
+            runs
+        };
+        for (k, alphabet) in [&b"0123456789 .-()+abcXYZ:_"[..], b"1a", b"A1 b", b"1", b"a"]
+            .iter()
+            .enumerate()
+        {
+            for n in [0, 1, 6, 7, 8, 15, 16, 300, 5000] {
+                let t = mix(n, alphabet, 0x9e37_79b9_7f4a_7c15 + k as u64);
+                for min in [1, 2, 3, 7, 15] {
+                    for class in [&NUMERIC_BYTE, &IBAN_BYTE] {
+                        let mut runs = Vec::new();
+                        class_runs(&t, class, min, |s, e| runs.push((s, e)));
+                        assert_eq!(runs, reference(&t, class, min), "n {n} min {min}");
+                    }
+                }
+                // The IBAN runs: those of the class at least IBAN_MIN_LEN long that hold a start.
+                let mut runs = Vec::new();
+                iban_runs(&t, |s, e| runs.push((s, e)));
+                let mut want = reference(&t, &IBAN_BYTE, IBAN_MIN_LEN);
+                want.retain(|&(s, e)| {
+                    t[s..e]
+                        .windows(4)
+                        .any(|w| w[..2].iter().all(u8::is_ascii_uppercase) && w[2..].iter().all(u8::is_ascii_digit))
+                });
+                assert_eq!(runs, want, "n {n}");
+            }
+        }
+    }
+
+    /// No numeric pattern matches fewer than [`NUMERIC_MIN_LEN`] bytes: every string that short over an
+    /// alphabet standing for all the bytes they can match (`1` for any digit) is tried whole.
+    #[test]
+    fn numeric_patterns_match_nothing_shorter() {
+        let alphabet = b"1 .-()+";
+        for pat in [NANP, E164, CARD, SSN, IPV4] {
+            let whole = Regex::new(&format!("^(?:{pat})$")).unwrap();
+            let mut s: Vec<u8> = Vec::new();
+            for len in 1..NUMERIC_MIN_LEN {
+                let count = alphabet.len().pow(len as u32);
+                for mut i in 0..count {
+                    s.clear();
+                    for _ in 0..len {
+                        s.push(alphabet[i % alphabet.len()]);
+                        i /= alphabet.len();
+                    }
+                    assert!(!whole.is_match(&s), "{pat} matches {:?}", String::from_utf8_lossy(&s));
+                }
+            }
+        }
+        assert!(Regex::new(&format!("^(?:{IPV4})$")).unwrap().is_match(b"1.2.3.4"));
+    }
+
+    /// What `Patterns::find` finds is what running every detector over the whole text finds: the runs, the
+    /// bytes a match needs and the IBAN and IPv6 runs only skip text where no candidate is.
+    #[test]
+    fn prefilters_find_what_the_whole_text_does() {
+        let sample = b"2026-11-30T00:26:53.938Z call (415) 867-5309 or +1 415 867 5309, 415.867.5309 \
+            +44 20 7946 0958 card 4111 1111 1111 1111 2024 4111-1111-1111-1111 3782 822463 10005 \
+            ssn 123-45-6789 000-12-3456 peer 212.193.39.147:15685 version=1.16.10.126 1.2.3.4 \
+            epoch 1700000000 arn:aws:iam::123456789012:role/x (1-2-3) -.+ 5555555555554444. \
+            GB82 WEST 1234 5698 7654 32 GB82WEST12345698765432 DE89370400440532013000 x IT60X0542811101000000123456 \
+            [2001:db8::1]:443 2001:0db8:85a3:0000:0000:8a2e:0370:7334 ::ffff:192.0.2.128 1:2:3:4:5:6:1.2.3.4 \
+            bob@example.com icon@2x.png eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln AKIAIOSFODNN7EXAMPLE";
+        let p = Patterns::new(&Kind::ALL);
+        let mut texts: Vec<Vec<u8>> = vec![sample.to_vec(), Vec::new(), b"1.2.3.4".to_vec()];
+        for (k, alphabet) in [
+            &b"0123456789 .-()+"[..],
+            b"0123456789 .-()+abcXYZ:_",
+            b"0123456789abcdefABCDEF:.[] ",
+            b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 ",
+            b"GBDEIT0123456789 .-+:",
+        ]
+        .iter()
+        .enumerate()
+        {
+            texts.push(mix(50_000, alphabet, 0x2545_f491_4f6c_dd1d + k as u64));
+        }
+        for t in &texts {
+            let mut whole = Vec::new();
+            for d in &p.detectors {
+                search(d, t, 0, t.len(), &mut whole);
+            }
+            let mut found = Vec::new();
+            p.find(t, &mut found);
+            let key = |c: &Candidate| (c.start, c.end, c.kind, c.ctx);
+            whole.sort_by_key(key);
+            found.sort_by_key(key);
+            assert_eq!(found, whole);
+        }
+    }
+
+    #[test]
+    fn numeric_runs_match_the_reference() {
         let texts: [&[u8]; 7] = [
             b"",
             b"1234",
@@ -560,10 +823,7 @@ mod tests {
         ];
         for t in texts {
             for min in [1, 4, 8, 9, 10, 12] {
-                let got: Vec<_> = numeric_runs(t, min)
-                    .iter()
-                    .map(|r| (r.start, r.end, r.digits))
-                    .collect();
+                let got: Vec<_> = runs_of(t, min).iter().map(|r| (r.start, r.end, r.digits)).collect();
                 assert_eq!(
                     got,
                     numeric_runs_reference(t, min),
@@ -573,21 +833,9 @@ mod tests {
             }
         }
         // A pseudo-random mix of digits, punctuation and letters.
-        let mut x = 0x9e37_79b9_7f4a_7c15u64;
-        let alphabet = b"0123456789 .-()+abcXYZ:_";
-        let t: Vec<u8> = (0..20_000)
-            .map(|_| {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                alphabet[(x % alphabet.len() as u64) as usize]
-            })
-            .collect();
+        let t = mix(20_000, b"0123456789 .-()+abcXYZ:_", 0x9e37_79b9_7f4a_7c15);
         for min in [1, 4, 9, 12] {
-            let got: Vec<_> = numeric_runs(&t, min)
-                .iter()
-                .map(|r| (r.start, r.end, r.digits))
-                .collect();
+            let got: Vec<_> = runs_of(&t, min).iter().map(|r| (r.start, r.end, r.digits)).collect();
             assert_eq!(got, numeric_runs_reference(&t, min), "min {min}");
         }
     }
