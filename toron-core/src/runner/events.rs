@@ -46,7 +46,11 @@ struct State {
     /// `run` as a JSON string, for the log's lines.
     run_json: String,
     events: Vec<Event>,
+    /// No more events are taken (the writer drains what is pending and stops).
     closed: bool,
+    /// Closed, and every line is in the file: consumers end only then, so one that read the last event and
+    /// then reads the file finds it all there.
+    ended: bool,
     /// Lines not yet handed to the file's writer thread (`None`: no file, or it failed).
     pending: Option<String>,
     write_error: Option<String>,
@@ -77,6 +81,7 @@ impl EventLog {
                 run_json: serde_json::to_string(run).unwrap_or_default(),
                 events: Vec::new(),
                 closed: false,
+                ended: false,
                 pending: file.as_ref().map(|_| String::new()),
                 write_error,
                 waiting: 0,
@@ -169,14 +174,19 @@ impl EventLog {
         seq
     }
 
-    /// No more events: consumers end after the last one. Returns once every line is written and synced.
+    /// No more events: consumers end after the last one, once every line is written and synced (when this
+    /// returns).
     pub(crate) fn close(&self) {
         self.lock().closed = true;
         self.cond.notify_all();
-        let writer = self.writer.lock().unwrap_or_else(|p| p.into_inner()).take();
-        if let Some(w) = writer {
+        // Held while joining: a second `close` returns only once the first's writer is done too.
+        let mut writer = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(w) = writer.take() {
             let _ = w.join();
         }
+        self.lock().ended = true;
+        drop(writer);
+        self.cond.notify_all();
     }
 
     /// The first write error, if the file could not be written.
@@ -202,7 +212,7 @@ impl EventLog {
             {
                 return Next::Event(e.clone());
             }
-            if st.closed {
+            if st.ended {
                 return Next::End;
             }
             st.waiting += 1;
@@ -240,8 +250,8 @@ pub enum Next {
     TimedOut,
 }
 
-/// A blocking iterator over a run's events, from a given `seq`; it ends when the run has finished and every
-/// event was read.
+/// A blocking iterator over a run's events, from a given `seq`; it ends when the run has finished, every
+/// event was read and the events file holds them all.
 #[derive(Debug)]
 pub struct Events {
     log: Arc<EventLog>,
@@ -325,6 +335,30 @@ mod tests {
         assert_eq!(line["type"], "case.started");
         for key in ["seq", "run", "type", "time", "data"] {
             assert!(line.get(key).is_some(), "{key}");
+        }
+    }
+
+    /// A consumer that read the last event and then reads the file finds every line there (`toron run
+    /// --follow` and `Run.follow` compare the two): consumers end only once the writer is done.
+    #[test]
+    fn a_consumer_that_ended_finds_every_line_in_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        for round in 0..5 {
+            let path = dir.path().join(format!("{round}.{EVENTS_FILE}"));
+            let log = EventLog::new("run-x", Some(&path));
+            let reader = {
+                let (log, path) = (log.clone(), path.clone());
+                std::thread::spawn(move || {
+                    let read = Events::new(log, 0).count();
+                    (read, read_events(&path).unwrap().len())
+                })
+            };
+            let payload = "x".repeat(2000);
+            for i in 0..2000 {
+                log.emit("case.finished", json!({ "i": i, "text": payload }));
+            }
+            log.close();
+            assert_eq!(reader.join().unwrap(), (2000, 2000), "round {round}");
         }
     }
 
