@@ -161,7 +161,7 @@ def main() -> None:
         print(f"{labels[what]:10} {t:12,.0f} {m:12,.0f} {f:12,.0f} {t / m:10.1f}x {t / f:8.1f}x")
     threads = os.environ.get("RAYON_NUM_THREADS") or f"{os.cpu_count()} (rayon's default: one per CPU)"
     print(
-        f"\ntoron CPU time (all threads) of the best run; files: columns generated on a rayon pool of {threads} threads, formatted and written by the calling thread:"
+        f"\ntoron CPU time (all threads) of the best run; files: columns generated on a rayon pool of {threads} threads, rows formatted on it too, hashed and written by the calling thread:"
     )
     for what in ("csv", "jsonl", "dicts"):
         wall = n / rates[("toron", what)]
