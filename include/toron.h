@@ -1158,8 +1158,8 @@ toron_status toron_dataset_from_json(const char *json, toron_dataset **out);
 
 /**
  * Write every table of `dataset` under `seed` to `<dir>/<table>.<format>`, where `format` is `"jsonl"`,
- * `"csv"` or `"json"`; `dir` is created if needed, and each file is written to a temporary file, synced and
- * renamed, so a reader never sees half a file. Same schema and seed give the same bytes on every surface.
+ * `"csv"` or `"json"`; `dir` is created if needed, and each file is written to a temporary file and
+ * renamed, so a reader never sees half a file (not synced: the schema and seed give it again). Same schema and seed give the same bytes on every surface.
  *
  * On success writes the summary as a JSON object to `*summary_json_out`, owned by the caller (free it with
  * `toron_string_free`): `{"seed", "format", "engine", "words", "digest", "tables": [{"table", "rows",
