@@ -176,17 +176,21 @@ pub(crate) fn resolve(mut cands: Vec<Candidate>) -> Vec<Candidate> {
     out
 }
 
+/// The order in which overlapping candidates are kept: longest first, then the more specific kind, then the
+/// earlier start (the rest only makes the order total).
+fn by_priority(a: &Candidate, b: &Candidate) -> std::cmp::Ordering {
+    (b.end - b.start)
+        .cmp(&(a.end - a.start))
+        .then(b.kind.specificity().cmp(&a.kind.specificity()))
+        .then(a.start.cmp(&b.start))
+        .then(a.kind.cmp(&b.kind))
+        .then(a.ctx.cmp(&b.ctx))
+}
+
 /// [`resolve`] for one group of overlapping candidates: by priority, each kept unless it overlaps one kept
 /// before it; pushed to `out` by position.
 fn resolve_group(group: &mut [Candidate], out: &mut Vec<Candidate>) {
-    group.sort_unstable_by(|a, b| {
-        (b.end - b.start)
-            .cmp(&(a.end - a.start))
-            .then(b.kind.specificity().cmp(&a.kind.specificity()))
-            .then(a.start.cmp(&b.start))
-            .then(a.kind.cmp(&b.kind))
-            .then(a.ctx.cmp(&b.ctx))
-    });
+    group.sort_unstable_by(by_priority);
     // Chosen intervals by start.
     let mut chosen: BTreeMap<usize, Candidate> = BTreeMap::new();
     for c in group.iter() {
@@ -201,14 +205,7 @@ fn resolve_group(group: &mut [Candidate], out: &mut Vec<Candidate>) {
 /// The resolution [`resolve`] replaced, over all candidates at once: the reference it must agree with.
 #[cfg(test)]
 fn resolve_reference(mut cands: Vec<Candidate>) -> Vec<Candidate> {
-    cands.sort_by(|a, b| {
-        (b.end - b.start)
-            .cmp(&(a.end - a.start))
-            .then(b.kind.specificity().cmp(&a.kind.specificity()))
-            .then(a.start.cmp(&b.start))
-            .then(a.kind.cmp(&b.kind))
-            .then(a.ctx.cmp(&b.ctx))
-    });
+    cands.sort_by(by_priority);
     let mut chosen: BTreeMap<usize, Candidate> = BTreeMap::new();
     for c in cands {
         if c.end <= c.start {
