@@ -23,6 +23,7 @@ import multiprocessing as mp
 import os
 import queue as queue_mod
 import re
+import shlex
 import statistics
 import subprocess
 import sys
@@ -64,7 +65,11 @@ def rss_kib(pid: int, field: str = "VmRSS") -> int:
 
 
 def start_server(
-    tmp: Path, cases: int, server_bin: str | None = None, remote_runner: bool = False
+    tmp: Path,
+    cases: int,
+    server_bin: str | None = None,
+    remote_runner: bool = False,
+    extra: tuple[str, ...] = (),
 ) -> tuple[subprocess.Popen[str], str, subprocess.Popen[str] | None]:
     """The server, and with `remote_runner` a `runner` process (niced: a runner on a machine of its own
     does not take the server's CPU) that runs the runs instead of the server's embedded runner."""
@@ -82,6 +87,7 @@ def start_server(
         tokens = tmp / "tokens.toml"
         tokens.write_text(f'[[token]]\nname = "bench-runner"\nrole = "runner"\ntoken = "{secret}"\n')
         argv += ["--runners", "0", "--tokens", str(tokens)]
+    argv += extra
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=project)
     assert proc.stdout is not None
     line = proc.stdout.readline()
@@ -221,6 +227,14 @@ def fan_out(
     # The delivery lag of the events that reached a subscriber only after every stream was open.
     live = {seq for seq, at in first.items() if at > opened}
     lags = sorted((at - first[seq]) * 1000 for r in results for seq, at in r if seq in live) or [0.0]
+    # Where in the run the lag is: p99 of the events of each tenth of the seqs (a burst at the end, the
+    # report, shows in the last tenth; a pause of the server shows in one tenth).
+    by_tenth: list[list[float]] = [[] for _ in range(10)]
+    for r in results:
+        for seq, at in r:
+            if seq in live:
+                by_tenth[min(9, (seq - 1) * 10 // total)].append((at - first[seq]) * 1000)
+    tenths = [round(sorted(t)[int(len(t) * 0.99)], 1) if t else None for t in by_tenth]
     server_max = metric(client, "toron_event_lag_seconds_max")
     server_count = metric(client, "toron_event_lag_seconds_count")
     server_mean = metric(client, "toron_event_lag_seconds_sum") / max(server_count, 1)
@@ -237,6 +251,7 @@ def fan_out(
         "lag_p50_ms": round(lags[len(lags) // 2], 2),
         "lag_p99_ms": round(lags[int(len(lags) * 0.99)], 2),
         "lag_max_ms": round(lags[-1], 2),
+        "lag_p99_ms_by_tenth_of_run": tenths,
         "streams_open_s": round(opened_s, 2),
         "server_lag_samples": int(server_count),
         "server_lag_mean_ms": round(server_mean * 1000, 2),
@@ -305,9 +320,15 @@ def main() -> None:
         help="run the runs on a `runner` process at nice 10 (`serve --runners 0`), as runners on machines of "
         "their own: the server's CPU is its own",
     )
+    p.add_argument(
+        "--server-args",
+        default="",
+        help='more arguments of `serve`, one shell-quoted string (e.g. "--run-nice 19")',
+    )
     args = p.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        proc, base, runner = start_server(Path(tmp), args.cases, args.server_bin, args.remote_runner)
+        extra = tuple(shlex.split(args.server_args))
+        proc, base, runner = start_server(Path(tmp), args.cases, args.server_bin, args.remote_runner, extra)
         try:
             # Several rounds: memory is flat when the RSS after a round stops growing with the rounds.
             for round_ in range(1, args.rounds + 1):

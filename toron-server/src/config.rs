@@ -64,7 +64,7 @@ impl Config {
             schedule_warning: Duration::from_secs(60),
             keep_alive: Duration::from_secs(15),
             worker: None,
-            run_nice: 10,
+            run_nice: 19,
         }
     }
 }
