@@ -81,4 +81,6 @@ bench: setup python-build
 	cargo build -q --release -p toron-server --bin toron-server --example sse_subscribers
 	$(PY) benches/server.py --server-bin target/release/toron-server \
 	  --native-client target/release/examples/sse_subscribers
+	$(PY) benches/server.py --server-bin target/release/toron-server \
+	  --native-client target/release/examples/sse_subscribers --client-cpu 1 --rounds 5
 	$(PY) benches/check.py

@@ -70,6 +70,7 @@ def start_server(
     server_bin: str | None = None,
     remote_runner: bool = False,
     extra: tuple[str, ...] = (),
+    cpus: set[int] | None = None,
 ) -> tuple[subprocess.Popen[str], str, subprocess.Popen[str] | None]:
     """The server, and with `remote_runner` a `runner` process (niced: a runner on a machine of its own
     does not take the server's CPU) that runs the runs instead of the server's embedded runner."""
@@ -88,7 +89,11 @@ def start_server(
         tokens.write_text(f'[[token]]\nname = "bench-runner"\nrole = "runner"\ntoken = "{secret}"\n')
         argv += ["--runners", "0", "--tokens", str(tokens)]
     argv += extra
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=project)
+    # Pinned by `taskset` before exec, so every thread the server starts has the affinity.
+    pin = ["taskset", "-c", ",".join(map(str, sorted(cpus)))] if cpus else []
+    proc = subprocess.Popen(
+        [*pin, *argv], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=project
+    )
     assert proc.stdout is not None
     line = proc.stdout.readline()
     assert "listening on" in line, line
@@ -98,7 +103,7 @@ def start_server(
         token = tmp / "runner.token"
         token.write_text(secret + "\n")
         runner = subprocess.Popen(
-            [*head, "runner", "--server", base, "--token-file", str(token), "--poll-seconds", "0.05"],
+            [*pin, *head, "runner", "--server", base, "--token-file", str(token), "--poll-seconds", "0.05"],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             text=True,
@@ -164,11 +169,12 @@ class Native:
     """The subscribers in one native process (`toron-server/examples/sse_subscribers.rs`): each stream's
     arrivals come back as a JSON line once every stream has ended."""
 
-    def __init__(self, binary: str, base: str, path: str, n: int, out: Path) -> None:
+    def __init__(self, binary: str, base: str, path: str, n: int, out: Path, cpu: int | None = None) -> None:
         url = httpx.URL(base)
         self.out = out
+        pin = ["taskset", "-c", str(cpu)] if cpu is not None else []
         with out.open("wb") as f:  # the child keeps its own descriptor
-            self.proc = subprocess.Popen([binary, f"{url.host}:{url.port}", path, str(n)], stdout=f)
+            self.proc = subprocess.Popen([*pin, binary, f"{url.host}:{url.port}", path, str(n)], stdout=f)
 
     def results(self, timeout: float) -> list[list[tuple[int, float]]]:
         self.proc.wait(timeout=timeout)
@@ -179,7 +185,13 @@ class Native:
 
 
 def fan_out(
-    base: str, pid: int, subscribers: int, procs: int, project: Path, native: str | None = None
+    base: str,
+    pid: int,
+    subscribers: int,
+    procs: int,
+    project: Path,
+    native: str | None = None,
+    client_cpu: int | None = None,
 ) -> dict[str, Any]:
     client = httpx.Client(base_url=base, timeout=60)
     rss_before = rss_kib(pid)
@@ -193,7 +205,14 @@ def fan_out(
     )
     t0 = time.monotonic()
     natives = (
-        Native(native, base, f"/v1/test-runs/{run_id}/events", subscribers, project / "arrivals.jsonl")
+        Native(
+            native,
+            base,
+            f"/v1/test-runs/{run_id}/events",
+            subscribers,
+            project / "arrivals.jsonl",
+            client_cpu,
+        )
         if native
         else None
     )
@@ -325,17 +344,37 @@ def main() -> None:
         default="",
         help='more arguments of `serve`, one shell-quoted string (e.g. "--run-nice 19")',
     )
+    p.add_argument(
+        "--client-cpu",
+        type=int,
+        metavar="N",
+        help="pin the native client to CPU N and the server (and runner) to the other CPUs: the client as on a "
+        "machine of its own, so the lag is the server's",
+    )
     args = p.parse_args()
+    if args.client_cpu is not None and not args.native_client:
+        p.error("--client-cpu needs --native-client")
+    cpus = None if args.client_cpu is None else os.sched_getaffinity(0) - {args.client_cpu}
     with tempfile.TemporaryDirectory() as tmp:
         extra = tuple(shlex.split(args.server_args))
-        proc, base, runner = start_server(Path(tmp), args.cases, args.server_bin, args.remote_runner, extra)
+        proc, base, runner = start_server(
+            Path(tmp), args.cases, args.server_bin, args.remote_runner, extra, cpus
+        )
         try:
             # Several rounds: memory is flat when the RSS after a round stops growing with the rounds.
             for round_ in range(1, args.rounds + 1):
                 fan = fan_out(
-                    base, proc.pid, args.subscribers, args.procs, Path(tmp) / "project", args.native_client
+                    base,
+                    proc.pid,
+                    args.subscribers,
+                    args.procs,
+                    Path(tmp) / "project",
+                    args.native_client,
+                    args.client_cpu,
                 )
                 fan["client"] = "native" if args.native_client else f"{args.procs} Python processes"
+                if args.client_cpu is not None:
+                    fan["client"] += f" on CPU {args.client_cpu}, server on {sorted(cpus or ())}"
                 print(json.dumps({"fan_out": fan, "round": round_}, indent=1))
             sub = asyncio.run(submissions(base, args.submissions, args.concurrency))
             print(json.dumps({"submissions": sub}, indent=1))
