@@ -41,7 +41,10 @@ def test_no_generated_request_gets_a_5xx_or_a_response_outside_the_schema(tmp_pa
             "-H",
             f"Authorization: Bearer {serving.TOKENS['operator']}",
         ]
-        done = subprocess.run(argv, check=False, capture_output=True, text=True, timeout=170, env=child_env())
+        # In tmp_path: schemathesis keeps a `.schemathesis/` cache in its working directory.
+        done = subprocess.run(
+            argv, check=False, capture_output=True, text=True, timeout=170, env=child_env(), cwd=tmp_path
+        )
         report = done.stdout + done.stderr
         assert done.returncode == 0, (
             report[-6000:] + "\n--- server log ---\n" + server.log.read_text()[-3000:]
