@@ -96,7 +96,7 @@ def start_server(
     )
     assert proc.stdout is not None
     line = proc.stdout.readline()
-    assert "listening on" in line, line
+    assert "listening on" in line, f"the server did not start ({' '.join(argv)}): {line!r}"
     base = line.rsplit(" ", 1)[-1].strip()
     runner = None
     if remote_runner:
@@ -352,6 +352,10 @@ def main() -> None:
         "machine of its own, so the lag is the server's",
     )
     args = p.parse_args()
+    # The server runs in the project directory: a relative path (as `make bench` gives) would not be found.
+    for name in ("server_bin", "native_client"):
+        if getattr(args, name):
+            setattr(args, name, os.path.abspath(getattr(args, name)))
     if args.client_cpu is not None and not args.native_client:
         p.error("--client-cpu needs --native-client")
     cpus = None if args.client_cpu is None else os.sched_getaffinity(0) - {args.client_cpu}
