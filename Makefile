@@ -4,6 +4,13 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 export CARGO_TERM_COLOR ?= never
+# `make test` builds the extension with the dev profile (mk/python.mk). Chosen here, when the makefile is
+# read: the profile is part of the stamp's name, a prerequisite, and a target-specific variable does not
+# reach prerequisites (with one, `make test` built dev under the release stamp, and `make bench` then timed
+# the dev build). Exported, so the make commands the tests run (tests/python/test_make.py) see it too.
+ifneq ($(filter test,$(MAKECMDGOALS)),)
+PY_PROFILE ?= dev
+endif
 
 .PHONY: setup demo test test-rust lint lint-check format bench doc fuzz-build fuzz
 
@@ -30,8 +37,6 @@ demo: setup python-build
 ## test: every test: Rust, Python (with the dashboard in headless chromium), C/C++ (valgrind, ASan/UBSan), header freshness,
 ## vectors, clippy, rustfmt
 test: setup browser lint-check doc fuzz-build test-rust test-python test-c test-c-asan
-# Exported, so that the make commands the tests run (tests/python/test_make.py) see the same stamp.
-test: export PY_PROFILE := dev
 
 test-rust:
 	cargo test --workspace --exclude toron-py

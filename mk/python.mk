@@ -9,6 +9,7 @@
 ## dependencies at opt-level 2, see Cargo.toml), which reuses what `cargo test` just compiled instead of a
 ## second, LTO'd build of the whole tree; benchmarks and `make demo` keep release.
 PY_PROFILE ?= release
+export PY_PROFILE
 PY_BUILD_INPUTS := Cargo.toml Cargo.lock pyproject.toml \
 	$(shell find toron-core toron-py toron-ffi toron-server python/toron -type f \
 	  -not -path '*/__pycache__/*' -not -name '*.pyc' -not -path '*/proptest-regressions/*' 2>/dev/null | LC_ALL=C sort)

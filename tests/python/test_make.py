@@ -59,3 +59,22 @@ def test_chaos_smoke_rejects_an_unknown_mode_before_building() -> None:
     assert out.returncode == 2
     assert "MODE=real is not a mode (expected one of: mock)" in out.stderr, out.stderr
     assert "maturin" not in out.stdout + out.stderr
+
+
+def test_make_test_builds_the_dev_profile_under_the_dev_stamp() -> None:
+    # The stamp names the profile the extension was built with: `make test` building dev under the release
+    # stamp made a later `make bench` time the dev build.
+    env_free = {k: v for k, v in os.environ.items() if not k.startswith("MAKE") and k != "PY_PROFILE"}
+    for goal, profile in (("test", "dev"), ("bench", "release"), ("python-build", "release")):
+        dry = subprocess.run(
+            ["make", "--no-print-directory", "-n", "-W", "Cargo.lock", goal],
+            check=False,
+            cwd=REPO,
+            env=env_free,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert dry.returncode == 0, dry.stderr
+        assert f"maturin develop --profile {profile}" in dry.stdout, (goal, dry.stdout[-2000:])
+        assert f"touch .venv/.toron-built-{profile}" in dry.stdout, (goal, dry.stdout[-2000:])
