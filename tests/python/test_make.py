@@ -17,8 +17,9 @@ pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="GNU make i
 STAMP = REPO / ".venv" / f".toron-built-{os.environ.get('PY_PROFILE', 'release')}"
 
 
-def make(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MAKE")}
+def make(*args: str, drop: tuple[str, ...] = ()) -> subprocess.CompletedProcess[str]:
+    """`make ARGS` in the repository, without this make's MAKE* variables (and the variables `drop`)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MAKE") and k not in drop}
     return subprocess.run(
         ["make", "--no-print-directory", *args],
         check=False,
@@ -64,17 +65,8 @@ def test_chaos_smoke_rejects_an_unknown_mode_before_building() -> None:
 def test_make_test_builds_the_dev_profile_under_the_dev_stamp() -> None:
     # The stamp names the profile the extension was built with: `make test` building dev under the release
     # stamp made a later `make bench` time the dev build.
-    env_free = {k: v for k, v in os.environ.items() if not k.startswith("MAKE") and k != "PY_PROFILE"}
     for goal, profile in (("test", "dev"), ("bench", "release"), ("python-build", "release")):
-        dry = subprocess.run(
-            ["make", "--no-print-directory", "-n", "-W", "Cargo.lock", goal],
-            check=False,
-            cwd=REPO,
-            env=env_free,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        dry = make("-n", "-W", "Cargo.lock", goal, drop=("PY_PROFILE",))
         assert dry.returncode == 0, dry.stderr
         assert f"maturin develop --profile {profile}" in dry.stdout, (goal, dry.stdout[-2000:])
         assert f"touch .venv/.toron-built-{profile}" in dry.stdout, (goal, dry.stdout[-2000:])
